@@ -1,0 +1,26 @@
+# The two commands: `make up` runs the whole stack, `make test` runs every test.
+# Both do their own set-up first (scripts/setup.sh, idempotent).
+.PHONY: setup up test lint lock schemas
+
+VENV := .venv/bin
+
+setup:
+	@bash scripts/setup.sh
+
+up: setup
+	@$(VENV)/consentry-stack up
+
+test: setup lint
+	$(VENV)/python -m pytest
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/mypy events services tests
+
+# Re-pin dependencies after editing pyproject.toml (needs network to PyPI).
+lock:
+	$(VENV)/python -m pip install -q uv
+	$(VENV)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+
+schemas:
+	$(VENV)/python -m consentry_events.schema events/schemas

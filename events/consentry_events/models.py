@@ -1,0 +1,128 @@
+"""Event models, version 1.
+
+Two facts reach Kafka:
+
+* ``ConsentChanged`` -- a party recorded ``allow``, ``deny`` or ``withdrawn`` for a
+  purpose at a scope (party-wide, one release, one track). Keyed by party, so one
+  party's decisions keep their order on one partition.
+* ``TrackChanged`` -- the current catalogue record of one track (release, rights
+  holders, active or retired). Keyed by ISRC on a compacted topic: the latest record
+  per track is the track.
+
+Models are frozen and refuse unknown fields; ``schema_version`` is explicit so a
+later version can be upcast on read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+PartyId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"),
+]
+"""``<kind>:<id>``, e.g. ``artist:a-ha`` or ``label:4ad``; the kind is open-ended."""
+
+Isrc = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$")]
+"""International Standard Recording Code, 12 characters, no dashes: ``GBAYE6500001``."""
+
+Upc = Annotated[str, StringConstraints(pattern=r"^[0-9]{12,14}$")]
+"""Universal Product Code (or EAN) of a release: 12 to 14 digits."""
+
+PurposePath = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){0,15}$", max_length=200),
+]
+"""Dotted purpose: ``ai``, ``ai.training``, ``ai.generation.voice``."""
+
+
+class Choice(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+    WITHDRAWN = "withdrawn"
+
+
+class Scope(StrEnum):
+    PARTY = "party"
+    RELEASE = "release"
+    TRACK = "track"
+
+
+class TrackStatus(StrEnum):
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ConsentChanged(_Event):
+    """A party's consent decision for one purpose at one scope."""
+
+    type: Literal["consent.changed"] = "consent.changed"
+    schema_version: Literal[1] = 1
+    decision_id: UUID
+    party: PartyId
+    purpose: PurposePath
+    choice: Choice
+    scope: Scope
+    upc: Upc | None = Field(default=None, description="The release, for scope 'release'.")
+    isrc: Isrc | None = Field(default=None, description="The track, for scope 'track'.")
+    effective_from: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+    recorded_at: AwareDatetime = Field(description="When the write API accepted it.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        check_scope_and_window(
+            self.scope, self.upc, self.isrc, self.choice, self.effective_from, self.expires_at
+        )
+        return self
+
+
+def check_scope_and_window(
+    scope: Scope,
+    upc: str | None,
+    isrc: str | None,
+    choice: Choice,
+    effective_from: datetime | None,
+    expires_at: datetime | None,
+) -> None:
+    """Refuse combinations the model cannot mean; shared by the events and the write API."""
+    if scope is Scope.PARTY and (upc or isrc):
+        raise ValueError("scope 'party' covers all the party's works: give neither upc nor isrc")
+    if scope is Scope.RELEASE and (not upc or isrc):
+        raise ValueError("scope 'release' needs upc (and no isrc)")
+    if scope is Scope.TRACK and (not isrc or upc):
+        raise ValueError("scope 'track' needs isrc (and no upc)")
+    if choice is Choice.WITHDRAWN and (effective_from or expires_at):
+        raise ValueError("a withdrawal takes effect at once: give no effective_from or expires_at")
+    if effective_from and expires_at and expires_at <= effective_from:
+        raise ValueError("expires_at must be after effective_from")
+
+
+class TrackChanged(_Event):
+    """The whole current catalogue record of one track (an upsert, never a delta)."""
+
+    type: Literal["catalogue.track"] = "catalogue.track"
+    schema_version: Literal[1] = 1
+    isrc: Isrc
+    upc: Upc
+    parties: tuple[PartyId, ...] = Field(min_length=1, max_length=64)
+    status: TrackStatus = TrackStatus.ACTIVE
+    recorded_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _unique_parties(self) -> Self:
+        if len(set(self.parties)) != len(self.parties):
+            raise ValueError("parties must not repeat")
+        return self
+
+
+Event = Annotated[ConsentChanged | TrackChanged, Field(discriminator="type")]

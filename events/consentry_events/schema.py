@@ -1,0 +1,36 @@
+"""Export the JSON Schema of every event: ``python -m consentry_events.schema DIR``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from consentry_events.models import ConsentChanged, TrackChanged
+
+MODELS: dict[str, type[BaseModel]] = {
+    "consent-changed.v1": ConsentChanged,
+    "track-changed.v1": TrackChanged,
+}
+
+
+def schemas() -> dict[str, str]:
+    return {
+        f"{name}.schema.json": json.dumps(model.model_json_schema(), indent=2, sort_keys=True)
+        + "\n"
+        for name, model in MODELS.items()
+    }
+
+
+def main(argv: list[str]) -> int:
+    target = Path(argv[1] if len(argv) > 1 else "events/schemas")
+    target.mkdir(parents=True, exist_ok=True)
+    for filename, text in schemas().items():
+        (target / filename).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))

@@ -1,0 +1,38 @@
+"""Topic names and the settings each topic needs; creation is the operator's (or launcher's) job.
+
+Ordering rule: consent changes are keyed by party, so all of one party's decisions land
+on one partition in the order the write API produced them, and the partition offset is
+that party's order. Never change the partition count of ``CONSENT_CHANGES`` in place:
+it would move parties between partitions and break that order (migrate to a new topic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+CONSENT_CHANGES = TopicSpec(
+    "consentry.consent-changes.v1",
+    partitions=6,
+    # The audit history: kept forever, never compacted.
+    configs={"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"},
+)
+CATALOGUE = TopicSpec(
+    "consentry.catalogue.v1",
+    partitions=6,
+    configs={"cleanup.policy": "compact"},
+)
+DEAD_LETTER = TopicSpec(
+    "consentry.dead-letter.v1",
+    partitions=1,
+    configs={"cleanup.policy": "delete", "retention.ms": "-1"},
+)
+
+TOPICS: tuple[TopicSpec, ...] = (CONSENT_CHANGES, CATALOGUE, DEAD_LETTER)

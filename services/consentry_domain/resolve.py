@@ -1,0 +1,90 @@
+"""Resolution of (track, purpose) at a time, exactly as DESIGN section 2.
+
+1. Per party of the track: among its decisions in force whose scope covers the track
+   and whose purpose covers the requested one, the most specific scope wins (track,
+   release, party-wide), then the most specific purpose, then the latest in the
+   party's order.
+2. Any party's deny makes the answer deny.
+3. A party with no matching decision contributes the purpose's default.
+4. Unknown or retired track, unknown purpose: deny, with that reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from consentry_domain.answers import Answer, Basis, Reason, Verdict, refusal
+from consentry_domain.purposes import Taxonomy, covers
+from consentry_domain.slots import Slot, SlotKey
+from consentry_domain.state_types import Track
+from consentry_events import Choice, Scope, TrackStatus
+
+_SCOPE_RANK = {Scope.PARTY: 0, Scope.RELEASE: 1, Scope.TRACK: 2}
+
+Candidates = Mapping[str, Iterable[tuple[SlotKey, Slot]]]
+"""Per party, slots that may cover the track; ones that do not are ignored."""
+
+
+def scope_covers(key: SlotKey, track: Track) -> bool:
+    if key.scope is Scope.PARTY:
+        return True
+    if key.scope is Scope.RELEASE:
+        return key.work == track.upc
+    return key.work == track.isrc
+
+
+def party_reason(
+    party: str,
+    track: Track,
+    purpose: str,
+    slots: Iterable[tuple[SlotKey, Slot]],
+    taxonomy: Taxonomy,
+    at_ms: int,
+) -> Reason:
+    best: tuple[tuple[int, int, int], Reason] | None = None
+    for key, slot in slots:
+        if key.party != party or not scope_covers(key, track) or not covers(key.purpose, purpose):
+            continue
+        entry = slot.in_force(at_ms)
+        if entry is None:
+            continue
+        rank = (_SCOPE_RANK[key.scope], key.purpose.count("."), entry.offset)
+        if best is None or rank > best[0]:
+            verdict = Verdict.DENY if entry.choice is Choice.DENY else Verdict.ALLOW
+            reason = Reason(
+                Basis.DECISION,
+                verdict,
+                party=party,
+                decision_id=entry.decision_id,
+                scope=key.scope,
+                work=key.work or None,
+                purpose=key.purpose,
+            )
+            best = (rank, reason)
+    if best is not None:
+        return best[1]
+    return Reason(Basis.DEFAULT, taxonomy.default(purpose), party=party, purpose=purpose)
+
+
+def resolve(
+    isrc: str,
+    purpose: str,
+    track: Track | None,
+    candidates: Candidates,
+    taxonomy: Taxonomy,
+    at_ms: int,
+) -> Answer:
+    if not taxonomy.knows(purpose):
+        return refusal(isrc, purpose, Basis.UNKNOWN_PURPOSE)
+    if track is None:
+        return refusal(isrc, purpose, Basis.UNKNOWN_TRACK)
+    if track.status is TrackStatus.RETIRED:
+        return refusal(isrc, purpose, Basis.RETIRED_TRACK)
+    reasons = [
+        party_reason(party, track, purpose, candidates.get(party, ()), taxonomy, at_ms)
+        for party in track.parties
+    ]
+    denies = tuple(r for r in reasons if r.verdict is Verdict.DENY)
+    if denies:
+        return Answer(isrc, purpose, Verdict.DENY, denies)
+    return Answer(isrc, purpose, Verdict.ALLOW, tuple(reasons))

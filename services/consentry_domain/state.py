@@ -1,0 +1,91 @@
+"""An in-memory replay of the log: the reference model the Redis state must equal.
+
+``ConsentState`` applies events with the same versioning rules as the materialiser
+(slots merged by offset, tracks replaced only by a later offset), so replaying any
+delivery order with duplicates yields the same state, and a check against it is the
+independent answer that tests compare the real system with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from consentry_domain.answers import Answer
+from consentry_domain.purposes import Taxonomy, ancestors
+from consentry_domain.resolve import resolve
+from consentry_domain.slots import Entry, Outcome, Slot, SlotKey, merge
+from consentry_domain.state_types import Track
+from consentry_events import ConsentChanged, Scope, TrackChanged
+
+__all__ = ["ConsentState", "Track", "entry_of", "slot_key_of", "track_of"]
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def slot_key_of(event: ConsentChanged) -> SlotKey:
+    work = {Scope.PARTY: "", Scope.RELEASE: event.upc, Scope.TRACK: event.isrc}[event.scope]
+    return SlotKey(event.party, event.scope, work or "", event.purpose)
+
+
+def entry_of(event: ConsentChanged, offset: int) -> Entry:
+    return Entry(
+        offset,
+        event.choice,
+        str(event.decision_id),
+        _ms(event.effective_from),
+        _ms(event.expires_at),
+    )
+
+
+def track_of(event: TrackChanged) -> Track:
+    return Track(event.isrc, event.upc, tuple(event.parties), event.status)
+
+
+@dataclass
+class ConsentState:
+    tracks: dict[str, tuple[int, Track]] = field(default_factory=dict)
+    slots: dict[SlotKey, Slot] = field(default_factory=dict)
+
+    def apply_decision(self, key: SlotKey, entry: Entry) -> Outcome:
+        slot, outcome = merge(self.slots.get(key, Slot()), entry)
+        self.slots[key] = slot
+        return outcome
+
+    def apply_track(self, offset: int, track: Track) -> Outcome:
+        current = self.tracks.get(track.isrc)
+        if current is not None and current[0] >= offset:
+            return Outcome.DUPLICATE if current[0] == offset else Outcome.STALE
+        self.tracks[track.isrc] = (offset, track)
+        return Outcome.APPLIED
+
+    def apply(self, event: ConsentChanged | TrackChanged, offset: int) -> Outcome:
+        if isinstance(event, ConsentChanged):
+            return self.apply_decision(slot_key_of(event), entry_of(event, offset))
+        return self.apply_track(offset, track_of(event))
+
+    def track(self, isrc: str) -> Track | None:
+        found = self.tracks.get(isrc)
+        return None if found is None else found[1]
+
+    def candidates(self, track: Track, purpose: str) -> dict[str, list[tuple[SlotKey, Slot]]]:
+        out: dict[str, list[tuple[SlotKey, Slot]]] = {}
+        for party in track.parties:
+            for scope, work in (
+                (Scope.PARTY, ""),
+                (Scope.RELEASE, track.upc),
+                (Scope.TRACK, track.isrc),
+            ):
+                for path in ancestors(purpose):
+                    key = SlotKey(party, scope, work, path)
+                    slot = self.slots.get(key)
+                    if slot is not None:
+                        out.setdefault(party, []).append((key, slot))
+        return out
+
+    def check(self, isrc: str, purpose: str, taxonomy: Taxonomy, at_ms: int) -> Answer:
+        track = self.track(isrc)
+        candidates = self.candidates(track, purpose) if track else {}
+        return resolve(isrc, purpose, track, candidates, taxonomy, at_ms)

@@ -1,0 +1,1 @@
+"""The materialiser: a faust-streaming worker that applies the log to Redis."""

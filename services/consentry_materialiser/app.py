@@ -1,0 +1,73 @@
+"""The faust app: one agent over the consent and catalogue topics, and a heartbeat."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import faust
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from consentry_events import CATALOGUE, CONSENT_CHANGES, DEAD_LETTER
+from consentry_materialiser.apply import RawRecord, apply_batch
+from consentry_materialiser.settings import MaterialiserSettings
+from consentry_state import StateWriter
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: MaterialiserSettings) -> faust.App:
+    app = faust.App(
+        settings.group_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        datadir=str(settings.data_dir),
+        web_enabled=False,
+        consumer_auto_offset_reset="earliest",
+        topic_disable_leader=True,
+        topic_allow_declare=False,
+        producer_acks=-1,
+        broker_commit_interval=1.0,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    source = app.topic(CONSENT_CHANGES.name, CATALOGUE.name, key_type=bytes, value_type=bytes)
+    dead_letters = app.topic(DEAD_LETTER.name, key_type=bytes, value_type=bytes)
+    redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    writer = StateWriter(redis)
+
+    async def dead_letter(record: RawRecord, reason: str) -> None:
+        log.warning(
+            "dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
+        )
+        headers = {
+            "consentry-reason": reason.encode()[:4096],
+            "consentry-source": f"{record.topic}:{record.partition}:{record.offset}".encode(),
+        }
+        sent = await dead_letters.send(key=record.key, value=record.value or b"", headers=headers)
+        await sent
+
+    @app.agent(source, name="materialise")
+    async def materialise(stream: Any) -> None:
+        async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
+            records = [
+                RawRecord(
+                    e.message.topic,
+                    e.message.partition,
+                    e.message.offset,
+                    e.message.key,
+                    e.message.value,
+                )
+                for e in events
+            ]
+            await apply_batch(records, writer, dead_letter)
+
+    @app.timer(interval=settings.heartbeat_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
+    async def heartbeat() -> None:
+        try:
+            await writer.beat(time.time_ns() // 1_000_000)
+        except RedisError as exc:
+            log.warning("heartbeat not written: %s", exc)
+
+    return app

@@ -1,0 +1,70 @@
+"""One batch of log records -> Redis, with bad records sent to the dead-letter topic.
+
+The batch is applied with one pipelined round trip; a Redis failure is retried until it
+succeeds (the stream waits, nothing is skipped), because faust acknowledges -- and later
+commits -- a batch only after this function returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+
+from consentry_domain import Outcome
+from consentry_events import DecodeError, decode
+from consentry_state import Applied, StateWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+DeadLetter = Callable[[RawRecord, str], Awaitable[None]]
+
+
+async def apply_batch(
+    records: Sequence[RawRecord],
+    writer: StateWriter,
+    dead_letter: DeadLetter,
+    *,
+    retry_delay_s: float = 0.1,
+    max_retry_delay_s: float = 2.0,
+) -> list[Outcome | None]:
+    """Apply ``records`` in order; ``None`` marks a record that was dead-lettered."""
+    good: list[Applied] = []
+    outcomes: list[Outcome | None] = []
+    for record in records:
+        try:
+            event = decode(record.value)
+        except DecodeError as exc:
+            await dead_letter(record, str(exc))
+            outcomes.append(None)
+            continue
+        good.append(Applied(record.topic, record.partition, record.offset, event))
+        outcomes.append(Outcome.APPLIED)
+    applied = await _apply_until_done(writer, good, retry_delay_s, max_retry_delay_s)
+    results = iter(applied)
+    return [None if o is None else next(results) for o in outcomes]
+
+
+async def _apply_until_done(
+    writer: StateWriter, batch: list[Applied], delay_s: float, max_delay_s: float
+) -> list[Outcome]:
+    while True:
+        try:
+            return await writer.apply(batch)
+        except (RedisError, OSError) as exc:
+            log.warning("Redis write failed, retrying in %.2fs: %s", delay_s, exc)
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, max_delay_s)

@@ -1,0 +1,28 @@
+"""Settings of the materialiser, from ``CONSENTRY_MATERIALISER_*``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MaterialiserSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONSENTRY_MATERIALISER_", extra="forbid")
+
+    kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers.")
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Redis primary to write."
+    )
+    group_id: str = Field(default="consentry-materialiser", description="Kafka consumer group.")
+    batch_max: int = Field(
+        default=500, ge=1, description="Most events applied in one Redis round trip."
+    )
+    batch_within_s: float = Field(
+        default=0.002, gt=0, description="Longest wait to fill a batch (adds to propagation)."
+    )
+    heartbeat_interval_s: float = Field(default=0.5, gt=0, description="Heartbeat period.")
+    data_dir: Path = Field(
+        default=Path("/tmp/consentry-materialiser"), description="faust's local data directory."
+    )

@@ -1,0 +1,30 @@
+"""Settings of the check side (SDK and HTTP check service), from ``CONSENTRY_CHECK_*``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CheckSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONSENTRY_CHECK_", extra="forbid")
+
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="Redis (or a read replica) holding the state.",
+    )
+    redis_timeout_s: float = Field(
+        default=0.5, gt=0, description="Socket timeout; past it the check answers unverifiable."
+    )
+    purposes_file: Path | None = Field(
+        default=None, description="Purpose taxonomy (TOML); the demo taxonomy when unset."
+    )
+    heartbeat_bound_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="A materialiser heartbeat older than this makes every answer unverifiable.",
+    )
+    host: str = Field(default="127.0.0.1", description="HTTP check service: listen address.")
+    port: int = Field(default=8702, ge=0, le=65535, description="HTTP check service: listen port.")

@@ -1,0 +1,3 @@
+from consentry_stack.cli import main
+
+main()

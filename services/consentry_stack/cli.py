@@ -1,0 +1,91 @@
+"""``consentry-stack``: run the local stack in the foreground, or fetch its parts."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from consentry_stack.kafka import KAFKA_VERSION, create_topics, kafka_libs
+from consentry_stack.processes import StackError
+from consentry_stack.stack import Stack
+
+
+@click.group()
+def main() -> None:
+    """Consentry's local stack on loopback: real Kafka and Redis, and the services."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+
+
+@main.command()
+def fetch_kafka() -> None:
+    """Fetch Kafka's jars from Maven Central with Maven (cached)."""
+    click.echo(f"Kafka {KAFKA_VERSION}: {kafka_libs()}")
+
+
+@main.command()
+@click.option("--bootstrap", required=True, help="Kafka bootstrap servers.")
+@click.option("--replication", default=1, show_default=True, help="Replication factor.")
+def topics(bootstrap: str, replication: int) -> None:
+    """Create Consentry's topics on a Kafka cluster (existing ones are kept)."""
+    create_topics(bootstrap, replication)
+    click.echo("topics ready")
+
+
+@main.command()
+@click.option("--write-port", default=8701, show_default=True, help="Write API port (if free).")
+@click.option("--check-port", default=8702, show_default=True, help="Check service port (if free).")
+@click.option(
+    "--env-file",
+    type=click.Path(path_type=Path),
+    default=Path("var/stack.env"),
+    show_default=True,
+    help="Where to write the stack's addresses, for `source` in another shell.",
+)
+def up(write_port: int, check_port: int, env_file: Path) -> None:
+    """Start Kafka, Redis, write API, materialiser and check service; Ctrl-C stops all."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    root = Path(tempfile.mkdtemp(prefix="consentry-stack-"))
+    stack = Stack(root, write_port=write_port, check_port=check_port)
+    started = time.monotonic()
+    try:
+        click.echo(f"starting Kafka {KAFKA_VERSION} (KRaft) and Redis ...")
+        stack.start_infra()
+        click.echo("starting write API, materialiser, check service ...")
+        stack.start_services()
+        addresses = stack.describe()
+        env_file.parent.mkdir(parents=True, exist_ok=True)
+        env_file.write_text("".join(f"export {k}={v}\n" for k, v in addresses.items()))
+        click.echo(f"\nConsentry is up in {time.monotonic() - started:.1f}s (logs in {root}):")
+        click.echo(f"  write API        {stack.write_url}   (docs: {stack.write_url}/docs)")
+        click.echo(f"  check service    {stack.check_url}   (docs: {stack.check_url}/docs)")
+        click.echo("  materialiser     faust worker, group consentry-materialiser")
+        click.echo(f"  Kafka            {stack.kafka.bootstrap}")
+        click.echo(f"  Redis            {stack.redis.url}")
+        click.echo(f"\nIn another shell: source {env_file}   -- Ctrl-C here stops everything.")
+        while not stop.wait(0.5):
+            for process in [*stack.services.values(), stack.kafka.process, stack.redis.process]:
+                if not process.alive():
+                    raise StackError(f"{process.name} exited unexpectedly:\n{process.tail()}")
+    except StackError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from exc
+    finally:
+        click.echo("stopping ...")
+        stack.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        env_file.unlink(missing_ok=True)
+        click.echo("stopped.")

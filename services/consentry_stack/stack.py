@@ -1,0 +1,157 @@
+"""The whole local stack: Kafka, Redis, topics, and the three Consentry services."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from consentry_stack.kafka import KafkaBroker, create_topics
+from consentry_stack.ports import free_port, port_is_free
+from consentry_stack.processes import ManagedProcess, StackError
+from consentry_stack.redis_server import RedisServer
+
+PROBE_ISRC = "ZZCSY0000000"
+PROBE_PARTY = "consentry:launcher"
+
+
+def _port(preferred: int) -> int:
+    return preferred if preferred and port_is_free(preferred) else free_port()
+
+
+@dataclass
+class Stack:
+    """Start with ``start_infra`` then ``start_services``; ``stop`` ends every process."""
+
+    root: Path
+    write_port: int = 0
+    check_port: int = 0
+    kafka: KafkaBroker = field(init=False)
+    redis: RedisServer = field(init=False)
+    services: dict[str, ManagedProcess] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.kafka = KafkaBroker(self.root / "kafka")
+        self.redis = RedisServer(self.root / "redis")
+        self.write_port = _port(self.write_port)
+        self.check_port = _port(self.check_port)
+
+    @property
+    def write_url(self) -> str:
+        return f"http://127.0.0.1:{self.write_port}"
+
+    @property
+    def check_url(self) -> str:
+        return f"http://127.0.0.1:{self.check_port}"
+
+    def start_infra(self) -> None:
+        self.redis.start()
+        self.kafka.start()
+        create_topics(self.kafka.bootstrap)
+
+    def service_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "PYTHONUNBUFFERED": "1",
+                "CONSENTRY_WRITE_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+                "CONSENTRY_WRITE_PORT": str(self.write_port),
+                "CONSENTRY_MATERIALISER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+                "CONSENTRY_MATERIALISER_REDIS_URL": self.redis.url,
+                "CONSENTRY_CHECK_REDIS_URL": self.redis.url,
+                "CONSENTRY_CHECK_PORT": str(self.check_port),
+            }
+        )
+        return env
+
+    def materialiser(self, name: str = "materialiser") -> ManagedProcess:
+        env = self.service_env()
+        env["CONSENTRY_MATERIALISER_DATA_DIR"] = str(self.root / name / "data")
+        return ManagedProcess(
+            name,
+            [sys.executable, "-m", "consentry_materialiser"],
+            self.root / name / "materialiser.log",
+            env=env,
+            cwd=self.root,
+        )
+
+    def start_services(self, timeout_s: float = 60.0) -> None:
+        env = self.service_env()
+        self.services["materialiser"] = self.materialiser()
+        self.services["writeapi"] = ManagedProcess(
+            "writeapi",
+            [sys.executable, "-m", "consentry_writeapi"],
+            self.root / "writeapi.log",
+            env=env,
+            cwd=self.root,
+        )
+        self.services["checkapi"] = ManagedProcess(
+            "checkapi",
+            [sys.executable, "-m", "consentry_checkapi"],
+            self.root / "checkapi.log",
+            env=env,
+            cwd=self.root,
+        )
+        for process in self.services.values():
+            process.start()
+        deadline = time.monotonic() + timeout_s
+        self._await_ready(f"{self.write_url}/readyz", "writeapi", deadline)
+        self._await_ready(f"{self.check_url}/readyz", "checkapi", deadline)
+        self._await_pipeline(deadline)
+
+    def _await_ready(self, url: str, name: str, deadline: float) -> None:
+        while True:
+            try:
+                if httpx.get(url, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            self._fail_if_dead(deadline, f"{name} not ready at {url}")
+            time.sleep(0.1)
+
+    def _await_pipeline(self, deadline: float) -> None:
+        """Register the launcher's probe track and wait until the check service sees it."""
+        response = httpx.post(
+            f"{self.write_url}/v1/tracks",
+            json={"isrc": PROBE_ISRC, "upc": "000000000000", "parties": [PROBE_PARTY]},
+            timeout=15.0,
+        )
+        if response.status_code != 202:
+            raise StackError(f"probe track refused: {response.status_code} {response.text}")
+        while True:
+            answer = httpx.get(
+                f"{self.check_url}/v1/check",
+                params={"isrc": PROBE_ISRC, "purpose": "ai"},
+                timeout=2.0,
+            ).json()
+            if answer["reasons"][0]["basis"] not in ("unknown_track", "unverifiable"):
+                return
+            self._fail_if_dead(deadline, "the materialiser did not apply the probe track")
+            time.sleep(0.05)
+
+    def _fail_if_dead(self, deadline: float, what: str) -> None:
+        for process in self.services.values():
+            if not process.alive():
+                raise StackError(f"{process.name} exited:\n{process.tail()}")
+        if time.monotonic() > deadline:
+            logs = "\n".join(f"--- {p.name}\n{p.tail()}" for p in self.services.values())
+            raise StackError(f"{what}\n{logs}")
+
+    def stop(self) -> None:
+        for process in reversed(list(self.services.values())):
+            process.stop()
+        self.services.clear()
+        self.kafka.stop()
+        self.redis.stop()
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "CONSENTRY_WRITE_URL": self.write_url,
+            "CONSENTRY_CHECK_URL": self.check_url,
+            "CONSENTRY_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+            "CONSENTRY_REDIS_URL": self.redis.url,
+        }

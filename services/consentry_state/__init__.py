@@ -1,0 +1,25 @@
+"""Consentry's Redis state: the keyspace, the atomic writes and the one-round-trip read.
+
+Redis holds a cache of the log that can be rebuilt from Kafka at any time. Layout:
+
+``cs:party:<party>`` (hash)
+    one field per decision slot, ``<s>|<work>|<purpose>`` with ``s`` one of ``p``
+    (party-wide, empty work), ``r`` (release, work = UPC), ``t`` (track, work = ISRC);
+    the value is the slot as JSON ``{"f": floor, "e": [[offset, choice, id, from_ms,
+    until_ms], ...]}``.
+``cs:track:<isrc>`` (hash)
+    ``o`` catalogue offset (version), ``u`` UPC, ``p`` space-separated parties, ``s`` status.
+``cs:wm`` (hash)
+    ``<topic>:<partition>`` -> highest offset applied (the watermark), written in the
+    same script as the state it covers.
+``cs:hb`` (string)
+    the materialiser's heartbeat, epoch milliseconds.
+
+Consentry runs on one Redis primary (with read replicas for checks), not Redis Cluster:
+the read script derives party keys from track records.
+"""
+
+from consentry_state.reader import Snapshot, StateReader, TrackView
+from consentry_state.writer import Applied, StateWriter
+
+__all__ = ["Applied", "Snapshot", "StateReader", "StateWriter", "TrackView"]

@@ -1,0 +1,20 @@
+"""``python -m consentry_writeapi``: serve the write API on CONSENTRY_WRITE_HOST:PORT."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from consentry_writeapi.app import create_app
+from consentry_writeapi.settings import WriteSettings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = WriteSettings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Publishing events: a small port and its aiokafka adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    topic: str
+    partition: int
+    offset: int
+
+
+class Outcome(StrEnum):
+    NOT_WRITTEN = "not_written"
+    UNKNOWN = "unknown"
+
+
+class PublishError(Exception):
+    """The broker did not acknowledge the event; ``outcome`` says whether it may exist."""
+
+    def __init__(self, message: str, outcome: Outcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, key: bytes, value: bytes) -> Receipt:
+        """Return only once the event is durably in the log (acks=all), else raise PublishError."""
+        ...
+
+
+class KafkaPublisher:
+    """Publisher on an idempotent aiokafka producer with acks=all.
+
+    The producer is created in ``start`` because aiokafka binds it to the running loop.
+    """
+
+    def __init__(self, bootstrap: str, timeout_s: float) -> None:
+        self._bootstrap = bootstrap
+        self._timeout_s = timeout_s
+        self._producer: AIOKafkaProducer | None = None
+
+    @retry(
+        retry=retry_if_exception_type(KafkaError),
+        stop=stop_after_delay(30),
+        wait=wait_exponential(multiplier=0.2, max=2),
+        reraise=True,
+    )
+    async def start(self) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=0,
+            request_timeout_ms=int(self._timeout_s * 1000),
+            client_id="consentry-writeapi",
+        )
+        try:
+            await producer.start()
+        except KafkaError:
+            await producer.stop()
+            raise
+        self._producer = producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    @property
+    def started(self) -> bool:
+        return self._producer is not None
+
+    async def publish(self, topic: str, key: bytes, value: bytes) -> Receipt:
+        if self._producer is None:
+            raise PublishError("not connected to Kafka yet", Outcome.NOT_WRITTEN)
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                meta = await self._producer.send_and_wait(topic, value, key=key)
+        except TimeoutError:
+            raise PublishError(
+                f"the broker did not acknowledge within {self._timeout_s:g}s; "
+                "the change may or may not have been recorded",
+                Outcome.UNKNOWN,
+            ) from None
+        except KafkaError as exc:
+            log.warning("produce to %s failed: %r", topic, exc)
+            raise PublishError(
+                f"the broker refused or failed the write ({type(exc).__name__}); "
+                "the change may or may not have been recorded",
+                Outcome.UNKNOWN,
+            ) from exc
+        return Receipt(meta.topic, meta.partition, meta.offset)

@@ -1,0 +1,52 @@
+"""Request and response bodies of the write API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from consentry_events import Choice, Scope, TrackStatus
+from consentry_events.models import Isrc, PartyId, PurposePath, Upc, check_scope_and_window
+
+
+class DecisionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    party: PartyId = Field(description="Who decides: artist:<id>, label:<id>, publisher:<id>.")
+    purpose: PurposePath = Field(description="Dotted AI purpose from the taxonomy.")
+    choice: Choice = Field(description="allow, deny, or withdrawn (forget this scope+purpose).")
+    scope: Scope = Field(description="party (all works), release (give upc) or track (give isrc).")
+    upc: Upc | None = None
+    isrc: Isrc | None = None
+    effective_from: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        check_scope_and_window(
+            self.scope, self.upc, self.isrc, self.choice, self.effective_from, self.expires_at
+        )
+        return self
+
+
+class TrackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    isrc: Isrc
+    upc: Upc
+    parties: list[PartyId] = Field(min_length=1, max_length=64)
+    status: TrackStatus = TrackStatus.ACTIVE
+
+
+class Accepted(BaseModel):
+    """The broker acknowledged the event (acks=all)."""
+
+    token: str = Field(description="Consistency token '<partition>:<offset>' for read-your-writes.")
+    topic: str
+    partition: int
+    offset: int
+    accepted_at: datetime
+    decision_id: UUID | None = None
