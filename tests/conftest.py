@@ -1,0 +1,54 @@
+"""Session-wide real servers: one Kafka broker, one Redis, and the services on them.
+
+Everything is started by the project's own launcher (consentry_stack) on free loopback
+ports; nothing is mocked and nothing skips for want of a server. Fault tests that must
+break a server start dedicated ones instead of touching these.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from consentry_stack.stack import Stack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Kafka, Redis, topics, the write API, one materialiser and the check service."""
+    running = Stack(Path(tmp_path_factory.mktemp("stack")))
+    try:
+        running.start_infra()
+        running.start_services()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def redis_sync(stack: Stack) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(stack.redis.url)
+    yield client
+    client.close()
+
+
+_rng = random.Random()
+
+
+def new_isrc() -> str:
+    """A fresh ISRC so tests on the shared stack never see each other's tracks."""
+    letters = "".join(_rng.choices(string.ascii_uppercase + string.digits, k=3))
+    return f"ZZ{letters}{_rng.randrange(10**7):07d}"
+
+
+def new_upc() -> str:
+    return f"{_rng.randrange(10**13):013d}"
+
+
+def new_party(kind: str = "artist") -> str:
+    return f"{kind}:t-{_rng.getrandbits(48):012x}"

@@ -1,0 +1,45 @@
+"""Builders of valid events for tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from consentry_events import Choice, ConsentChanged, Scope, TrackChanged
+
+
+def _moment(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def decision_event(
+    party: str,
+    purpose: str,
+    choice: Choice,
+    scope: Scope,
+    *,
+    upc: str | None = None,
+    isrc: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    decision_id_seed: int | None = None,
+) -> ConsentChanged:
+    decision_id = uuid.uuid4() if decision_id_seed is None else uuid.UUID(int=decision_id_seed)
+    if choice is Choice.WITHDRAWN:
+        start = end = None
+    return ConsentChanged(
+        decision_id=decision_id,
+        party=party,
+        purpose=purpose,
+        choice=choice,
+        scope=scope,
+        upc=upc if scope is Scope.RELEASE else None,
+        isrc=isrc if scope is Scope.TRACK else None,
+        effective_from=_moment(start),
+        expires_at=_moment(end),
+        recorded_at=datetime.now(UTC),
+    )
+
+
+def track_event(isrc: str, upc: str, parties: list[str]) -> TrackChanged:
+    return TrackChanged(isrc=isrc, upc=upc, parties=tuple(parties), recorded_at=datetime.now(UTC))

@@ -1,0 +1,123 @@
+"""The faust materialiser on the real stack: Redis ends equal to a replay; garbage dead-letters."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from redis.asyncio import Redis
+
+from consentry_domain import ConsentState, load_taxonomy
+from consentry_events import (
+    CATALOGUE,
+    CONSENT_CHANGES,
+    DEAD_LETTER,
+    Choice,
+    Scope,
+    encode,
+    partition_key,
+)
+from consentry_events.models import ConsentChanged, TrackChanged
+from consentry_sdk import ConsentChecker
+from consentry_stack.stack import Stack
+from consentry_state import StateReader, keys
+from tests.conftest import new_isrc, new_party, new_upc
+from tests.integration.events import decision_event, track_event
+
+TAXONOMY = load_taxonomy()
+GARBAGE = [
+    b"not json",
+    b'{"type": "consent.changed"}',
+    b"[]",
+    b'{"type": "catalogue.track", "isrc": 1}',
+]
+
+
+async def wait_applied(redis: Redis, marks: dict[str, int], timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        current = await redis.hmget(keys.WATERMARKS, list(marks))
+        if all(
+            v is not None and int(v) >= want
+            for v, want in zip(current, marks.values(), strict=True)
+        ):
+            return
+        assert time.monotonic() < deadline, f"not applied in {timeout_s}s: {marks} vs {current}"
+        await asyncio.sleep(0.05)
+
+
+async def test_stream_materialises_to_the_replayed_state_and_garbage_dead_letters(
+    stack: Stack,
+) -> None:
+    label, artists = new_party("label"), [new_party() for _ in range(3)]
+    upc = new_upc()
+    isrcs = [new_isrc() for _ in range(6)]
+    events: list[ConsentChanged | TrackChanged] = [
+        track_event(isrc, upc, [artists[i % 3], label]) for i, isrc in enumerate(isrcs)
+    ]
+    events += [
+        decision_event(label, "ai", Choice.DENY, Scope.PARTY),
+        decision_event(artists[0], "ai.training", Choice.ALLOW, Scope.TRACK, isrc=isrcs[0]),
+        decision_event(label, "ai.training", Choice.ALLOW, Scope.RELEASE, upc=upc),
+        decision_event(artists[1], "ai.generation", Choice.DENY, Scope.PARTY),
+        decision_event(artists[2], "ai.dj", Choice.DENY, Scope.PARTY),
+        decision_event(artists[2], "ai.dj", Choice.WITHDRAWN, Scope.PARTY),
+    ]
+    replay = ConsentState()
+    marks: dict[str, int] = {}
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka.bootstrap, acks="all")
+    await producer.start()
+    try:
+        garbage_sources = set()
+        for raw in GARBAGE:
+            meta = await producer.send_and_wait(CONSENT_CHANGES.name, raw, key=label.encode())
+            garbage_sources.add(f"{meta.topic}:{meta.partition}:{meta.offset}")
+        for event in events:
+            topic = CONSENT_CHANGES.name if isinstance(event, ConsentChanged) else CATALOGUE.name
+            meta = await producer.send_and_wait(topic, encode(event), key=partition_key(event))
+            replay.apply(event, meta.offset)
+            marks[keys.watermark_field(meta.topic, meta.partition)] = meta.offset
+    finally:
+        await producer.stop()
+
+    redis = Redis.from_url(stack.redis.url)
+    try:
+        await wait_applied(redis, marks)
+        checker = ConsentChecker(StateReader(redis), TAXONOMY)
+        for purpose in sorted(TAXONOMY.defaults):
+            answers = await checker.check_many(isrcs, purpose)
+            now = time.time_ns() // 1_000_000
+            for isrc in isrcs:
+                assert answers[isrc] == replay.check(isrc, purpose, TAXONOMY, now), (isrc, purpose)
+        training = await checker.check_many(isrcs, "ai.training")
+        assert [training[i].allowed for i in isrcs] == [True] * 6, "release allow beats party deny"
+        dj = await checker.check_many(isrcs, "ai.dj")
+        assert [dj[i].allowed for i in isrcs] == [False] * 6, "the label's ai deny covers ai.dj"
+    finally:
+        await redis.aclose()
+
+    reasons = await dead_letters_from(stack.kafka.bootstrap, garbage_sources)
+    assert set(reasons) == garbage_sources
+    assert all(reason for reason in reasons.values())
+
+
+async def dead_letters_from(bootstrap: str, sources: set[str]) -> dict[str, str]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: dict[str, str] = {}
+    try:
+        tp = TopicPartition(DEAD_LETTER.name, 0)
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        deadline = time.monotonic() + 20
+        while set(found) != sources and time.monotonic() < deadline:
+            batch = await consumer.getmany(tp, timeout_ms=500)
+            for record in batch.get(tp, []):
+                headers = dict(record.headers)
+                source = headers["consentry-source"].decode()
+                if source in sources:
+                    found[source] = headers["consentry-reason"].decode()
+    finally:
+        await consumer.stop()
+    return found
