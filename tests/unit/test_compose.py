@@ -1,0 +1,84 @@
+"""docker-compose.yml agrees with the code (no Docker engine here, so it is checked, not run)."""
+
+from __future__ import annotations
+
+import importlib.util
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from consentry_materialiser.settings import MaterialiserSettings
+from consentry_sdk import CheckSettings
+from consentry_stack.kafka import KAFKA_VERSION
+from consentry_writeapi.settings import WriteSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+OURS = {name: s for name, s in SERVICES.items() if s.get("image") == "consentry:local"}
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "CONSENTRY_WRITE_": WriteSettings,
+    "CONSENTRY_MATERIALISER_": MaterialiserSettings,
+    "CONSENTRY_CHECK_": CheckSettings,
+}
+SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+
+
+def entry_point_exists(argv: list[str]) -> bool:
+    if argv[:2] == ["python", "-m"]:
+        module = argv[2]
+        spec = importlib.util.find_spec(module)
+        return spec is not None and (
+            spec.submodule_search_locations is None
+            or importlib.util.find_spec(f"{module}.__main__") is not None
+        )
+    return argv[0] in SCRIPTS
+
+
+def test_our_services_are_the_expected_ones() -> None:
+    assert set(OURS) == {"topics", "writeapi", "materialiser", "checkapi"}
+    assert SERVICES["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}"
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_every_command_is_a_real_entry_point(name: str) -> None:
+    assert entry_point_exists(OURS[name]["command"]), OURS[name]["command"]
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_every_environment_variable_is_a_real_setting(name: str) -> None:
+    for variable in OURS[name].get("environment", {}):
+        prefix = next((p for p in SETTINGS if variable.startswith(p)), None)
+        assert prefix is not None, f"{name}: {variable} belongs to no settings class"
+        field = variable.removeprefix(prefix).lower()
+        assert field in SETTINGS[prefix].model_fields, f"{name}: {variable} is not a setting"
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_published_ports_match_the_configured_port(name: str) -> None:
+    env = OURS[name].get("environment", {})
+    for mapping in OURS[name].get("ports", []):
+        _, container = mapping.split(":")
+        assert container in {v for k, v in env.items() if k.endswith("_PORT")}, (name, mapping)
+
+
+@pytest.mark.parametrize("name", sorted(set(SERVICES) - {"topics"}))
+def test_every_long_running_service_has_a_healthcheck(name: str) -> None:
+    test = SERVICES[name]["healthcheck"]["test"]
+    assert test[0] in {"CMD", "CMD-SHELL"}
+    if test[:3] == ["CMD", "python", "-m"]:
+        assert entry_point_exists(test[1:])
+
+
+def test_dependencies_wait_for_health() -> None:
+    for name, service in SERVICES.items():
+        for dependency, rule in service.get("depends_on", {}).items():
+            assert dependency in SERVICES, (name, dependency)
+            expected = (
+                "service_completed_successfully" if dependency == "topics" else "service_healthy"
+            )
+            assert rule["condition"] == expected, (name, dependency)
