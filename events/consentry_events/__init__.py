@@ -8,21 +8,33 @@ from consentry_events.codec import DecodeError, decode, encode, partition_key
 from consentry_events.models import (
     Choice,
     ConsentChanged,
+    EnforcementCause,
+    EnforcementChanged,
     Event,
     Scope,
     TrackChanged,
     TrackStatus,
 )
-from consentry_events.topics import CATALOGUE, CONSENT_CHANGES, DEAD_LETTER, TOPICS, TopicSpec
+from consentry_events.topics import (
+    CATALOGUE,
+    CONSENT_CHANGES,
+    DEAD_LETTER,
+    ENFORCEMENT,
+    TOPICS,
+    TopicSpec,
+)
 
 __all__ = [
     "CATALOGUE",
     "CONSENT_CHANGES",
     "DEAD_LETTER",
+    "ENFORCEMENT",
     "TOPICS",
     "Choice",
     "ConsentChanged",
     "DecodeError",
+    "EnforcementCause",
+    "EnforcementChanged",
     "Event",
     "Scope",
     "TopicSpec",

@@ -125,4 +125,35 @@ class TrackChanged(_Event):
         return self
 
 
+class EnforcementCause(_Event):
+    """The log record whose application changed the answer."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+class EnforcementChanged(_Event):
+    """The effective answer for (track, purpose) changed: downstream AI systems act on it.
+
+    Published by the materialiser after the change is in Redis, keyed by
+    ``<isrc>|<purpose>`` on a compacted topic, at least once: a consumer keeps the latest
+    per key (a repeat carries the same answer).
+    """
+
+    type: Literal["enforcement.changed"] = "enforcement.changed"
+    schema_version: Literal[1] = 1
+    isrc: Isrc
+    purpose: PurposePath
+    answer: Literal["allow", "deny"]
+    previous: Literal["allow", "deny"] | None = Field(
+        description="The answer last published for this pair; null when it is the first."
+    )
+    reasons: tuple[str, ...] = Field(description="Human summaries, e.g. 'label:L, party-wide, ai'.")
+    cause: EnforcementCause | None = Field(
+        description="The record that caused it; null when a decision's window opened or closed."
+    )
+    decided_at: AwareDatetime
+
+
 Event = Annotated[ConsentChanged | TrackChanged, Field(discriminator="type")]

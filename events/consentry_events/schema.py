@@ -8,11 +8,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from consentry_events.models import ConsentChanged, TrackChanged
+from consentry_events.models import ConsentChanged, EnforcementChanged, TrackChanged
 
 MODELS: dict[str, type[BaseModel]] = {
     "consent-changed.v1": ConsentChanged,
     "track-changed.v1": TrackChanged,
+    "enforcement-changed.v1": EnforcementChanged,
 }
 
 

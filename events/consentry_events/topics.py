@@ -29,10 +29,16 @@ CATALOGUE = TopicSpec(
     partitions=6,
     configs={"cleanup.policy": "compact"},
 )
+ENFORCEMENT = TopicSpec(
+    "consentry.enforcement.v1",
+    partitions=6,
+    # Keyed by "<isrc>|<purpose>": compaction keeps each pair's current answer.
+    configs={"cleanup.policy": "compact"},
+)
 DEAD_LETTER = TopicSpec(
     "consentry.dead-letter.v1",
     partitions=1,
     configs={"cleanup.policy": "delete", "retention.ms": "-1"},
 )
 
-TOPICS: tuple[TopicSpec, ...] = (CONSENT_CHANGES, CATALOGUE, DEAD_LETTER)
+TOPICS: tuple[TopicSpec, ...] = (CONSENT_CHANGES, CATALOGUE, ENFORCEMENT, DEAD_LETTER)

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import faust
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from consentry_events import CATALOGUE, CONSENT_CHANGES, DEAD_LETTER
+from consentry_domain import load_taxonomy
+from consentry_events import (
+    CATALOGUE,
+    CONSENT_CHANGES,
+    DEAD_LETTER,
+    ENFORCEMENT,
+    EnforcementChanged,
+)
 from consentry_materialiser.apply import RawRecord, apply_batch
+from consentry_materialiser.enforce import Enforcer
 from consentry_materialiser.settings import MaterialiserSettings
 from consentry_state import StateWriter
 
@@ -29,13 +39,28 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         topic_allow_declare=False,
         producer_acks=-1,
         broker_commit_interval=1.0,
+        # Stop promptly even mid-retry: unacknowledged events are redelivered after a
+        # restart, and applying them again changes nothing.
+        stream_wait_empty=False,
         key_serializer="raw",
         value_serializer="raw",
     )
     source = app.topic(CONSENT_CHANGES.name, CATALOGUE.name, key_type=bytes, value_type=bytes)
     dead_letters = app.topic(DEAD_LETTER.name, key_type=bytes, value_type=bytes)
+    enforcement = app.topic(ENFORCEMENT.name, key_type=bytes, value_type=bytes)
     redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
     writer = StateWriter(redis)
+
+    async def publish(events: Sequence[EnforcementChanged]) -> None:
+        sent = [
+            await enforcement.send(
+                key=f"{e.isrc}|{e.purpose}".encode(), value=e.model_dump_json().encode()
+            )
+            for e in events
+        ]
+        await asyncio.gather(*sent)
+
+    enforcer = Enforcer(redis, load_taxonomy(settings.purposes_file), publish)
 
     async def dead_letter(record: RawRecord, reason: str) -> None:
         log.warning(
@@ -62,6 +87,28 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
                 for e in events
             ]
             await apply_batch(records, writer, dead_letter)
+
+    @app.agent(source, name="enforce")
+    async def enforce(stream: Any) -> None:
+        async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
+            records = [
+                RawRecord(
+                    e.message.topic,
+                    e.message.partition,
+                    e.message.offset,
+                    e.message.key,
+                    e.message.value,
+                )
+                for e in events
+            ]
+            await enforcer.handle(records)
+
+    @app.timer(interval=settings.due_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
+    async def windows() -> None:
+        try:
+            await enforcer.due()
+        except RedisError as exc:
+            log.warning("window enforcement postponed: %s", exc)
 
     @app.timer(interval=settings.heartbeat_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
     async def heartbeat() -> None:

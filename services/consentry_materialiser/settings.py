@@ -23,6 +23,12 @@ class MaterialiserSettings(BaseSettings):
         default=0.002, gt=0, description="Longest wait to fill a batch (adds to propagation)."
     )
     heartbeat_interval_s: float = Field(default=0.5, gt=0, description="Heartbeat period.")
+    purposes_file: Path | None = Field(
+        default=None, description="Purpose taxonomy (TOML), for enforcement events; demo if unset."
+    )
+    due_interval_s: float = Field(
+        default=1.0, gt=0, description="How often opened/closed decision windows are enforced."
+    )
     data_dir: Path = Field(
         default=Path("/tmp/consentry-materialiser"), description="faust's local data directory."
     )

@@ -6,6 +6,7 @@ from consentry_domain import SlotKey
 from consentry_events import Scope
 
 WATERMARKS = "cs:wm"
+DUE = "cs:due"
 HEARTBEAT = "cs:hb"
 
 SCOPE_CODES = {Scope.PARTY: "p", Scope.RELEASE: "r", Scope.TRACK: "t"}
@@ -20,8 +21,28 @@ def track_key(isrc: str) -> str:
     return f"cs:track:{isrc}"
 
 
+def party_tracks_key(party: str) -> str:
+    """Set of the ISRCs the party holds rights in (kept by apply_track)."""
+    return f"cs:pt:{party}"
+
+
+def release_tracks_key(upc: str) -> str:
+    """Set of the ISRCs on the release (kept by apply_track)."""
+    return f"cs:rt:{upc}"
+
+
+def published_key(isrc: str) -> str:
+    """Hash purpose -> answer last published on the enforcement topic for the track."""
+    return f"cs:pub:{isrc}"
+
+
 def slot_field(key: SlotKey) -> str:
     return f"{SCOPE_CODES[key.scope]}|{key.work}|{key.purpose}"
+
+
+def parse_slot_field(party: str, field: str) -> SlotKey:
+    code, work, purpose = field.split("|", 2)
+    return SlotKey(party, SCOPES_BY_CODE[code], work, purpose)
 
 
 def watermark_field(topic: str, partition: int) -> str:

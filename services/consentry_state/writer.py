@@ -47,6 +47,7 @@ def _call(record: Applied) -> tuple[LuaScript, list[str], list[str | int]]:
                 "" if entry.effective_from_ms is None else entry.effective_from_ms,
                 "" if entry.expires_at_ms is None else entry.expires_at_ms,
                 mark,
+                event.party,
             ],
         )
     return (
@@ -58,6 +59,7 @@ def _call(record: Applied) -> tuple[LuaScript, list[str], list[str | int]]:
             " ".join(event.parties),
             event.status.value,
             mark,
+            event.isrc,
         ],
     )
 

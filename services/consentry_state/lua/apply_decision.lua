@@ -1,7 +1,10 @@
 -- Merge one decision into its slot and advance the partition watermark, atomically.
 -- Mirrors consentry_domain.slots.merge exactly (contract-tested against it).
 -- KEYS[1] party hash, KEYS[2] watermark hash
--- ARGV: field, offset, choice, decision_id, from_ms ('' = none), until_ms ('' = none), wm_field
+-- ARGV: field, offset, choice, decision_id, from_ms ('' = none), until_ms ('' = none), wm_field,
+--       party
+-- A windowed decision also schedules its boundaries in the 'cs:due' sorted set, so the
+-- enforcer re-evaluates the affected tracks when the window opens or closes.
 local offset = tonumber(ARGV[2])
 local choice = ARGV[3]
 local floor, entries = -1, {}
@@ -49,6 +52,11 @@ if outcome == 'applied' then
     encoded = cjson.encode({f = floor, e = merged})
   end
   redis.call('HSET', KEYS[1], ARGV[1], encoded)
+  for _, boundary in ipairs({ARGV[5], ARGV[6]}) do
+    if boundary ~= '' then
+      redis.call('ZADD', 'cs:due', tonumber(boundary), boundary .. '|' .. ARGV[8] .. '|' .. ARGV[1])
+    end
+  end
 end
 
 local mark = tonumber(redis.call('HGET', KEYS[2], ARGV[7]) or '-1')

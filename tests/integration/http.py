@@ -1,0 +1,44 @@
+"""Helpers that drive the running stack over HTTP, waiting on conditions with deadlines."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from consentry_stack.stack import Stack
+
+
+def register(stack: Stack, isrc: str, upc: str, parties: list[str], status: str = "active") -> Any:
+    body = {"isrc": isrc, "upc": upc, "parties": parties, "status": status}
+    response = httpx.post(f"{stack.write_url}/v1/tracks", json=body, timeout=15)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def decide(stack: Stack, party: str, purpose: str, choice: str, scope: str, **work: str) -> Any:
+    body = {"party": party, "purpose": purpose, "choice": choice, "scope": scope, **work}
+    response = httpx.post(f"{stack.write_url}/v1/decisions", json=body, timeout=15)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def check(stack: Stack, isrc: str, purpose: str) -> Any:
+    response = httpx.get(
+        f"{stack.check_url}/v1/check", params={"isrc": isrc, "purpose": purpose}, timeout=5
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def await_answer(stack: Stack, isrc: str, purpose: str, answer: str, timeout_s: float = 5.0) -> Any:
+    """Poll the check service until it gives ``answer``; fail past the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = check(stack, isrc, purpose)
+        settled = found["reasons"][0]["basis"] not in ("unknown_track", "unverifiable")
+        if found["answer"] == answer and settled:
+            return found
+        assert time.monotonic() < deadline, f"{isrc} {purpose}: wanted {answer}, have {found}"
+        time.sleep(0.02)
