@@ -60,6 +60,7 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
                 "CONSENTRY_WRITE_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
                 "CONSENTRY_WRITE_PORT": str(self.write_port),
+                "CONSENTRY_WRITE_REDIS_URL": self.redis.url,
                 "CONSENTRY_MATERIALISER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
                 "CONSENTRY_MATERIALISER_REDIS_URL": self.redis.url,
                 "CONSENTRY_CHECK_REDIS_URL": self.redis.url,

@@ -11,6 +11,7 @@ from redis.exceptions import NoScriptError
 from consentry_domain import Slot, SlotKey, Track
 from consentry_domain.purposes import ancestors
 from consentry_events import Scope, TrackStatus
+from consentry_state import keys
 from consentry_state.scripts import GATHER
 from consentry_state.slotcodec import decode_slot
 
@@ -77,3 +78,12 @@ class StateReader:
             _int_or_none(watermark),
             {isrc: _decode_track(isrc, paths, row) for isrc, row in zip(isrcs, rows, strict=True)},
         )
+
+
+async def party_slots(redis: Redis, party: str) -> dict[SlotKey, Slot]:
+    """Every materialised decision slot of one party."""
+    raw = await redis.hgetall(keys.party_key(party))
+    return {
+        keys.parse_slot_field(party, _text(field)): decode_slot(value)
+        for field, value in raw.items()
+    }

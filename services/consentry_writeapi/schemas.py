@@ -50,3 +50,29 @@ class Accepted(BaseModel):
     offset: int
     accepted_at: datetime
     decision_id: UUID | None = None
+
+
+class DecisionOut(BaseModel):
+    """One decision as recorded (history) or as materialised now (current)."""
+
+    decision_id: str
+    party: str
+    scope: Scope
+    upc: str | None = None
+    isrc: str | None = None
+    purpose: str
+    choice: Choice
+    effective_from: datetime | None = None
+    expires_at: datetime | None = None
+    partition: int | None = None
+    offset: int = Field(description="The party's order: its offset on its partition.")
+    recorded_at: datetime | None = None
+    in_force: bool | None = Field(default=None, description="Current view: in force right now.")
+    applied: bool | None = Field(
+        default=None, description="History view: materialised into Redis (checks see it)."
+    )
+
+
+class DecisionsOut(BaseModel):
+    party: str
+    decisions: list[DecisionOut]

@@ -12,6 +12,10 @@ class WriteSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_WRITE_", extra="forbid")
 
     kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers.")
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="Redis (a replica will do), read for a party's current decisions.",
+    )
     produce_timeout_s: float = Field(
         default=10.0,
         gt=0,

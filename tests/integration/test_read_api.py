@@ -1,0 +1,53 @@
+"""A party reads its current decisions (Redis) and its whole history (Kafka)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from consentry_stack.stack import Stack
+from tests.conftest import new_isrc, new_party, new_upc
+from tests.integration.http import await_answer, decide, register
+
+
+def test_current_decisions_and_full_history(stack: Stack) -> None:
+    artist, other, isrc, upc = new_party(), new_party(), new_isrc(), new_upc()
+    register(stack, isrc, upc, [artist])
+    first = decide(stack, artist, "ai.training", "deny", "party")
+    second = decide(stack, artist, "ai.training", "allow", "party")
+    windowed = decide(
+        stack, artist, "ai.dj", "deny", "release", upc=upc, effective_from="2099-01-01T00:00:00Z"
+    )
+    decide(stack, artist, "ai.generation", "deny", "track", isrc=isrc)
+    withdrawn = decide(stack, artist, "ai.generation", "withdrawn", "track", isrc=isrc)
+    decide(stack, other, "ai", "deny", "party")
+    await_answer(stack, isrc, "ai.training", "allow")
+    await_answer(stack, isrc, "ai.generation.stems", "allow")
+
+    current = httpx.get(f"{stack.write_url}/v1/parties/{artist}/decisions", timeout=10).json()
+    by_id = {d["decision_id"]: d for d in current["decisions"]}
+    assert set(by_id) == {second["decision_id"], windowed["decision_id"]}
+    assert by_id[second["decision_id"]]["in_force"] is True
+    assert by_id[windowed["decision_id"]]["in_force"] is False
+    assert by_id[windowed["decision_id"]]["upc"] == upc
+
+    deadline = time.monotonic() + 5
+    while True:
+        history = httpx.get(f"{stack.write_url}/v1/parties/{artist}/history", timeout=10).json()
+        if all(d["applied"] for d in history["decisions"]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    decisions = history["decisions"]
+    assert [d["choice"] for d in decisions] == ["deny", "allow", "deny", "deny", "withdrawn"]
+    assert decisions[0]["decision_id"] == first["decision_id"]
+    assert decisions[-1]["offset"] == withdrawn["offset"]
+    assert all(d["party"] == artist and d["applied"] for d in decisions)
+    offsets = [d["offset"] for d in decisions]
+    assert offsets == sorted(offsets)
+
+
+def test_a_malformed_party_is_refused(stack: Stack) -> None:
+    response = httpx.get(f"{stack.write_url}/v1/parties/nobody/decisions", timeout=10)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "party"]
