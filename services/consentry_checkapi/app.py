@@ -1,33 +1,80 @@
-"""The check service's routes; one composition root in ``create_app``."""
+"""The check service's routes; one composition root in ``create_app``.
+
+Same semantics as the SDK (it is the SDK, with its cache, behind HTTP). Responses are
+serialised with orjson straight from the domain answer: the response models document
+the shape in OpenAPI without costing a validation per request.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from consentry_checkapi.schemas import AnswerOut, BatchAnswer, BatchCheck
-from consentry_domain import load_taxonomy
+from consentry_domain import Answer, load_taxonomy
 from consentry_events.models import Isrc, PurposePath
 from consentry_sdk import CheckSettings, ConsentChecker
+from consentry_sdk.cache import AnswerCache
 from consentry_sdk.checker import redis_for_checks
+from consentry_sdk.invalidation import listen
 from consentry_state import StateReader
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "isrc": answer.isrc,
+        "purpose": answer.purpose,
+        "answer": answer.verdict.value,
+        "reasons": [
+            {
+                "basis": r.basis.value,
+                "verdict": r.verdict.value,
+                "summary": r.describe(),
+                "party": r.party,
+                "decision_id": r.decision_id,
+                "scope": None if r.scope is None else r.scope.value,
+                "work": r.work,
+                "purpose": r.purpose,
+            }
+            for r in answer.reasons
+        ],
+    }
+
+
+def _json(content: object, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(content), status_code, media_type="application/json")
+
+
+def _bad_token(message: str) -> Response:
+    detail = [{"loc": ["token"], "msg": message, "type": "value_error"}]
+    return _json({"detail": detail}, 422)
 
 
 def create_app(settings: CheckSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = redis_for_checks(settings)
-        app.state.redis = redis
+        cache = AnswerCache(settings.cache_bound_s) if settings.cache_bound_s > 0 else None
+        listener = asyncio.create_task(listen(settings.redis_url, cache)) if cache else None
         app.state.checker = ConsentChecker(
             StateReader(redis),
             load_taxonomy(settings.purposes_file),
             heartbeat_bound_ms=int(settings.heartbeat_bound_s * 1000),
+            cache=cache,
+            token_wait_s=settings.token_wait_s,
         )
         yield
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
         await redis.aclose()
 
     app = FastAPI(title="Consentry check service", version="1", lifespan=lifespan)
@@ -36,31 +83,47 @@ def create_app(settings: CheckSettings) -> FastAPI:
         found: ConsentChecker = request.app.state.checker
         return found
 
-    @app.get("/v1/check")
+    @app.get("/v1/check", response_model=AnswerOut)
     async def check_one(
         request: Request,
         isrc: Annotated[Isrc, Query(description="The track's ISRC.")],
         purpose: Annotated[PurposePath, Query(description="Dotted AI purpose, e.g. ai.training.")],
-    ) -> AnswerOut:
+        token: Annotated[
+            str | None, Query(description="Consistency token from the write API.")
+        ] = None,
+    ) -> Response:
         """May this track be used for this purpose now? Deny when unverifiable."""
-        return AnswerOut.of(await checker(request).check(isrc, purpose))
+        try:
+            answer = await checker(request).check(isrc, purpose, token=token)
+        except ValueError as exc:
+            return _bad_token(str(exc))
+        return _json(answer_json(answer))
 
-    @app.post("/v1/check")
-    async def check_batch(request: Request, body: BatchCheck) -> BatchAnswer:
-        """Answers for up to 1,000 tracks from one Redis round trip."""
-        answers = await checker(request).check_many(body.isrcs, body.purpose)
-        return BatchAnswer(answers=[AnswerOut.of(answers[isrc]) for isrc in body.isrcs])
+    @app.post("/v1/check", response_model=BatchAnswer)
+    async def check_batch(request: Request, body: BatchCheck) -> Response:
+        """Answers for up to 1,000 tracks from at most one Redis round trip."""
+        try:
+            answers = await checker(request).check_many(body.isrcs, body.purpose, token=body.token)
+        except ValueError as exc:
+            return _bad_token(str(exc))
+        return _json({"answers": [answer_json(answers[isrc]) for isrc in body.isrcs]})
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
-        """Alive: the process answers."""
+        """Alive: the process answers (it may still be answering 'unverifiable')."""
         return {"status": "alive"}
 
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
-        """Ready: Redis answers and the materialiser's heartbeat is within the bound."""
-        if not await checker(request).verifiable():
-            return JSONResponse({"status": "unverifiable"}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        """Ready only when answers can be verified; the body says which part is missing."""
+        health = await checker(request).health()
+        body = {
+            "status": "ready" if health.verifiable else "unverifiable",
+            "redis": "reachable" if health.redis_reachable else "unreachable",
+            "materialiser_heartbeat_age_s": health.heartbeat_age_s,
+            "materialiser": "fresh" if health.heartbeat_fresh else "stale or absent",
+            "cache": "subscribed" if health.cache_live else "off",
+        }
+        return JSONResponse(body, status_code=200 if health.verifiable else 503)
 
     return app

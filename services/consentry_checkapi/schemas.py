@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from consentry_domain import Answer
 from consentry_events.models import Isrc, PurposePath
 
 
@@ -25,33 +24,13 @@ class AnswerOut(BaseModel):
     answer: str = Field(description="'allow' or 'deny'.")
     reasons: list[ReasonOut]
 
-    @classmethod
-    def of(cls, answer: Answer) -> AnswerOut:
-        return cls(
-            isrc=answer.isrc,
-            purpose=answer.purpose,
-            answer=answer.verdict.value,
-            reasons=[
-                ReasonOut(
-                    basis=r.basis.value,
-                    verdict=r.verdict.value,
-                    summary=r.describe(),
-                    party=r.party,
-                    decision_id=r.decision_id,
-                    scope=None if r.scope is None else r.scope.value,
-                    work=r.work,
-                    purpose=r.purpose,
-                )
-                for r in answer.reasons
-            ],
-        )
-
 
 class BatchCheck(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     purpose: PurposePath
     isrcs: list[Isrc] = Field(min_length=1, max_length=1000)
+    token: str | None = Field(default=None, description="Consistency token from the write API.")
 
 
 class BatchAnswer(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -28,6 +28,8 @@ def covers(general: str, specific: str) -> bool:
 @dataclass(frozen=True)
 class Taxonomy:
     defaults: dict[str, Verdict]
+    unverifiable: dict[str, Verdict] = field(default_factory=dict)
+    """Answer when consent cannot be verified, per purpose (and its descendants); deny if unset."""
 
     def __post_init__(self) -> None:
         for purpose in self.defaults:
@@ -43,21 +45,37 @@ class Taxonomy:
     def default(self, purpose: str) -> Verdict:
         return self.defaults[purpose]
 
+    def when_unverifiable(self, purpose: str) -> Verdict:
+        for path in reversed(ancestors(purpose)):
+            if path in self.unverifiable:
+                return self.unverifiable[path]
+        return Verdict.DENY
+
 
 def parse_taxonomy(text: str) -> Taxonomy:
     try:
-        table = tomllib.loads(text)["purposes"]
+        document = tomllib.loads(text)
+        table = document["purposes"]
     except (tomllib.TOMLDecodeError, KeyError) as exc:
         raise TaxonomyError(f'need a [purposes] table of \'path = "allow"|"deny"\': {exc}') from exc
-    defaults: dict[str, Verdict] = {}
-    for path, default in table.items():
+    defaults = _verdicts(table, "default")
+    unverifiable = _verdicts(document.get("when_unverifiable", {}), "when_unverifiable")
+    for path in unverifiable:
+        if path not in defaults:
+            raise TaxonomyError(f"when_unverifiable names {path!r}, which is not a listed purpose")
+    return Taxonomy(defaults, unverifiable)
+
+
+def _verdicts(table: dict[str, object], what: str) -> dict[str, Verdict]:
+    out: dict[str, Verdict] = {}
+    for path, value in table.items():
         try:
-            defaults[path] = Verdict(default)
+            out[path] = Verdict(str(value))
         except ValueError:
             raise TaxonomyError(
-                f"purpose {path!r}: default must be 'allow' or 'deny', not {default!r}"
+                f"purpose {path!r}: {what} must be 'allow' or 'deny', not {value!r}"
             ) from None
-    return Taxonomy(defaults)
+    return out
 
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:

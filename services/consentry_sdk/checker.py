@@ -1,25 +1,59 @@
-"""ConsentChecker: one Redis round trip per check or batch, resolution in process."""
+"""ConsentChecker: an in-process cache in front of one Redis round trip per check or batch."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from consentry_domain import Answer, Basis, Taxonomy, load_taxonomy, resolve
+from consentry_domain import Answer, Basis, Reason, Taxonomy, load_taxonomy, resolve
 from consentry_domain.answers import refusal
+from consentry_events.tokens import Token, parse_token
+from consentry_sdk.cache import AnswerCache
+from consentry_sdk.invalidation import listen
 from consentry_sdk.settings import CheckSettings
-from consentry_state import StateReader
+from consentry_state import Snapshot, StateReader, TrackView
+from consentry_state.keys import watermark_field
 
 log = logging.getLogger(__name__)
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What the check side can vouch for right now."""
+
+    redis_reachable: bool
+    heartbeat_age_s: float | None
+    heartbeat_fresh: bool
+    cache_live: bool
+
+    @property
+    def verifiable(self) -> bool:
+        return self.redis_reachable and self.heartbeat_fresh
+
+
+def _next_boundary_ms(view: TrackView, now_ms: int) -> int | None:
+    """The next instant at which a decision window in ``view`` opens or closes."""
+    upcoming = [
+        moment
+        for slots in view.candidates.values()
+        for _, slot in slots
+        for entry in slot.entries
+        for moment in (entry.effective_from_ms, entry.expires_at_ms)
+        if moment is not None and moment > now_ms
+    ]
+    return min(upcoming, default=None)
 
 
 class ConsentChecker:
@@ -29,53 +63,124 @@ class ConsentChecker:
         taxonomy: Taxonomy,
         *,
         heartbeat_bound_ms: int = 5_000,
+        cache: AnswerCache | None = None,
+        token_wait_s: float = 2.0,
         clock_ms: Callable[[], int] = _now_ms,
     ) -> None:
         self._reader = reader
         self._taxonomy = taxonomy
         self._bound_ms = heartbeat_bound_ms
+        self._cache = cache
+        self._token_wait_s = token_wait_s
         self._clock_ms = clock_ms
 
     @property
     def taxonomy(self) -> Taxonomy:
         return self._taxonomy
 
-    async def check(self, isrc: str, purpose: str) -> Answer:
-        """May track ``isrc`` be used for ``purpose`` now?"""
-        return (await self.check_many([isrc], purpose))[isrc]
+    @property
+    def cache(self) -> AnswerCache | None:
+        return self._cache
 
-    async def check_many(self, isrcs: Sequence[str], purpose: str) -> dict[str, Answer]:
-        """Answers for a batch of tracks, all from one Redis round trip."""
+    async def check(self, isrc: str, purpose: str, *, token: str | None = None) -> Answer:
+        """May track ``isrc`` be used for ``purpose`` now?
+
+        With ``token`` (from the write API), answer only from state that has applied it;
+        if it is not applied within the wait, deny with reason ``pending``.
+        """
+        if token is None and self._cache is not None:
+            cached = self._cache.get(isrc, purpose)
+            if cached is not None:
+                return cached
+        return (await self.check_many([isrc], purpose, token=token))[isrc]
+
+    async def check_many(
+        self, isrcs: Sequence[str], purpose: str, *, token: str | None = None
+    ) -> dict[str, Answer]:
+        """Answers for a batch of tracks: cache hits, then one Redis round trip for the rest."""
         if not self._taxonomy.knows(purpose):
             return {isrc: refusal(isrc, purpose, Basis.UNKNOWN_PURPOSE) for isrc in isrcs}
-        try:
-            snapshot = await self._reader.gather(isrcs, purpose)
-        except (RedisError, OSError) as exc:
-            log.warning("consent unverifiable, Redis failed: %s", exc)
-            return {isrc: refusal(isrc, purpose, Basis.UNVERIFIABLE) for isrc in isrcs}
-        now = self._clock_ms()
-        if not self._fresh(snapshot.heartbeat_ms, now):
-            return {isrc: refusal(isrc, purpose, Basis.UNVERIFIABLE) for isrc in isrcs}
+        wanted = parse_token(token) if token is not None else None
+        answers: dict[str, Answer] = {}
+        missing: list[str] = []
+        for isrc in isrcs:
+            cached = None
+            if wanted is None and self._cache is not None:
+                cached = self._cache.get(isrc, purpose)
+            if cached is None:
+                missing.append(isrc)
+            else:
+                answers[isrc] = cached
+        if missing:
+            answers.update(await self._read(missing, purpose, wanted))
+        return answers
+
+    async def _read(
+        self, isrcs: list[str], purpose: str, wanted: Token | None
+    ) -> dict[str, Answer]:
+        generation = self._cache.generation if self._cache is not None else 0
+        deadline = time.monotonic() + self._token_wait_s
+        field = watermark_field(wanted.topic, wanted.partition) if wanted else ""
+        while True:
+            try:
+                snapshot = await self._reader.gather(isrcs, purpose, field)
+            except (RedisError, OSError) as exc:
+                log.warning("consent unverifiable, Redis failed: %s", exc)
+                return self._unverifiable(isrcs, purpose)
+            now = self._clock_ms()
+            if not self._fresh(snapshot.heartbeat_ms, now):
+                return self._unverifiable(isrcs, purpose)
+            applied = -1 if snapshot.watermark is None else snapshot.watermark
+            if wanted is None or applied >= wanted.offset:
+                return self._resolve(snapshot, purpose, now, generation)
+            if time.monotonic() >= deadline:
+                return {isrc: refusal(isrc, purpose, Basis.PENDING) for isrc in isrcs}
+            await asyncio.sleep(0.005)
+
+    def _resolve(
+        self, snapshot: Snapshot, purpose: str, now_ms: int, generation: int
+    ) -> dict[str, Answer]:
         answers: dict[str, Answer] = {}
         for isrc, view in snapshot.tracks.items():
             if view is None:
-                answers[isrc] = resolve(isrc, purpose, None, {}, self._taxonomy, now)
+                answer = resolve(isrc, purpose, None, {}, self._taxonomy, now_ms)
+                tags: tuple[str, ...] = (f"t:{isrc}",)
+                boundary = None
             else:
-                answers[isrc] = resolve(
-                    isrc, purpose, view.track, view.candidates, self._taxonomy, now
-                )
+                answer = resolve(isrc, purpose, view.track, view.candidates, self._taxonomy, now_ms)
+                tags = (f"t:{isrc}", *(f"p:{party}" for party in view.track.parties))
+                boundary = _next_boundary_ms(view, now_ms)
+            answers[isrc] = answer
+            if self._cache is not None:
+                valid_until = None
+                if boundary is not None:
+                    valid_until = time.monotonic() + (boundary - now_ms) / 1000
+                self._cache.put(answer, tags, generation, valid_until)
         return answers
 
-    async def verifiable(self) -> bool:
-        """True when Redis answers and the materialiser's heartbeat is within the bound."""
-        try:
-            snapshot = await self._reader.gather([], "ai")
-        except (RedisError, OSError):
-            return False
-        return self._fresh(snapshot.heartbeat_ms, self._clock_ms())
+    def _unverifiable(self, isrcs: Sequence[str], purpose: str) -> dict[str, Answer]:
+        verdict = self._taxonomy.when_unverifiable(purpose)
+        reason = Reason(Basis.UNVERIFIABLE, verdict, purpose=purpose)
+        return {isrc: Answer(isrc, purpose, verdict, (reason,)) for isrc in isrcs}
 
     def _fresh(self, heartbeat_ms: int | None, now_ms: int) -> bool:
         return heartbeat_ms is not None and now_ms - heartbeat_ms <= self._bound_ms
+
+    async def health(self) -> Health:
+        """Redis reachable? Materialiser heartbeat within the bound? Cache subscribed?"""
+        live = self._cache is not None and self._cache.live
+        try:
+            snapshot = await self._reader.gather([], "ai")
+        except (RedisError, OSError):
+            return Health(False, None, False, live)
+        if snapshot.heartbeat_ms is None:
+            return Health(True, None, False, live)
+        now = self._clock_ms()
+        age = (now - snapshot.heartbeat_ms) / 1000
+        return Health(True, age, self._fresh(snapshot.heartbeat_ms, now), live)
+
+    async def verifiable(self) -> bool:
+        return (await self.health()).verifiable
 
 
 def redis_for_checks(settings: CheckSettings) -> Redis:
@@ -88,13 +193,25 @@ def redis_for_checks(settings: CheckSettings) -> Redis:
 
 @asynccontextmanager
 async def connect(settings: CheckSettings) -> AsyncIterator[ConsentChecker]:
-    """A checker on its own Redis connection pool, closed on exit."""
+    """A checker with its own Redis pool and, unless disabled, a Redis-invalidated cache."""
     redis = redis_for_checks(settings)
+    cache = AnswerCache(settings.cache_bound_s) if settings.cache_bound_s > 0 else None
+    listener = (
+        asyncio.create_task(listen(settings.redis_url, cache), name="consentry-invalidations")
+        if cache is not None
+        else None
+    )
     try:
         yield ConsentChecker(
             StateReader(redis),
             load_taxonomy(settings.purposes_file),
             heartbeat_bound_ms=int(settings.heartbeat_bound_s * 1000),
+            cache=cache,
+            token_wait_s=settings.token_wait_s,
         )
     finally:
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
         await redis.aclose()

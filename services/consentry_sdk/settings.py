@@ -26,5 +26,15 @@ class CheckSettings(BaseSettings):
         gt=0,
         description="A materialiser heartbeat older than this makes every answer unverifiable.",
     )
+    cache_bound_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="Hard bound on a cached answer's age; 0 turns the in-process cache off.",
+    )
+    token_wait_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How long a check with a consistency token waits before answering pending.",
+    )
     host: str = Field(default="127.0.0.1", description="HTTP check service: listen address.")
     port: int = Field(default=8702, ge=0, le=65535, description="HTTP check service: listen port.")

@@ -19,6 +19,9 @@ Redis holds a cache of the log that can be rebuilt from Kafka at any time. Layou
 ``cs:wm`` (hash)
     ``<topic>:<partition>`` -> highest offset applied (the watermark), written in the
     same script as the state it covers.
+``cs:inv`` (pub/sub channel)
+    ``p:<party>`` / ``t:<isrc>``, published by the apply scripts in the same atomic step
+    as the change, for the SDK's in-process cache.
 ``cs:hb`` (string)
     the materialiser's heartbeat, epoch milliseconds.
 

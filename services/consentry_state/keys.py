@@ -7,6 +7,8 @@ from consentry_events import Scope
 
 WATERMARKS = "cs:wm"
 DUE = "cs:due"
+INVALIDATIONS = "cs:inv"
+"""Pub/sub channel: ``p:<party>`` or ``t:<isrc>`` whenever an apply script changed state."""
 HEARTBEAT = "cs:hb"
 
 SCOPE_CODES = {Scope.PARTY: "p", Scope.RELEASE: "r", Scope.TRACK: "t"}

@@ -23,6 +23,7 @@ from consentry_events import (
     partition_key,
 )
 from consentry_events.models import PartyId
+from consentry_events.tokens import Token
 from consentry_state.keys import WATERMARKS, watermark_field
 from consentry_state.reader import party_slots
 from consentry_writeapi.history import Recorded, party_history
@@ -62,7 +63,7 @@ async def _publish(
 ) -> Accepted:
     receipt = await publisher.publish(topic, partition_key(event), encode(event))
     return Accepted(
-        token=f"{receipt.partition}:{receipt.offset}",
+        token=str(Token(receipt.topic, receipt.partition, receipt.offset)),
         topic=receipt.topic,
         partition=receipt.partition,
         offset=receipt.offset,

@@ -44,7 +44,10 @@ class TrackRequest(BaseModel):
 class Accepted(BaseModel):
     """The broker acknowledged the event (acks=all)."""
 
-    token: str = Field(description="Consistency token '<partition>:<offset>' for read-your-writes.")
+    token: str = Field(
+        description="Consistency token '<consent|catalogue>:<partition>:<offset>': give it to "
+        "a check to read your write."
+    )
     topic: str
     partition: int
     offset: int

@@ -47,3 +47,29 @@ def test_an_artist_opt_out_is_enforced_within_5_seconds(
             f"\n[e2e] opt-out accepted -> check denies: {propagation * 1000:.1f} ms "
             f"(including the write API's acks=all round trip)"
         )
+
+
+@pytest.mark.e2e
+def test_a_check_with_the_token_reads_the_write(stack: Stack) -> None:
+    isrc, artist = new_isrc(), new_party("artist")
+    with httpx.Client(timeout=10) as http:
+        track = {"isrc": isrc, "upc": new_upc(), "parties": [artist]}
+        registered = http.post(f"{stack.write_url}/v1/tracks", json=track).json()
+        first = http.get(
+            f"{stack.check_url}/v1/check",
+            params={"isrc": isrc, "purpose": "ai.training", "token": registered["token"]},
+        ).json()
+        assert first["answer"] == "allow", first
+        opt_out = {"party": artist, "purpose": "ai.training", "choice": "deny", "scope": "party"}
+        accepted = http.post(f"{stack.write_url}/v1/decisions", json=opt_out).json()
+        answer = http.get(
+            f"{stack.check_url}/v1/check",
+            params={"isrc": isrc, "purpose": "ai.training", "token": accepted["token"]},
+        ).json()
+        assert answer["answer"] == "deny", "read-your-writes: no poll needed with the token"
+        assert answer["reasons"][0]["decision_id"] == accepted["decision_id"]
+        bad = http.get(
+            f"{stack.check_url}/v1/check",
+            params={"isrc": isrc, "purpose": "ai.training", "token": "nonsense"},
+        )
+        assert bad.status_code == 422

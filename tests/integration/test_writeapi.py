@@ -42,7 +42,7 @@ def test_accepted_decision_is_in_kafka_at_the_token(stack: Stack) -> None:
     response = httpx.post(f"{stack.write_url}/v1/decisions", json=body, timeout=15)
     assert response.status_code == 202, response.text
     accepted = response.json()
-    assert accepted["token"] == f"{accepted['partition']}:{accepted['offset']}"
+    assert accepted["token"] == f"consent:{accepted['partition']}:{accepted['offset']}"
     raw = asyncio.run(
         read_at(
             stack.kafka.bootstrap, CONSENT_CHANGES.name, accepted["partition"], accepted["offset"]

@@ -52,6 +52,7 @@ if outcome == 'applied' then
     encoded = cjson.encode({f = floor, e = merged})
   end
   redis.call('HSET', KEYS[1], ARGV[1], encoded)
+  redis.call('PUBLISH', 'cs:inv', 'p:' .. ARGV[8])
   for _, boundary in ipairs({ARGV[5], ARGV[6]}) do
     if boundary ~= '' then
       redis.call('ZADD', 'cs:due', tonumber(boundary), boundary .. '|' .. ARGV[8] .. '|' .. ARGV[1])

@@ -23,6 +23,7 @@ else
   if old[2] and old[2] ~= ARGV[2] then redis.call('SREM', 'cs:rt:' .. old[2], isrc) end
   redis.call('SADD', 'cs:rt:' .. ARGV[2], isrc)
   redis.call('HSET', KEYS[1], 'o', offset, 'u', ARGV[2], 'p', ARGV[3], 's', ARGV[4])
+  redis.call('PUBLISH', 'cs:inv', 't:' .. isrc)
 end
 local mark = tonumber(redis.call('HGET', KEYS[2], ARGV[5]) or '-1')
 if offset > mark then redis.call('HSET', KEYS[2], ARGV[5], offset) end

@@ -1,0 +1,200 @@
+"""The SDK on a Redis of its own: cache invalidation, bound, tokens, failing closed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from consentry_domain import Basis, Verdict, load_taxonomy
+from consentry_domain.purposes import parse_taxonomy
+from consentry_events import CATALOGUE, CONSENT_CHANGES, Choice, Scope
+from consentry_sdk import CheckSettings, ConsentChecker, connect
+from consentry_stack.redis_server import RedisServer
+from consentry_state import StateReader, StateWriter, keys
+from consentry_state.writer import Applied
+from tests.conftest import new_isrc, new_party, new_upc
+from tests.integration.events import decision_event, track_event
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_server.url)
+    await client.set(keys.HEARTBEAT, time.time_ns() // 1_000_000)
+    yield client
+    await client.aclose()
+
+
+async def beat(client: Redis) -> None:
+    await client.set(keys.HEARTBEAT, time.time_ns() // 1_000_000)
+
+
+async def until(condition: object, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+def settings(server: RedisServer, **overrides: float) -> CheckSettings:
+    return CheckSettings(redis_url=server.url, **overrides)  # type: ignore[arg-type]
+
+
+async def seed(client: Redis, isrc: str, party: str, offset: int = 1) -> None:
+    await StateWriter(client).apply(
+        [Applied(CATALOGUE.name, 0, offset, track_event(isrc, new_upc(), [party]))]
+    )
+
+
+async def opt_out(client: Redis, party: str, offset: int, partition: int = 0) -> None:
+    event = decision_event(party, "ai.training", Choice.DENY, Scope.PARTY)
+    await StateWriter(client).apply([Applied(CONSENT_CHANGES.name, partition, offset, event)])
+
+
+async def test_an_invalidated_answer_is_never_served(
+    redis_server: RedisServer, redis: Redis
+) -> None:
+    isrc, party = new_isrc(), new_party()
+    await seed(redis, isrc, party)
+    async with connect(settings(redis_server, cache_bound_s=30)) as checker:
+        assert checker.cache is not None
+        await until(lambda: checker.cache is not None and checker.cache.live)
+        assert (await checker.check(isrc, "ai.training")).allowed
+        hits = checker.cache.hits
+        assert (await checker.check(isrc, "ai.training")).allowed
+        assert checker.cache.hits == hits + 1, "the second check is a cache hit"
+        seen = checker.cache.invalidations
+        await opt_out(redis, party, offset=1)
+        await until(lambda: checker.cache is not None and checker.cache.invalidations > seen)
+        answer = await checker.check(isrc, "ai.training")
+        assert answer.verdict is Verdict.DENY
+        assert answer.reasons[0].party == party
+
+
+async def test_a_cached_answer_is_not_served_past_the_bound(
+    redis_server: RedisServer, redis: Redis
+) -> None:
+    isrc, party = new_isrc(), new_party()
+    await seed(redis, isrc, party)
+    async with connect(settings(redis_server, cache_bound_s=0.3)) as checker:
+        await until(lambda: checker.cache is not None and checker.cache.live)
+        assert (await checker.check(isrc, "ai.training")).allowed
+        cached_by = time.monotonic()  # the entry was stored before this instant
+        # Change Redis behind the cache's back: no invalidation is published.
+        await redis.hset(keys.track_key(isrc), "s", "retired")
+        served_from_cache = 0
+        while True:
+            asked = time.monotonic()
+            if not (await checker.check(isrc, "ai.training")).allowed:
+                break
+            served_from_cache += 1
+            assert asked < cached_by + 0.3, "an answer older than the bound was served"
+            await asyncio.sleep(0.01)
+        assert served_from_cache > 0, "the cache did serve within its bound"
+
+
+async def test_a_token_not_yet_applied_never_yields_an_older_allow(
+    redis_server: RedisServer, redis: Redis
+) -> None:
+    isrc, party = new_isrc(), new_party()
+    await seed(redis, isrc, party)
+    await opt_out(redis, new_party(), offset=10, partition=3)  # partition 3 is at offset 10
+    async with connect(settings(redis_server, token_wait_s=0.3)) as checker:
+        assert (await checker.check(isrc, "ai.training")).allowed  # now cached
+        token = "consent:3:11"
+        pending = await checker.check(isrc, "ai.training", token=token)
+        assert pending.verdict is Verdict.DENY
+        assert [r.basis for r in pending.reasons] == [Basis.PENDING]
+        await opt_out(redis, party, offset=11, partition=3)
+        fresh = await checker.check(isrc, "ai.training", token=token)
+        assert fresh.verdict is Verdict.DENY
+        assert fresh.reasons[0].basis is Basis.DECISION
+        with pytest.raises(ValueError, match=r"is not '<consent\|catalogue>:<partition>:<offset>'"):
+            await checker.check(isrc, "ai.training", token="5:11")
+
+
+async def test_redis_stopped_denies_unverifiable_and_recovers(
+    redis_server: RedisServer, redis: Redis
+) -> None:
+    isrc, party = new_isrc(), new_party()
+    await seed(redis, isrc, party)
+    async with connect(settings(redis_server, cache_bound_s=0.5)) as checker:
+        assert (await checker.check(isrc, "ai.training")).allowed
+        redis_server.stop()
+        deadline = time.monotonic() + 0.5 + 0.1
+        while (answer := await checker.check(isrc, "ai.training")).allowed:
+            assert time.monotonic() < deadline, "a cached allow outlived the bound"
+            await asyncio.sleep(0.01)
+        assert [r.basis for r in answer.reasons] == [Basis.UNVERIFIABLE]
+        other = await checker.check(new_isrc(), "ai.training")
+        assert [r.basis for r in other.reasons] == [Basis.UNVERIFIABLE]
+        health = await checker.health()
+        assert (health.redis_reachable, health.verifiable) == (False, False)
+
+        redis_server.start()  # same port, empty: as if restarted without persistence
+        client = Redis.from_url(redis_server.url)
+        try:
+            assert not (await checker.health()).heartbeat_fresh
+            await beat(client)
+            await seed(client, isrc, party)
+            await until_async(lambda: checker.check(isrc, "ai.training"), allowed=True)
+        finally:
+            await client.aclose()
+
+
+async def until_async(probe: object, allowed: bool, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while (await probe()).allowed is not allowed:  # type: ignore[operator]
+        assert time.monotonic() < deadline, "answers did not recover"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_stale_heartbeat_is_unverifiable_and_told_apart(
+    redis_server: RedisServer, redis: Redis
+) -> None:
+    isrc = new_isrc()
+    await seed(redis, isrc, new_party())
+    await redis.set(keys.HEARTBEAT, time.time_ns() // 1_000_000 - 10_000)
+    async with connect(settings(redis_server, heartbeat_bound_s=5, cache_bound_s=0)) as checker:
+        answer = await checker.check(isrc, "ai.training")
+        assert [r.basis for r in answer.reasons] == [Basis.UNVERIFIABLE]
+        health = await checker.health()
+        assert health.redis_reachable
+        assert not health.heartbeat_fresh
+        assert health.heartbeat_age_s is not None
+        assert health.heartbeat_age_s >= 10
+
+
+async def test_fail_open_is_a_per_purpose_choice(redis_server: RedisServer, redis: Redis) -> None:
+    taxonomy = parse_taxonomy(
+        '[purposes]\n"ai" = "allow"\n"ai.dj" = "allow"\n"ai.training" = "allow"\n'
+        '[when_unverifiable]\n"ai.dj" = "allow"\n'
+    )
+    checker = ConsentChecker(StateReader(redis), taxonomy)
+    redis_server.stop()
+    dj = await checker.check(new_isrc(), "ai.dj")
+    training = await checker.check(new_isrc(), "ai.training")
+    assert (dj.verdict, dj.reasons[0].basis) == (Verdict.ALLOW, Basis.UNVERIFIABLE)
+    assert (training.verdict, training.reasons[0].basis) == (Verdict.DENY, Basis.UNVERIFIABLE)
+
+
+async def test_a_token_at_offset_zero_is_applied_once_offset_zero_is(
+    redis_server: RedisServer, redis: Redis
+) -> None:
+    isrc, party = new_isrc(), new_party()
+    await seed(redis, isrc, party, offset=0)  # catalogue partition 0 now at offset 0
+    checker = ConsentChecker(StateReader(redis), load_taxonomy(), token_wait_s=0.2)
+    answer = await checker.check(isrc, "ai.training", token="catalogue:0:0")
+    assert answer.reasons[0].basis is Basis.DEFAULT
