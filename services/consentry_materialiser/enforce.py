@@ -9,6 +9,10 @@ published. The last published answer is stored per track after the broker acknow
 the event, so a crash in between republishes on redelivery rather than losing it
 (at least once; a repeat carries the same answer).
 
+The first evaluation of a pair -- a newly registered track -- records its answer as the
+baseline without publishing: downstream systems learn of new tracks from the catalogue,
+and of *changes* to known tracks from here.
+
 Windows open and close without any event: ``due`` re-evaluates the slots whose
 ``effective_from`` or ``expires_at`` has passed.
 """
@@ -24,7 +28,7 @@ from typing import Literal
 
 from redis.asyncio import Redis
 
-from consentry_domain import Answer, SlotKey, Taxonomy, resolve
+from consentry_domain import Answer, Basis, SlotKey, Taxonomy, resolve
 from consentry_domain.purposes import covers
 from consentry_domain.state import slot_key_of
 from consentry_events import (
@@ -147,18 +151,29 @@ class Enforcer:
                 chunk = isrcs[start : start + CHUNK]
                 answers = await self._answers(chunk, purpose)
                 previous = await self._published(chunk, purpose)
+                baseline = [
+                    answers[i]
+                    for i in chunk
+                    if previous[i] is None
+                    and answers[i].reasons
+                    and answers[i].reasons[0].basis is not Basis.UNKNOWN_TRACK
+                ]
                 changed = [
                     self._event(answers[i], previous[i], work[(i, purpose)])
                     for i in chunk
-                    if answers[i].verdict.value != previous[i]
+                    if previous[i] is not None and answers[i].verdict.value != previous[i]
                 ]
                 if changed:
                     await self._publish(changed)
+                    published += len(changed)
+                if changed or baseline:
+                    field = keys.published_field(purpose)
                     async with self._redis.pipeline(transaction=False) as pipe:
                         for event in changed:
-                            pipe.hset(keys.published_key(event.isrc), purpose, event.answer)
+                            pipe.hset(keys.track_key(event.isrc), field, event.answer)
+                        for answer in baseline:
+                            pipe.hset(keys.track_key(answer.isrc), field, answer.verdict.value)
                         await pipe.execute()
-                    published += len(changed)
         return published
 
     async def _answers(self, isrcs: list[str], purpose: str) -> dict[str, Answer]:
@@ -181,7 +196,7 @@ class Enforcer:
     ) -> dict[str, Literal["allow", "deny"] | None]:
         async with self._redis.pipeline(transaction=False) as pipe:
             for isrc in isrcs:
-                pipe.hget(keys.published_key(isrc), purpose)
+                pipe.hget(keys.track_key(isrc), keys.published_field(purpose))
             values = await pipe.execute()
         return {isrc: _as_answer(v) for isrc, v in zip(isrcs, values, strict=True)}
 

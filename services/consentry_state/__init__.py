@@ -8,12 +8,11 @@ Redis holds a cache of the log that can be rebuilt from Kafka at any time. Layou
     the value is the slot as JSON ``{"f": floor, "e": [[offset, choice, id, from_ms,
     until_ms], ...]}``.
 ``cs:track:<isrc>`` (hash)
-    ``o`` catalogue offset (version), ``u`` UPC, ``p`` space-separated parties, ``s`` status.
+    ``o`` catalogue offset (version), ``u`` UPC, ``p`` space-separated parties, ``s`` status;
+    ``a:<purpose>`` the answer last published (or baselined) on the enforcement topic.
 ``cs:pt:<party>``, ``cs:rt:<upc>`` (sets)
     the ISRCs a party holds rights in, and those on a release; kept by the same
     script that writes the track, used to find the tracks a decision affects.
-``cs:pub:<isrc>`` (hash)
-    purpose -> the answer last published on the enforcement topic.
 ``cs:due`` (sorted set)
     ``<ms>|<party>|<slot field>`` scored by a decision window's opening or closing.
 ``cs:wm`` (hash)

@@ -33,9 +33,9 @@ def release_tracks_key(upc: str) -> str:
     return f"cs:rt:{upc}"
 
 
-def published_key(isrc: str) -> str:
-    """Hash purpose -> answer last published on the enforcement topic for the track."""
-    return f"cs:pub:{isrc}"
+def published_field(purpose: str) -> str:
+    """Field of the track hash: the answer last published on the enforcement topic."""
+    return f"a:{purpose}"
 
 
 def slot_field(key: SlotKey) -> str:
