@@ -1,6 +1,6 @@
 # The two commands: `make up` runs the whole stack, `make test` runs every test.
 # Both do their own set-up first (scripts/setup.sh, idempotent).
-.PHONY: setup up test lint lock schemas
+.PHONY: setup up test lint lock schemas bench
 
 VENV := .venv/bin
 
@@ -15,7 +15,11 @@ test: setup lint
 
 lint:
 	$(VENV)/ruff check .
-	$(VENV)/mypy events services tests
+	$(VENV)/mypy events services bench tests
+
+# Starts its own stack, loads 100,000 tracks, measures; writes bench/results/.
+bench: setup
+	$(VENV)/python -m consentry_bench
 
 # Re-pin dependencies after editing pyproject.toml (needs network to PyPI).
 lock:

@@ -1,0 +1,1 @@
+"""``make bench``: Consentry measured on its real stack, beside this machine's references."""

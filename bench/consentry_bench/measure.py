@@ -1,0 +1,205 @@
+"""The measurements themselves: SDK, propagation, materialiser, references."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Sequence
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from redis.asyncio import Redis
+
+from consentry_bench.stats import summary_us
+from consentry_events import (
+    CATALOGUE,
+    CONSENT_CHANGES,
+    ConsentChanged,
+    TrackChanged,
+    encode,
+    partition_key,
+)
+from consentry_sdk import CheckSettings, connect
+from consentry_state import keys
+
+
+async def produce(
+    bootstrap: str, events: Sequence[ConsentChanged | TrackChanged]
+) -> dict[str, int]:
+    """Produce as fast as the client can (acks=all); returns the last offset per partition."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=5,
+        max_batch_size=512 * 1024,
+        enable_idempotence=True,
+    )
+    await producer.start()
+    last: dict[str, int] = {}
+    try:
+        pending = []
+        for event in events:
+            topic = CONSENT_CHANGES.name if isinstance(event, ConsentChanged) else CATALOGUE.name
+            pending.append(await producer.send(topic, encode(event), key=partition_key(event)))
+            if len(pending) >= 5000:
+                for meta in await asyncio.gather(*pending):
+                    field = keys.watermark_field(meta.topic, meta.partition)
+                    last[field] = max(last.get(field, -1), meta.offset)
+                pending.clear()
+        for meta in await asyncio.gather(*pending):
+            field = keys.watermark_field(meta.topic, meta.partition)
+            last[field] = max(last.get(field, -1), meta.offset)
+    finally:
+        await producer.stop()
+    return last
+
+
+async def wait_watermarks(redis: Redis, targets: dict[str, int], timeout_s: float = 600) -> float:
+    """Seconds until Redis watermarks reach ``targets``."""
+    started = time.monotonic()
+    fields = list(targets)
+    while True:
+        marks = await redis.hmget(keys.WATERMARKS, fields)
+        if all(m is not None and int(m) >= targets[f] for f, m in zip(fields, marks, strict=True)):
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout_s:
+            raise TimeoutError(f"watermarks not reached in {timeout_s}s")
+        await asyncio.sleep(0.02)
+
+
+async def wait_group_caught_up(bootstrap: str, group: str, timeout_s: float = 900) -> float:
+    """Seconds until the materialiser group has committed to the end of both topics
+    (both agents -- Redis writes and enforcement -- acknowledged everything)."""
+    started = time.monotonic()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        parts = [
+            TopicPartition(spec.name, p)
+            for spec in (CONSENT_CHANGES, CATALOGUE)
+            for p in range(spec.partitions)
+        ]
+        while True:
+            ends = await consumer.end_offsets(parts)
+            committed = await admin.list_consumer_group_offsets(group)
+            if all(
+                ends[tp] == 0 or (tp in committed and committed[tp].offset >= ends[tp])
+                for tp in parts
+            ):
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout_s:
+                raise TimeoutError("the materialiser group did not catch up")
+            await asyncio.sleep(0.25)
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def sdk_latencies(
+    redis_url: str, isrcs: list[str], purpose: str, *, iterations: int, seed: int = 1
+) -> dict[str, dict[str, float]]:
+    rng = random.Random(seed)
+    out: dict[str, dict[str, float]] = {}
+    clock = time.perf_counter_ns
+
+    # Cache hits: a long bound so entries stay put while measured; the hit path is the same.
+    async with connect(CheckSettings(redis_url=redis_url, cache_bound_s=600)) as checker:
+        cache = checker.cache
+        assert cache is not None
+        while not cache.live:
+            await asyncio.sleep(0.01)
+        hot = rng.sample(isrcs, 1000)
+        await checker.check_many(hot, purpose)
+        samples = []
+        for _ in range(iterations * 10):
+            isrc = hot[rng.randrange(1000)]
+            t0 = clock()
+            await checker.check(isrc, purpose)
+            samples.append(clock() - t0)
+        out["sdk_cache_hit"] = summary_us(samples)
+        started = clock()
+        count = 0
+        while clock() - started < 1_000_000_000:
+            for isrc in hot:
+                await checker.check(isrc, purpose)
+            count += len(hot)
+        out["sdk_cache_hit"]["checks_per_s_one_core"] = count / ((clock() - started) / 1e9)
+
+    async with connect(CheckSettings(redis_url=redis_url, cache_bound_s=0)) as checker:
+        samples = []
+        for _ in range(iterations):
+            isrc = isrcs[rng.randrange(len(isrcs))]
+            t0 = clock()
+            await checker.check(isrc, purpose)
+            samples.append(clock() - t0)
+        out["sdk_redis_one"] = summary_us(samples)
+        samples = []
+        for _ in range(max(200, iterations // 10)):
+            batch = rng.sample(isrcs, 100)
+            t0 = clock()
+            await checker.check_many(batch, purpose)
+            samples.append(clock() - t0)
+        out["sdk_redis_batch100"] = summary_us(samples)
+    return out
+
+
+async def python_get_loop(redis_url: str, iterations: int) -> dict[str, float]:
+    """Reference: redis-py (asyncio, hiredis) doing one GET per call on the same Redis."""
+    client = Redis.from_url(redis_url)
+    await client.set("bench:ref", "x" * 64)
+    samples = []
+    clock = time.perf_counter_ns
+    try:
+        for _ in range(iterations):
+            t0 = clock()
+            await client.get("bench:ref")
+            samples.append(clock() - t0)
+    finally:
+        await client.delete("bench:ref")
+        await client.aclose()
+    return summary_us(samples)
+
+
+async def propagation(
+    write_url: str, redis_url: str, targets: list[tuple[str, str]], purpose: str
+) -> dict[str, dict[str, float]]:
+    """Opt-out POSTed -> a caching SDK that held the old allow answers deny."""
+    clock = time.perf_counter_ns
+    from_send: list[int] = []
+    from_ack: list[int] = []
+    async with (
+        connect(CheckSettings(redis_url=redis_url)) as checker,
+        httpx.AsyncClient(base_url=write_url, timeout=10) as http,
+    ):
+        cache = checker.cache
+        assert cache is not None
+        while not cache.live:
+            await asyncio.sleep(0.01)
+        for isrc, artist in targets:
+            before = await checker.check(isrc, purpose)
+            assert before.allowed, before
+            assert cache.get(isrc, purpose) is not None, "the checker holds the old answer"
+            body = {"party": artist, "purpose": purpose, "choice": "deny", "scope": "party"}
+            sent = clock()
+            response = await http.post("/v1/decisions", json=body)
+            acked = clock()
+            assert response.status_code == 202, response.text
+            while (await checker.check(isrc, purpose)).allowed:
+                await asyncio.sleep(0)
+            denied = clock()
+            from_send.append(denied - sent)
+            from_ack.append(denied - acked)
+    return {"from_request": summary_us(from_send), "from_acknowledgement": summary_us(from_ack)}
+
+
+async def memory_used(redis_url: str) -> int:
+    client = Redis.from_url(redis_url)
+    try:
+        info = await client.info("memory")
+        return int(info["used_memory"])
+    finally:
+        await client.aclose()

@@ -1,0 +1,125 @@
+"""Results as JSON and as the markdown table the README shows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _ms(us: float) -> str:
+    return f"{us / 1000:.2f} ms" if us >= 1000 else f"{us:.1f} µs"
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    sdk, ref, http, prop = r["sdk"], r["reference"], r["http"], r["propagation"]["from_request"]
+    low, sat, bat = http["single_low"], http["single_saturation"], http["batch"]
+    hit, one, batch = sdk["sdk_cache_hit"], sdk["sdk_redis_one"], sdk["sdk_redis_batch100"]
+    get = ref["python_get"]
+    rb1 = ref["redis_benchmark_c1"]
+    bare = http["bare_healthz"]
+    mat = r["materialiser"]
+    mem = r["memory"]
+    return [
+        (
+            "propagation: opt-out POST → caching SDK denies",
+            f"p50 {_ms(prop['p50_us'])}, p99 {_ms(prop['p99_us'])}, max {_ms(prop['max_us'])} "
+            f"(n={prop['n']})",
+            "p50 ≤ 20 ms, p99 ≤ 100 ms, p99.9 ≤ 250 ms",
+            _met(
+                prop["p50_us"] <= 20_000 and prop["p99_us"] <= 100_000 and prop["max_us"] <= 250_000
+            ),
+            "SpiceDB 5 s window; OPA 60–120 s polling",
+        ),
+        (
+            "SDK check, cache hit",
+            f"p50 {_ms(hit['p50_us'])}, p99 {_ms(hit['p99_us'])}; "
+            f"{hit['checks_per_s_one_core']:,.0f} checks/s",
+            "p99 ≤ 10 µs; ≥ 200k/s per core",
+            _met(hit["p99_us"] <= 10 and hit["checks_per_s_one_core"] >= 200_000),
+            f"redis-py GET p50 {_ms(get['p50_us'])} "
+            f"(a hit is {get['p50_us'] / hit['p50_us']:.0f}× faster)",
+        ),
+        (
+            "SDK check through Redis, one track",
+            f"p50 {_ms(one['p50_us'])}, p99 {_ms(one['p99_us'])}",
+            "p99 ≤ 500 µs",
+            _met(one["p99_us"] <= 500),
+            f"redis-py GET p50 {_ms(get['p50_us'])}, p99 {_ms(get['p99_us'])} "
+            f"(check = {one['p50_us'] / get['p50_us']:.1f}× a GET); "
+            f"redis-benchmark c=1 p50 {_ms(rb1['p50_us'])}",
+        ),
+        (
+            "SDK batch of 100 tracks through Redis",
+            f"p50 {_ms(batch['p50_us'])}, p99 {_ms(batch['p99_us'])}",
+            "p99 ≤ 1.5 ms",
+            _met(batch["p99_us"] <= 1500),
+            f"{batch['p50_us'] / get['p50_us']:.1f}× one redis-py GET for 100 answers",
+        ),
+        (
+            f"HTTP check, one track, {low['connections']:.0f} connections",
+            f"{low['requests_per_s']:,.0f} req/s, p50 {_ms(low['p50_us'])}, "
+            f"p99 {_ms(low['p99_us'])}",
+            "p99 ≤ 5 ms at 2,000 req/s",
+            _met(low["p99_us"] <= 5000 and low["requests_per_s"] >= 2000),
+            f"bare endpoint, same stack: {bare['requests_per_s']:,.0f} req/s",
+        ),
+        (
+            f"HTTP check, one track, saturation ({sat['connections']:.0f} connections)",
+            f"{sat['requests_per_s']:,.0f} req/s, p99 {_ms(sat['p99_us'])}",
+            "≥ 5,000 req/s",
+            _met(sat["requests_per_s"] >= 5000),
+            f"{sat['requests_per_s'] / bare['requests_per_s']:.0%} of the bare endpoint's rate",
+        ),
+        (
+            f"HTTP check, batch of 100, {bat['connections']:.0f} connections",
+            f"{bat['requests_per_s']:,.0f} req/s, p50 {_ms(bat['p50_us'])}, "
+            f"p99 {_ms(bat['p99_us'])}",
+            "p99 ≤ 10 ms at 200 req/s",
+            _met(bat["p99_us"] <= 10_000 and bat["requests_per_s"] >= 200),
+            "",
+        ),
+        (
+            "materialiser, one worker (catalogue load, incl. enforcement baseline)",
+            f"{mat['events_per_s_to_redis']:,.0f} events/s to Redis; "
+            f"{mat['events_per_s_fully_committed']:,.0f} events/s fully committed",
+            "≥ 20,000 events/s",
+            _met(mat["events_per_s_to_redis"] >= 20_000),
+            "aiokafka consumer ~55k msg/s pure Python",
+        ),
+        (
+            "Redis memory",
+            f"{mem['bytes_per_decision'] * 1e6 / 2**20:,.0f} MiB per million decisions; "
+            f"{mem['bytes_per_track'] * 1e6 / 2**20:,.0f} MiB per million tracks",
+            "≤ 100 MB per million decisions",
+            _met(mem["bytes_per_decision"] * 1e6 <= 100e6),
+            "Redis FAQ: 1M small hashes ≈ 160 MB",
+        ),
+    ]
+
+
+def markdown(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    lines = [
+        f"Measured {r['finished_at']} on {m['cores']} cores, Python {m['python']}, "
+        f"Kafka {m['kafka']}, Redis {m['redis']}; {r['catalogue']['tracks']:,} tracks, "
+        f"{r['catalogue']['decisions']:,} decisions. HTTP figures are client-side (wrk, fixed "
+        "concurrency, same machine); SDK figures are in-process, closed loop.",
+        "",
+        "| figure | measured | target (DESIGN §4) | met | reference, same run |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows(r)]
+    return "\n".join(lines) + "\n"
+
+
+def write(results: dict[str, Any], directory: Path) -> str:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown(results)
+    (directory / "results.md").write_text(table)
+    return table
