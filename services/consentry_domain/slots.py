@@ -27,6 +27,7 @@ class Outcome(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     STALE = "stale"
+    SKIPPED = "skipped"  # not an event (dead-lettered): only the watermark moved past it
 
 
 @dataclass(frozen=True, slots=True, order=True)

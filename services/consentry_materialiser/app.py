@@ -88,27 +88,29 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
             ]
             await apply_batch(records, writer, dead_letter)
 
-    @app.agent(source, name="enforce")
-    async def enforce(stream: Any) -> None:
-        async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
-            records = [
-                RawRecord(
-                    e.message.topic,
-                    e.message.partition,
-                    e.message.offset,
-                    e.message.key,
-                    e.message.value,
-                )
-                for e in events
-            ]
-            await enforcer.handle(records)
+    if settings.enforce:
 
-    @app.timer(interval=settings.due_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
-    async def windows() -> None:
-        try:
-            await enforcer.due()
-        except RedisError as exc:
-            log.warning("window enforcement postponed: %s", exc)
+        @app.agent(source, name="enforce")
+        async def enforce(stream: Any) -> None:
+            async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
+                records = [
+                    RawRecord(
+                        e.message.topic,
+                        e.message.partition,
+                        e.message.offset,
+                        e.message.key,
+                        e.message.value,
+                    )
+                    for e in events
+                ]
+                await enforcer.handle(records)
+
+        @app.timer(interval=settings.due_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
+        async def windows() -> None:
+            try:
+                await enforcer.due()
+            except RedisError as exc:
+                log.warning("window enforcement postponed: %s", exc)
 
     @app.timer(interval=settings.heartbeat_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
     async def heartbeat() -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 
 from consentry_domain import Outcome
-from consentry_events import DecodeError, decode
+from consentry_events import ConsentChanged, DecodeError, TrackChanged, decode
 from consentry_state import Applied, StateWriter
 
 log = logging.getLogger(__name__)
@@ -40,22 +40,21 @@ async def apply_batch(
     *,
     retry_delay_s: float = 0.1,
     max_retry_delay_s: float = 2.0,
-) -> list[Outcome | None]:
-    """Apply ``records`` in order; ``None`` marks a record that was dead-lettered."""
-    good: list[Applied] = []
-    outcomes: list[Outcome | None] = []
+) -> list[Outcome]:
+    """Apply ``records`` in order; a dead-lettered record's outcome is ``SKIPPED``.
+
+    Dead-lettered records still advance their partition's watermark, so the watermark
+    means "handled up to here" and nothing waits on a record that will never apply.
+    """
+    batch: list[Applied] = []
     for record in records:
         try:
-            event = decode(record.value)
+            event: ConsentChanged | TrackChanged | None = decode(record.value)
         except DecodeError as exc:
             await dead_letter(record, str(exc))
-            outcomes.append(None)
-            continue
-        good.append(Applied(record.topic, record.partition, record.offset, event))
-        outcomes.append(Outcome.APPLIED)
-    applied = await _apply_until_done(writer, good, retry_delay_s, max_retry_delay_s)
-    results = iter(applied)
-    return [None if o is None else next(results) for o in outcomes]
+            event = None
+        batch.append(Applied(record.topic, record.partition, record.offset, event))
+    return await _apply_until_done(writer, batch, retry_delay_s, max_retry_delay_s)
 
 
 async def _apply_until_done(

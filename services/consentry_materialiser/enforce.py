@@ -89,23 +89,31 @@ class Enforcer:
             members = {key.work.encode()} if member else set()
         return {m.decode() if isinstance(m, bytes) else m for m in members}
 
-    async def _wait_applied(self, record: RawRecord) -> None:
-        field = keys.watermark_field(record.topic, record.partition)
+    async def _wait_applied(self, records: Sequence[RawRecord]) -> None:
+        """Until Redis has applied every record: one look per poll, all partitions at once."""
+        wanted: dict[str, int] = {}
+        for record in records:
+            field = keys.watermark_field(record.topic, record.partition)
+            wanted[field] = max(wanted.get(field, -1), record.offset)
+        fields = list(wanted)
         while True:
-            mark = await self._redis.hget(keys.WATERMARKS, field)
-            if mark is not None and int(mark) >= record.offset:
+            marks = await self._redis.hmget(keys.WATERMARKS, fields)
+            if all(
+                m is not None and int(m) >= wanted[f] for f, m in zip(fields, marks, strict=True)
+            ):
                 return
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.002)
 
     async def handle(self, records: Sequence[RawRecord]) -> int:
         """Publish the answer changes the records caused; returns how many were published."""
         work: dict[tuple[str, str], EnforcementCause | None] = {}
+        if records:
+            await self._wait_applied(records)
         for record in records:
             try:
                 event = decode(record.value)
             except DecodeError:
                 continue  # dead-lettered by the materialising agent
-            await self._wait_applied(record)
             cause = EnforcementCause(
                 topic=record.topic, partition=record.partition, offset=record.offset
             )

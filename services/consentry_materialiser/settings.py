@@ -26,6 +26,9 @@ class MaterialiserSettings(BaseSettings):
     purposes_file: Path | None = Field(
         default=None, description="Purpose taxonomy (TOML), for enforcement events; demo if unset."
     )
+    enforce: bool = Field(
+        default=True, description="Publish enforcement events from this worker (one agent more)."
+    )
     due_interval_s: float = Field(
         default=1.0, gt=0, description="How often opened/closed decision windows are enforced."
     )

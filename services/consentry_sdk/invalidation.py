@@ -35,7 +35,8 @@ async def listen(redis_url: str, cache: AnswerCache, *, ping_every_s: float = 0.
                     cache.hearing()
                 elif kind == "message":
                     data = message["data"]
-                    cache.invalidate(data.decode() if isinstance(data, bytes) else data)
+                    for tag in (data.decode() if isinstance(data, bytes) else data).split():
+                        cache.invalidate(tag)
         except (RedisError, OSError) as exc:
             if cache.live:
                 log.warning("invalidation channel lost, cache off until it is back: %s", exc)

@@ -8,7 +8,7 @@ from consentry_events import Scope
 WATERMARKS = "cs:wm"
 DUE = "cs:due"
 INVALIDATIONS = "cs:inv"
-"""Pub/sub channel: ``p:<party>`` or ``t:<isrc>`` whenever an apply script changed state."""
+"""Pub/sub channel: space-separated ``p:<party>`` / ``t:<isrc>`` tags of what a batch changed."""
 HEARTBEAT = "cs:hb"
 
 SCOPE_CODES = {Scope.PARTY: "p", Scope.RELEASE: "r", Scope.TRACK: "t"}
@@ -24,12 +24,12 @@ def track_key(isrc: str) -> str:
 
 
 def party_tracks_key(party: str) -> str:
-    """Set of the ISRCs the party holds rights in (kept by apply_track)."""
+    """Set of the ISRCs the party holds rights in (kept by the apply script)."""
     return f"cs:pt:{party}"
 
 
 def release_tracks_key(upc: str) -> str:
-    """Set of the ISRCs on the release (kept by apply_track)."""
+    """Set of the ISRCs on the release (kept by the apply script)."""
     return f"cs:rt:{upc}"
 
 

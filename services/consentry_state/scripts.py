@@ -22,6 +22,5 @@ def _load(name: str) -> LuaScript:
     return LuaScript(name, source)
 
 
-APPLY_DECISION = _load("apply_decision")
-APPLY_TRACK = _load("apply_track")
+APPLY_BATCH = _load("apply_batch")
 GATHER = _load("gather")

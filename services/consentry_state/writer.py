@@ -1,6 +1,6 @@
-"""Apply events to Redis: one atomic, versioned script per event, one round trip per batch.
+"""Apply events to Redis: one atomic, versioned script call per batch.
 
-Each script writes the state *and* the partition watermark together, and refuses to
+The script writes the state *and* the partition watermarks together, and refuses to
 move a slot or track backwards, so a redelivered batch -- after a crash before the
 offset commit, or from a zombie worker -- changes nothing. That is also why a batch
 that failed for a lost script can simply be sent again.
@@ -18,49 +18,47 @@ from consentry_domain import Outcome
 from consentry_domain.state import entry_of, slot_key_of
 from consentry_events import ConsentChanged, TrackChanged
 from consentry_state import keys
-from consentry_state.scripts import APPLY_DECISION, APPLY_TRACK, LuaScript
+from consentry_state.scripts import APPLY_BATCH
 
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """An event with its place in the log."""
+    """An event with its place in the log; ``None`` for a record that was dead-lettered."""
 
     topic: str
     partition: int
     offset: int
-    event: ConsentChanged | TrackChanged
+    event: ConsentChanged | TrackChanged | None
 
 
-def _call(record: Applied) -> tuple[LuaScript, list[str], list[str | int]]:
+def _args(record: Applied) -> tuple[str | int, ...]:
     mark = keys.watermark_field(record.topic, record.partition)
     event = record.event
+    if event is None:
+        return ("x", mark, record.offset, "", "", "", "", "", "")
     if isinstance(event, ConsentChanged):
         entry = entry_of(event, record.offset)
         return (
-            APPLY_DECISION,
-            [keys.party_key(event.party), keys.WATERMARKS],
-            [
-                keys.slot_field(slot_key_of(event)),
-                record.offset,
-                entry.choice.value,
-                entry.decision_id,
-                "" if entry.effective_from_ms is None else entry.effective_from_ms,
-                "" if entry.expires_at_ms is None else entry.expires_at_ms,
-                mark,
-                event.party,
-            ],
+            "d",
+            mark,
+            record.offset,
+            event.party,
+            keys.slot_field(slot_key_of(event)),
+            entry.choice.value,
+            entry.decision_id,
+            "" if entry.effective_from_ms is None else entry.effective_from_ms,
+            "" if entry.expires_at_ms is None else entry.expires_at_ms,
         )
     return (
-        APPLY_TRACK,
-        [keys.track_key(event.isrc), keys.WATERMARKS],
-        [
-            record.offset,
-            event.upc,
-            " ".join(event.parties),
-            event.status.value,
-            mark,
-            event.isrc,
-        ],
+        "t",
+        mark,
+        record.offset,
+        event.isrc,
+        event.upc,
+        " ".join(event.parties),
+        event.status.value,
+        "",
+        "",
     )
 
 
@@ -69,24 +67,17 @@ class StateWriter:
         self._redis = redis
 
     async def apply(self, batch: Sequence[Applied]) -> list[Outcome]:
-        """Apply a batch in order; returns each event's outcome."""
+        """Apply a batch in order, atomically; returns each event's outcome."""
         if not batch:
             return []
-        calls = [_call(record) for record in batch]
+        args: list[str | int] = [len(batch)]
+        for record in batch:
+            args.extend(_args(record))
         try:
-            return await self._send(calls)
+            results = await self._redis.evalsha(APPLY_BATCH.sha, 0, *args)
         except NoScriptError:
-            for script in {script for script, _, _ in calls}:
-                await self._redis.script_load(script.source)
-            return await self._send(calls)
-
-    async def _send(
-        self, calls: list[tuple[LuaScript, list[str], list[str | int]]]
-    ) -> list[Outcome]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for script, script_keys, args in calls:
-                pipe.evalsha(script.sha, len(script_keys), *script_keys, *args)
-            results = await pipe.execute()
+            await self._redis.script_load(APPLY_BATCH.source)
+            results = await self._redis.evalsha(APPLY_BATCH.sha, 0, *args)
         return [Outcome(r.decode() if isinstance(r, bytes) else r) for r in results]
 
     async def beat(self, now_ms: int) -> None:

@@ -157,6 +157,7 @@ def test_checks_through_redis_equal_the_replayed_domain(
         )
     replay = ConsentState()
     for record in records:
+        assert record.event is not None
         replay.apply(record.event, record.offset)
 
     async def check() -> bool:
@@ -219,3 +220,18 @@ def test_track_view_round_trip(state_redis: str) -> None:
             await client.aclose()
 
     assert run(gather()) == Track(isrc, upc, ("artist:q",))
+
+
+def test_a_dead_lettered_record_moves_only_the_watermark(state_redis: str) -> None:
+    topic = f"test.{new_party()}"  # a log of this test's own: shared watermarks stay put
+    field = keys.watermark_field(topic, 4)
+
+    async def apply() -> list[Outcome]:
+        client = Redis.from_url(state_redis)
+        try:
+            return await StateWriter(client).apply([Applied(topic, 4, 7, None)])
+        finally:
+            await client.aclose()
+
+    assert run(apply()) == [Outcome.SKIPPED]
+    assert redis.Redis.from_url(state_redis).hget(keys.WATERMARKS, field) == b"7"

@@ -1,0 +1,105 @@
+-- Apply a batch of log records atomically: each decision is merged into its slot by
+-- offset (exactly consentry_domain.slots.merge, contract-tested against it), each track
+-- record replaces an older one, each touched partition's watermark advances to the
+-- highest offset applied, and one message on 'cs:inv' names every changed party/track.
+--
+-- ARGV[1] = number of records; then 9 values per record:
+--   decision: 'd', wm_field, offset, party, slot_field, choice, decision_id, from_ms, until_ms
+--   track:    't', wm_field, offset, isrc,  upc, parties (space-separated), status, '', ''
+--   skipped:  'x', wm_field, offset, '', '', '', '', '', ''   (dead-lettered: watermark only)
+-- from_ms / until_ms are '' when absent. Returns one outcome per record.
+
+local function apply_decision(party, field, offset, choice, id, from, until_)
+  local key = 'cs:party:' .. party
+  local floor, entries = -1, {}
+  local current = redis.call('HGET', key, field)
+  if current then
+    local slot = cjson.decode(current)
+    floor = slot.f
+    entries = slot.e
+  end
+  if offset == floor then return 'duplicate' end
+  for _, e in ipairs(entries) do
+    if e[1] == offset then return 'duplicate' end
+  end
+  if offset < floor then return 'stale' end
+
+  local from_ms, until_ms = cjson.null, cjson.null
+  if from ~= '' then from_ms = tonumber(from) end
+  if until_ ~= '' then until_ms = tonumber(until_) end
+  local merged = {}
+  if choice == 'withdrawn' or (from == '' and until_ == '') then
+    floor = offset
+    if choice ~= 'withdrawn' then merged[1] = {offset, choice, id, from_ms, until_ms} end
+    for _, e in ipairs(entries) do
+      if e[1] > offset then merged[#merged + 1] = e end
+    end
+  else
+    for _, e in ipairs(entries) do merged[#merged + 1] = e end
+    merged[#merged + 1] = {offset, choice, id, from_ms, until_ms}
+  end
+  table.sort(merged, function(a, b) return a[1] < b[1] end)
+  local encoded
+  if #merged == 0 then
+    encoded = '{"f":' .. string.format('%d', floor) .. ',"e":[]}'
+  else
+    encoded = cjson.encode({f = floor, e = merged})
+  end
+  redis.call('HSET', key, field, encoded)
+  for _, boundary in ipairs({from, until_}) do
+    if boundary ~= '' then
+      redis.call('ZADD', 'cs:due', tonumber(boundary), boundary .. '|' .. party .. '|' .. field)
+    end
+  end
+  return 'applied'
+end
+
+local function apply_track(isrc, offset, upc, parties, status)
+  local key = 'cs:track:' .. isrc
+  local old = redis.call('HMGET', key, 'o', 'u', 'p')
+  local current = tonumber(old[1] or '-1')
+  if offset == current then return 'duplicate' end
+  if offset < current then return 'stale' end
+  local keep = {}
+  for party in string.gmatch(parties, '%S+') do keep[party] = true end
+  if old[3] then
+    for party in string.gmatch(old[3], '%S+') do
+      if not keep[party] then redis.call('SREM', 'cs:pt:' .. party, isrc) end
+    end
+  end
+  for party in pairs(keep) do redis.call('SADD', 'cs:pt:' .. party, isrc) end
+  if old[2] and old[2] ~= upc then redis.call('SREM', 'cs:rt:' .. old[2], isrc) end
+  redis.call('SADD', 'cs:rt:' .. upc, isrc)
+  redis.call('HSET', key, 'o', offset, 'u', upc, 'p', parties, 's', status)
+  return 'applied'
+end
+
+local n = tonumber(ARGV[1])
+local outcomes, marks, changed, tags = {}, {}, {}, {}
+for i = 0, n - 1 do
+  local b = 2 + i * 9
+  local kind, mark, offset = ARGV[b], ARGV[b + 1], tonumber(ARGV[b + 2])
+  local outcome, tag
+  if kind == 'x' then
+    outcome = 'skipped'
+  elseif kind == 'd' then
+    outcome = apply_decision(ARGV[b + 3], ARGV[b + 4], offset, ARGV[b + 5], ARGV[b + 6],
+                             ARGV[b + 7], ARGV[b + 8])
+    tag = 'p:' .. ARGV[b + 3]
+  else
+    outcome = apply_track(ARGV[b + 3], offset, ARGV[b + 4], ARGV[b + 5], ARGV[b + 6])
+    tag = 't:' .. ARGV[b + 3]
+  end
+  outcomes[#outcomes + 1] = outcome
+  if outcome == 'applied' and not changed[tag] then
+    changed[tag] = true
+    tags[#tags + 1] = tag
+  end
+  if marks[mark] == nil or offset > marks[mark] then marks[mark] = offset end
+end
+for mark, offset in pairs(marks) do
+  local current = tonumber(redis.call('HGET', 'cs:wm', mark) or '-1')
+  if offset > current then redis.call('HSET', 'cs:wm', mark, offset) end
+end
+if #tags > 0 then redis.call('PUBLISH', 'cs:inv', table.concat(tags, ' ')) end
+return outcomes
