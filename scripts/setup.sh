@@ -12,6 +12,7 @@ command -v redis-benchmark >/dev/null || missing+=(redis-tools)
 command -v mvn >/dev/null || missing+=(maven)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v wrk >/dev/null || missing+=(wrk)  # HTTP load for `make bench`
+command -v promtool >/dev/null || missing+=(prometheus)  # local Prometheus and promtool
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq
@@ -24,12 +25,15 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.consentry-installed
-if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+# The editable install maps the packages present when it ran: a new package reinstalls.
+packages=$(find events services bench -mindepth 1 -maxdepth 1 -type d -name 'consentry_*' | sort | sha1sum)
+if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ] \
+   || [ "$(cat "$stamp")" != "$packages" ]; then
   echo "setup: installing pinned Python dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q --require-hashes -r requirements.lock
   .venv/bin/python -m pip install -q --no-deps -e .
-  touch "$stamp"
+  echo "$packages" > "$stamp"
 fi
 
 .venv/bin/consentry-stack fetch-kafka

@@ -21,7 +21,7 @@ from consentry_stack.stack import Stack
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Kafka, Redis, topics, the write API, one materialiser and the check service."""
-    running = Stack(Path(tmp_path_factory.mktemp("stack")))
+    running = Stack(Path(tmp_path_factory.mktemp("stack")), canary_interval_s=2.0)
     try:
         running.start_infra()
         running.start_services()

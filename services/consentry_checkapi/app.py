@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
+from prometheus_client import REGISTRY, make_asgi_app
 
 from consentry_checkapi.schemas import AnswerOut, BatchAnswer, BatchCheck
 from consentry_domain import Answer, load_taxonomy
@@ -24,6 +25,7 @@ from consentry_sdk import CheckSettings, ConsentChecker
 from consentry_sdk.cache import AnswerCache
 from consentry_sdk.checker import redis_for_checks
 from consentry_sdk.invalidation import listen
+from consentry_sdk.metrics import HEARTBEAT_AGE, REDIS_UP, CheckerCollector
 from consentry_state import StateReader
 
 
@@ -57,6 +59,16 @@ def _bad_token(message: str) -> Response:
     return _json({"detail": detail}, 422)
 
 
+async def _watch_health(checker: ConsentChecker, every_s: float = 1.0) -> None:
+    """Export what the check side can vouch for, also while the materialiser is down."""
+    while True:
+        health = await checker.health()
+        REDIS_UP.set(1 if health.redis_reachable else 0)
+        age = health.heartbeat_age_s
+        HEARTBEAT_AGE.set(float("inf") if age is None else age)
+        await asyncio.sleep(every_s)
+
+
 def create_app(settings: CheckSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,7 +82,14 @@ def create_app(settings: CheckSettings) -> FastAPI:
             cache=cache,
             token_wait_s=settings.token_wait_s,
         )
+        collector = CheckerCollector(app.state.checker)
+        REGISTRY.register(collector)
+        watcher = asyncio.create_task(_watch_health(app.state.checker))
         yield
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        REGISTRY.unregister(collector)
         if listener is not None:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -78,6 +97,7 @@ def create_app(settings: CheckSettings) -> FastAPI:
         await redis.aclose()
 
     app = FastAPI(title="Consentry check service", version="1", lifespan=lifespan)
+    app.mount("/metrics", make_asgi_app())
 
     def checker(request: Request) -> ConsentChecker:
         found: ConsentChecker = request.app.state.checker

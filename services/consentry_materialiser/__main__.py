@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import faust
+from prometheus_client import start_http_server
 
 from consentry_materialiser.app import create_app
 from consentry_materialiser.settings import MaterialiserSettings
 
 
 def main() -> None:
-    app = create_app(MaterialiserSettings())
+    settings = MaterialiserSettings()
+    start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    app = create_app(settings)
     faust.Worker(app, loglevel="INFO", quiet=True).execute_from_commandline()
 
 

@@ -20,10 +20,11 @@ from consentry_events import (
     ENFORCEMENT,
     EnforcementChanged,
 )
+from consentry_materialiser import metrics
 from consentry_materialiser.apply import RawRecord, apply_batch
 from consentry_materialiser.enforce import Enforcer
 from consentry_materialiser.settings import MaterialiserSettings
-from consentry_state import StateWriter
+from consentry_state import StateWriter, keys
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
             for e in events
         ]
         await asyncio.gather(*sent)
+        metrics.ENFORCEMENT_EVENTS.inc(len(events))
 
     enforcer = Enforcer(redis, load_taxonomy(settings.purposes_file), publish)
 
@@ -116,7 +118,26 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     async def heartbeat() -> None:
         try:
             await writer.beat(time.time_ns() // 1_000_000)
+            metrics.HEARTBEAT.set(time.time())
         except RedisError as exc:
             log.warning("heartbeat not written: %s", exc)
+
+    @app.timer(interval=1.0)  # type: ignore[untyped-decorator]  # faust ships no types
+    async def consumer_lag() -> None:
+        assigned = sorted(app.consumer.assignment())
+        if not assigned:
+            return
+        fields = [keys.watermark_field(tp.topic, tp.partition) for tp in assigned]
+        try:
+            marks = await redis.hmget(keys.WATERMARKS, fields)
+        except RedisError:
+            return
+        for tp, mark in zip(assigned, marks, strict=True):
+            end = app.consumer.highwater(tp)
+            if end is None:
+                continue
+            applied = -1 if mark is None else int(mark)
+            lag = max(0, end - (applied + 1))
+            metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
 
     return app

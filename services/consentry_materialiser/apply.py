@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
 from consentry_domain import Outcome
-from consentry_events import ConsentChanged, DecodeError, TrackChanged, decode
+from consentry_events import CONSENT_CHANGES, ConsentChanged, DecodeError, TrackChanged, decode
+from consentry_materialiser import metrics
 from consentry_state import Applied, StateWriter
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,21 @@ async def apply_batch(
             await dead_letter(record, str(exc))
             event = None
         batch.append(Applied(record.topic, record.partition, record.offset, event))
-    return await _apply_until_done(writer, batch, retry_delay_s, max_retry_delay_s)
+    outcomes = await _apply_until_done(writer, batch, retry_delay_s, max_retry_delay_s)
+    _observe(batch, outcomes)
+    return outcomes
+
+
+def _observe(batch: Sequence[Applied], outcomes: Sequence[Outcome]) -> None:
+    now = time.time()
+    for record, outcome in zip(batch, outcomes, strict=True):
+        log = "consent" if record.topic == CONSENT_CHANGES.name else "catalogue"
+        label = "dead_lettered" if outcome is Outcome.SKIPPED else outcome.value
+        metrics.EVENTS.labels(log=log, outcome=label).inc()
+        if outcome is Outcome.APPLIED and isinstance(record.event, ConsentChanged):
+            lag = now - record.event.recorded_at.timestamp()
+            metrics.PROPAGATION_SECONDS.observe(max(0.0, lag))
+    metrics.LAST_APPLIED.set(now)
 
 
 async def _apply_until_done(

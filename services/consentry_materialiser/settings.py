@@ -32,6 +32,8 @@ class MaterialiserSettings(BaseSettings):
     due_interval_s: float = Field(
         default=1.0, gt=0, description="How often opened/closed decision windows are enforced."
     )
+    metrics_host: str = Field(default="127.0.0.1", description="Prometheus endpoint address.")
+    metrics_port: int = Field(default=9102, ge=0, le=65535, description="Prometheus endpoint port.")
     data_dir: Path = Field(
         default=Path("/tmp/consentry-materialiser"), description="faust's local data directory."
     )

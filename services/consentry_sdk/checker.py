@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from consentry_domain.answers import refusal
 from consentry_events.tokens import Token, parse_token
 from consentry_sdk.cache import AnswerCache
 from consentry_sdk.invalidation import listen
+from consentry_sdk.metrics import REDIS_SECONDS
 from consentry_sdk.settings import CheckSettings
 from consentry_state import Snapshot, StateReader, TrackView
 from consentry_state.keys import watermark_field
@@ -73,6 +75,8 @@ class ConsentChecker:
         self._cache = cache
         self._token_wait_s = token_wait_s
         self._clock_ms = clock_ms
+        self.answer_counts: Counter[tuple[str, str]] = Counter()
+        """(purpose, allow|deny|pending|unverifiable) -> answers given; see metrics."""
 
     @property
     def taxonomy(self) -> Taxonomy:
@@ -91,6 +95,7 @@ class ConsentChecker:
         if token is None and self._cache is not None:
             cached = self._cache.get(isrc, purpose)
             if cached is not None:
+                self.answer_counts[purpose, cached.verdict.value] += 1
                 return cached
         return (await self.check_many([isrc], purpose, token=token))[isrc]
 
@@ -112,7 +117,17 @@ class ConsentChecker:
             else:
                 answers[isrc] = cached
         if missing:
+            started = time.perf_counter()
             answers.update(await self._read(missing, purpose, wanted))
+            kind = "single" if len(missing) == 1 else "batch"
+            REDIS_SECONDS.labels(kind=kind).observe(time.perf_counter() - started)
+        counts = self.answer_counts
+        for answer in answers.values():
+            basis = answer.reasons[0].basis if answer.reasons else None
+            if basis is Basis.PENDING or basis is Basis.UNVERIFIABLE:
+                counts[purpose, basis.value] += 1
+            else:
+                counts[purpose, answer.verdict.value] += 1
         return answers
 
     async def _read(

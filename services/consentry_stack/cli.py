@@ -66,6 +66,8 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
         stack.start_infra()
         click.echo("starting write API, materialiser, check service ...")
         stack.start_services()
+        click.echo("starting Prometheus ...")
+        prometheus = stack.start_prometheus()
         addresses = stack.describe()
         env_file.parent.mkdir(parents=True, exist_ok=True)
         env_file.write_text("".join(f"export {k}={v}\n" for k, v in addresses.items()))
@@ -75,9 +77,15 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
         click.echo("  materialiser     faust worker, group consentry-materialiser")
         click.echo(f"  Kafka            {stack.kafka.bootstrap}")
         click.echo(f"  Redis            {stack.redis.url}")
+        click.echo(
+            "  canary           flips canary:consentry every 5 s; metrics on "
+            f"127.0.0.1:{stack.metrics_port('canary')}"
+        )
+        click.echo(f"  Prometheus       {prometheus.url}   (alerts: {prometheus.url}/alerts)")
         click.echo(f"\nIn another shell: source {env_file}   -- Ctrl-C here stops everything.")
         while not stop.wait(0.5):
-            for process in [*stack.services.values(), stack.kafka.process, stack.redis.process]:
+            parts = [*stack.services.values(), stack.kafka.process, stack.redis.process]
+            for process in [*parts, prometheus.process]:
                 if not process.alive():
                     raise StackError(f"{process.name} exited unexpectedly:\n{process.tail()}")
     except StackError as exc:

@@ -13,6 +13,7 @@ import httpx
 from consentry_stack.kafka import KafkaBroker, create_topics
 from consentry_stack.ports import free_port, port_is_free
 from consentry_stack.processes import ManagedProcess, StackError
+from consentry_stack.prometheus import PrometheusServer
 from consentry_stack.redis_server import RedisServer
 
 PROBE_ISRC = "ZZCSY0000000"
@@ -33,10 +34,13 @@ class Stack:
     kafka: KafkaBroker = field(init=False)
     redis: RedisServer = field(init=False)
     services: dict[str, ManagedProcess] = field(default_factory=dict, init=False)
+    metrics_ports: dict[str, int] = field(default_factory=dict, init=False)
+    canary_interval_s: float = 5.0
 
     def __post_init__(self) -> None:
         self.kafka = KafkaBroker(self.root / "kafka")
         self.redis = RedisServer(self.root / "redis")
+        self.prometheus: PrometheusServer | None = None
         self.write_port = _port(self.write_port)
         self.check_port = _port(self.check_port)
 
@@ -69,9 +73,16 @@ class Stack:
         )
         return env
 
+    def metrics_port(self, name: str) -> int:
+        """A process's metrics port, kept across restarts so Prometheus finds it again."""
+        if name not in self.metrics_ports:
+            self.metrics_ports[name] = free_port()
+        return self.metrics_ports[name]
+
     def materialiser(self, name: str = "materialiser") -> ManagedProcess:
         env = self.service_env()
         env["CONSENTRY_MATERIALISER_DATA_DIR"] = str(self.root / name / "data")
+        env["CONSENTRY_MATERIALISER_METRICS_PORT"] = str(self.metrics_port(name))
         return ManagedProcess(
             name,
             [sys.executable, "-m", "consentry_materialiser"],
@@ -103,6 +114,36 @@ class Stack:
         self._await_ready(f"{self.write_url}/readyz", "writeapi", deadline)
         self._await_ready(f"{self.check_url}/readyz", "checkapi", deadline)
         self._await_pipeline(deadline)
+        canary_env = {
+            **env,
+            "CONSENTRY_CANARY_WRITE_URL": self.write_url,
+            "CONSENTRY_CANARY_CHECK_URL": self.check_url,
+            "CONSENTRY_CANARY_REDIS_URL": self.redis.url,
+            "CONSENTRY_CANARY_INTERVAL_S": str(self.canary_interval_s),
+            "CONSENTRY_CANARY_METRICS_PORT": str(self.metrics_port("canary")),
+        }
+        self.services["canary"] = ManagedProcess(
+            "canary",
+            [sys.executable, "-m", "consentry_canary"],
+            self.root / "canary.log",
+            env=canary_env,
+            cwd=self.root,
+        )
+        self.services["canary"].start()
+
+    def scrape_targets(self) -> dict[str, list[str]]:
+        local = "127.0.0.1:{}".format
+        return {
+            "consentry-writeapi": [local(self.write_port)],
+            "consentry-checkapi": [local(self.check_port)],
+            "consentry-materialiser": [local(self.metrics_port("materialiser"))],
+            "consentry-canary": [local(self.metrics_port("canary"))],
+        }
+
+    def start_prometheus(self) -> PrometheusServer:
+        self.prometheus = PrometheusServer(self.root / "prometheus", self.scrape_targets())
+        self.prometheus.start()
+        return self.prometheus
 
     def _await_ready(self, url: str, name: str, deadline: float) -> None:
         while True:
@@ -146,11 +187,15 @@ class Stack:
         for process in reversed(list(self.services.values())):
             process.stop()
         self.services.clear()
+        if self.prometheus is not None:
+            self.prometheus.stop()
         self.kafka.stop()
         self.redis.stop()
 
     def describe(self) -> dict[str, str]:
+        extra = {} if self.prometheus is None else {"CONSENTRY_PROMETHEUS_URL": self.prometheus.url}
         return {
+            **extra,
             "CONSENTRY_WRITE_URL": self.write_url,
             "CONSENTRY_CHECK_URL": self.check_url,
             "CONSENTRY_KAFKA_BOOTSTRAP": self.kafka.bootstrap,

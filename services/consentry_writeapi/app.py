@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import make_asgi_app
 from redis.asyncio import Redis
 
 from consentry_domain import Entry, SlotKey, Taxonomy, load_taxonomy
@@ -26,6 +27,7 @@ from consentry_events.models import PartyId
 from consentry_events.tokens import Token
 from consentry_state.keys import WATERMARKS, watermark_field
 from consentry_state.reader import party_slots
+from consentry_writeapi import metrics
 from consentry_writeapi.history import Recorded, party_history
 from consentry_writeapi.publisher import KafkaPublisher, Publisher, PublishError
 from consentry_writeapi.schemas import (
@@ -61,7 +63,14 @@ def _not_acknowledged(exc: PublishError) -> JSONResponse:
 async def _publish(
     publisher: Publisher, topic: str, event: ConsentChanged | TrackChanged
 ) -> Accepted:
-    receipt = await publisher.publish(topic, partition_key(event), encode(event))
+    log = "consent" if isinstance(event, ConsentChanged) else "catalogue"
+    started = time.perf_counter()
+    try:
+        receipt = await publisher.publish(topic, partition_key(event), encode(event))
+    except PublishError as exc:
+        metrics.BROKER_ERRORS.labels(outcome=exc.outcome.value).inc()
+        raise
+    metrics.PRODUCE_SECONDS.labels(log=log).observe(time.perf_counter() - started)
     return Accepted(
         token=str(Token(receipt.topic, receipt.partition, receipt.offset)),
         topic=receipt.topic,
@@ -133,6 +142,18 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
         await app.state.redis.aclose()
 
     app = FastAPI(title="Consentry write API", version="1", lifespan=lifespan)
+    app.mount("/metrics", make_asgi_app())
+
+    @app.middleware("http")
+    async def count_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        if template != "/metrics":
+            metrics.REQUESTS.labels(route=template, status=str(response.status_code)).inc()
+        return response
 
     @app.post("/v1/decisions", status_code=202, response_model=Accepted)
     async def record_decision(body: DecisionRequest) -> Accepted | JSONResponse:

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -198,3 +199,27 @@ async def test_a_token_at_offset_zero_is_applied_once_offset_zero_is(
     checker = ConsentChecker(StateReader(redis), load_taxonomy(), token_wait_s=0.2)
     answer = await checker.check(isrc, "ai.training", token="catalogue:0:0")
     assert answer.reasons[0].basis is Basis.DEFAULT
+
+
+async def test_a_batch_of_100_tracks_is_one_round_trip(redis: Redis) -> None:
+    """Counted by Redis itself: on this test's own server nothing else sends commands."""
+    isrcs = [new_isrc() for _ in range(100)]
+    records = [
+        Applied(CATALOGUE.name, 0, i, track_event(isrc, new_upc(), [new_party(), "label:big"]))
+        for i, isrc in enumerate(isrcs)
+    ]
+    await StateWriter(redis).apply(records)
+    checker = ConsentChecker(StateReader(redis), load_taxonomy())
+    await checker.check(new_isrc(), "ai")  # loads the script
+    before = await redis.info("commandstats")
+    answers = await checker.check_many(isrcs, "ai.training")
+    after = await redis.info("commandstats")
+    assert len(answers) == 100
+    assert all(a.reasons[0].basis is Basis.DEFAULT for a in answers.values())
+
+    def calls(stats: dict[str, Any], command: str) -> int:
+        return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+    # The one client command; the HMGETs it runs inside Redis are counted apart.
+    assert calls(after, "evalsha_ro") - calls(before, "evalsha_ro") == 1
+    assert calls(after, "evalsha") == calls(before, "evalsha")

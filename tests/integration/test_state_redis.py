@@ -173,38 +173,6 @@ def test_checks_through_redis_equal_the_replayed_domain(
     assert run(check())
 
 
-def test_a_batch_of_100_tracks_is_one_round_trip(state_redis: str) -> None:
-    client = redis.Redis.from_url(state_redis)
-    isrcs = [new_isrc() for _ in range(100)]
-    records = [
-        Applied(
-            "consentry.catalogue.v1", 0, i, track_event(isrc, new_upc(), [new_party(), "label:big"])
-        )
-        for i, isrc in enumerate(isrcs)
-    ]
-
-    async def check_batch() -> int:
-        aclient = Redis.from_url(state_redis)
-        try:
-            await StateWriter(aclient).apply(records)
-            checker = ConsentChecker(StateReader(aclient), TAXONOMY)
-            await checker.check("ZZ0000000000", "ai")  # loads the script
-            before = calls(client)
-            answers = await checker.check_many(isrcs, "ai.training")
-            assert len(answers) == 100
-            assert all(a.reasons[0].basis.value != "unknown_track" for a in answers.values())
-            return calls(client) - before
-        finally:
-            await aclient.aclose()
-
-    assert run(check_batch()) == 1
-
-
-def calls(client: redis.Redis) -> int:
-    stats = client.info("commandstats")
-    return int(stats.get("cmdstat_evalsha_ro", {}).get("calls", 0))
-
-
 def test_track_view_round_trip(state_redis: str) -> None:
     isrc, upc = new_isrc(), new_upc()
 

@@ -1,0 +1,37 @@
+"""The materialiser's metrics, declared once; served on ``metrics_port``."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS = Counter(
+    "consentry_materialiser_events_total",
+    "Log records handled, by log and outcome (applied, duplicate, stale, dead_lettered).",
+    ["log", "outcome"],
+)
+PROPAGATION_SECONDS = Histogram(
+    "consentry_materialiser_propagation_seconds",
+    "From the write API accepting a consent change to its application in Redis.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+CONSUMER_LAG = Gauge(
+    "consentry_materialiser_consumer_lag",
+    "Records in the partition not yet applied to Redis (log end minus watermark).",
+    ["topic", "partition"],
+)
+LAST_APPLIED = Gauge(
+    "consentry_materialiser_last_applied_timestamp_seconds",
+    "When this worker last applied a batch to Redis.",
+)
+HEARTBEAT = Gauge(
+    "consentry_materialiser_heartbeat_timestamp_seconds",
+    "When this worker last wrote its heartbeat to Redis.",
+)
+ENFORCEMENT_EVENTS = Counter(
+    "consentry_materialiser_enforcement_events_total",
+    "Enforcement events published (a (track, purpose) answer changed).",
+)
+
+for _log in ("consent", "catalogue"):
+    for _outcome in ("applied", "duplicate", "stale", "dead_lettered"):
+        EVENTS.labels(log=_log, outcome=_outcome)

@@ -1,0 +1,26 @@
+"""The write API's metrics, declared once."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+REQUESTS = Counter(
+    "consentry_write_requests_total",
+    "Write API requests by route template and status.",
+    ["route", "status"],
+)
+PRODUCE_SECONDS = Histogram(
+    "consentry_write_produce_seconds",
+    "Time until Kafka acknowledged an event (acks=all).",
+    ["log"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+BROKER_ERRORS = Counter(
+    "consentry_write_broker_errors_total",
+    "Writes the broker did not acknowledge, by outcome.",
+    ["outcome"],
+)
+for _outcome in ("not_written", "unknown"):
+    BROKER_ERRORS.labels(outcome=_outcome)
+for _log in ("consent", "catalogue"):
+    PRODUCE_SECONDS.labels(log=_log)
