@@ -6,6 +6,7 @@ import asyncio
 import random
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -166,7 +167,7 @@ async def python_get_loop(redis_url: str, iterations: int) -> dict[str, float]:
 
 async def propagation(
     write_url: str, redis_url: str, targets: list[tuple[str, str]], purpose: str
-) -> dict[str, dict[str, float]]:
+) -> dict[str, Any]:
     """Opt-out POSTed -> a caching SDK that held the old allow answers deny."""
     clock = time.perf_counter_ns
     from_send: list[int] = []
@@ -193,7 +194,11 @@ async def propagation(
             denied = clock()
             from_send.append(denied - sent)
             from_ack.append(denied - acked)
-    return {"from_request": summary_us(from_send), "from_acknowledgement": summary_us(from_ack)}
+    return {
+        "from_request": summary_us(from_send),
+        "from_acknowledgement": summary_us(from_ack),
+        "samples_ms": [round(ns / 1e6, 3) for ns in from_send],
+    }
 
 
 async def memory_used(redis_url: str) -> int:

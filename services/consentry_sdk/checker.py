@@ -19,7 +19,7 @@ from consentry_domain.answers import refusal
 from consentry_events.tokens import Token, parse_token
 from consentry_sdk.cache import AnswerCache
 from consentry_sdk.invalidation import listen
-from consentry_sdk.metrics import REDIS_SECONDS
+from consentry_sdk.metrics import REDIS_BATCH, REDIS_SINGLE
 from consentry_sdk.settings import CheckSettings
 from consentry_state import Snapshot, StateReader, TrackView
 from consentry_state.keys import watermark_field
@@ -95,7 +95,7 @@ class ConsentChecker:
         if token is None and self._cache is not None:
             cached = self._cache.get(isrc, purpose)
             if cached is not None:
-                self.answer_counts[purpose, cached.verdict.value] += 1
+                self.answer_counts[purpose, cached.verdict] += 1  # a StrEnum: no .value
                 return cached
         return (await self.check_many([isrc], purpose, token=token))[isrc]
 
@@ -119,15 +119,15 @@ class ConsentChecker:
         if missing:
             started = time.perf_counter()
             answers.update(await self._read(missing, purpose, wanted))
-            kind = "single" if len(missing) == 1 else "batch"
-            REDIS_SECONDS.labels(kind=kind).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            (REDIS_SINGLE if len(missing) == 1 else REDIS_BATCH).observe(elapsed)
         counts = self.answer_counts
         for answer in answers.values():
             basis = answer.reasons[0].basis if answer.reasons else None
             if basis is Basis.PENDING or basis is Basis.UNVERIFIABLE:
-                counts[purpose, basis.value] += 1
+                counts[purpose, basis] += 1
             else:
-                counts[purpose, answer.verdict.value] += 1
+                counts[purpose, answer.verdict] += 1
         return answers
 
     async def _read(

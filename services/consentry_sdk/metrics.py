@@ -19,8 +19,8 @@ REDIS_SECONDS = Histogram(
     ["kind"],
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5),
 )
-for _kind in ("single", "batch"):
-    REDIS_SECONDS.labels(kind=_kind)
+REDIS_SINGLE = REDIS_SECONDS.labels(kind="single")
+REDIS_BATCH = REDIS_SECONDS.labels(kind="batch")
 
 
 HEARTBEAT_AGE = Gauge(
@@ -41,7 +41,7 @@ class CheckerCollector(Collector):
             labels=["purpose", "answer"],
         )
         for (purpose, answer), count in sorted(self._checker.answer_counts.items()):
-            checks.add_metric([purpose, answer], count)
+            checks.add_metric([purpose, str(answer)], count)
         yield checks
         cache = self._checker.cache
         hits = CounterMetricFamily("consentry_check_cache_hits", "Answers served from cache.")

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from consentry_canary.settings import CanarySettings
 from consentry_materialiser.settings import MaterialiserSettings
 from consentry_sdk import CheckSettings
 from consentry_stack.kafka import KAFKA_VERSION
@@ -24,6 +25,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "CONSENTRY_WRITE_": WriteSettings,
     "CONSENTRY_MATERIALISER_": MaterialiserSettings,
     "CONSENTRY_CHECK_": CheckSettings,
+    "CONSENTRY_CANARY_": CanarySettings,
 }
 SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
 
@@ -40,7 +42,7 @@ def entry_point_exists(argv: list[str]) -> bool:
 
 
 def test_our_services_are_the_expected_ones() -> None:
-    assert set(OURS) == {"topics", "writeapi", "materialiser", "checkapi"}
+    assert set(OURS) == {"topics", "writeapi", "materialiser", "checkapi", "canary"}
     assert SERVICES["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}"
 
 
@@ -82,3 +84,24 @@ def test_dependencies_wait_for_health() -> None:
                 "service_completed_successfully" if dependency == "topics" else "service_healthy"
             )
             assert rule["condition"] == expected, (name, dependency)
+
+
+def test_prometheus_and_grafana_are_provisioned_from_deploy() -> None:
+    mounts = {
+        v.split(":")[0]
+        for v in [*SERVICES["prometheus"]["volumes"], *SERVICES["grafana"]["volumes"]]
+    }
+    for mount in mounts:
+        assert (ROOT / mount).exists(), mount
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.compose.yml").read_text())
+    scraped = {
+        t for job in config["scrape_configs"] for c in job["static_configs"] for t in c["targets"]
+    }
+    published = {
+        f"{name}:{env[k]}"
+        for name, s in OURS.items()
+        for env in [s.get("environment", {})]
+        for k in env
+        if k.endswith("_PORT")
+    }
+    assert scraped <= published, scraped - published
