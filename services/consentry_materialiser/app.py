@@ -40,6 +40,8 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         topic_allow_declare=False,
         producer_acks=-1,
         broker_commit_interval=1.0,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.session_timeout_s / 4,
         # Stop promptly even mid-retry: unacknowledged events are redelivered after a
         # restart, and applying them again changes nothing.
         stream_wait_empty=False,

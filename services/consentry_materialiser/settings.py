@@ -16,6 +16,12 @@ class MaterialiserSettings(BaseSettings):
         default="redis://127.0.0.1:6379/0", description="Redis primary to write."
     )
     group_id: str = Field(default="consentry-materialiser", description="Kafka consumer group.")
+    session_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Kafka group session timeout: how long a dead worker's partitions wait "
+        "before another worker takes them over (failover time).",
+    )
     batch_max: int = Field(
         default=500, ge=1, description="Most events applied in one Redis round trip."
     )
