@@ -117,6 +117,8 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
         results["propagation"] = asyncio.run(
             measure.propagation(stack.write_url, stack.redis.url, catalogue.targets, "ai.dj")
         )
+        click.echo("rebuild after losing Redis ...")
+        results["rebuild_s"] = asyncio.run(measure.rebuild_after_flush(stack.redis.url))
         results["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         click.echo(report.write(results, out))
     finally:

@@ -208,3 +208,18 @@ async def memory_used(redis_url: str) -> int:
         return int(info["used_memory"])
     finally:
         await client.aclose()
+
+
+async def rebuild_after_flush(redis_url: str, timeout_s: float = 900) -> float:
+    """FLUSHALL, then seconds until the materialiser declares the state whole again."""
+    client = Redis.from_url(redis_url)
+    try:
+        await client.flushall()
+        started = time.monotonic()
+        while not await client.exists(keys.READY):
+            if time.monotonic() - started > timeout_s:
+                raise TimeoutError("the state was not rebuilt")
+            await asyncio.sleep(0.05)
+        return time.monotonic() - started
+    finally:
+        await client.aclose()

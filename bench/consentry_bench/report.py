@@ -92,6 +92,14 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             "aiokafka consumer ~55k msg/s pure Python",
         ),
         (
+            "rebuild: Redis flushed → state whole again from Kafka",
+            f"{r['rebuild_s']:.1f} s for {r['catalogue']['tracks']:,} tracks and "
+            f"{r['catalogue']['decisions']:,} decisions",
+            "(issue 7: state it)",
+            "—",
+            "checks answer unverifiable (deny) meanwhile",
+        ),
+        (
             "Redis memory",
             f"{mem['bytes_per_decision'] * 1e6 / 2**20:,.0f} MiB per million decisions; "
             f"{mem['bytes_per_track'] * 1e6 / 2**20:,.0f} MiB per million tracks",

@@ -23,6 +23,7 @@ from consentry_events import (
 from consentry_materialiser import metrics
 from consentry_materialiser.apply import RawRecord, apply_batch
 from consentry_materialiser.enforce import Enforcer
+from consentry_materialiser.rebuild import Rebuilder
 from consentry_materialiser.settings import MaterialiserSettings
 from consentry_state import StateWriter, keys
 
@@ -119,10 +120,25 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     @app.timer(interval=settings.heartbeat_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
     async def heartbeat() -> None:
         try:
-            await writer.beat(time.time_ns() // 1_000_000)
-            metrics.HEARTBEAT.set(time.time())
+            if await writer.beat(time.time_ns() // 1_000_000):
+                metrics.HEARTBEAT.set(time.time())
         except RedisError as exc:
             log.warning("heartbeat not written: %s", exc)
+
+    rebuilder = Rebuilder(
+        redis,
+        settings.kafka_bootstrap,
+        lambda: set(app.consumer.assignment()),
+        lambda topic: app.consumer.topic_partitions(topic),
+        [CONSENT_CHANGES.name, CATALOGUE.name],
+    )
+
+    @app.timer(interval=0.25)  # type: ignore[untyped-decorator]  # faust ships no types
+    async def keep_whole() -> None:
+        try:
+            await rebuilder.tick()
+        except RedisError as exc:
+            log.warning("cannot see whether Redis holds the whole log: %s", exc)
 
     @app.timer(interval=1.0)  # type: ignore[untyped-decorator]  # faust ships no types
     async def consumer_lag() -> None:

@@ -32,6 +32,16 @@ ENFORCEMENT_EVENTS = Counter(
     "Enforcement events published (a (track, purpose) answer changed).",
 )
 
+REBUILDS = Counter(
+    "consentry_materialiser_rebuilds_total",
+    "Times this worker found Redis without the whole log and started replaying it.",
+)
+REBUILD_SECONDS = Histogram(
+    "consentry_materialiser_rebuild_seconds",
+    "From noticing a lost (or empty) state to the state being whole again.",
+    buckets=(1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
+)
+
 for _log in ("consent", "catalogue"):
     for _outcome in ("applied", "duplicate", "stale", "dead_lettered"):
         EVENTS.labels(log=_log, outcome=_outcome)

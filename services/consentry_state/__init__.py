@@ -22,7 +22,10 @@ Redis holds a cache of the log that can be rebuilt from Kafka at any time. Layou
     ``p:<party>`` / ``t:<isrc>``, published by the apply scripts in the same atomic step
     as the change, for the SDK's in-process cache.
 ``cs:hb`` (string)
-    the materialiser's heartbeat, epoch milliseconds.
+    the materialiser's heartbeat, epoch milliseconds; written only while ``cs:ready``
+    exists.
+``cs:ready``, ``cs:epoch``, ``cs:rebuilt:<epoch>``
+    the state holds the whole log; the rebuild under way; partitions rebuilt in it.
 
 Consentry runs on one Redis primary (with read replicas for checks), not Redis Cluster:
 the read script derives party keys from track records.

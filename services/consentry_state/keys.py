@@ -7,6 +7,10 @@ from consentry_events import Scope
 
 WATERMARKS = "cs:wm"
 DUE = "cs:due"
+READY = "cs:ready"
+"""Present while the state holds the whole log; removed with everything by a flush."""
+EPOCH = "cs:epoch"
+"""The current rebuild's id, shared by every worker of the group."""
 INVALIDATIONS = "cs:inv"
 """Pub/sub channel: space-separated ``p:<party>`` / ``t:<isrc>`` tags of what a batch changed."""
 HEARTBEAT = "cs:hb"

@@ -24,3 +24,5 @@ def _load(name: str) -> LuaScript:
 
 APPLY_BATCH = _load("apply_batch")
 GATHER = _load("gather")
+BEAT = _load("beat")
+MARK_REBUILT = _load("mark_rebuilt")

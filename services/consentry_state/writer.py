@@ -18,7 +18,7 @@ from consentry_domain import Outcome
 from consentry_domain.state import entry_of, slot_key_of
 from consentry_events import ConsentChanged, TrackChanged
 from consentry_state import keys
-from consentry_state.scripts import APPLY_BATCH
+from consentry_state.scripts import APPLY_BATCH, BEAT, MARK_REBUILT, LuaScript
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +80,17 @@ class StateWriter:
             results = await self._redis.evalsha(APPLY_BATCH.sha, 0, *args)
         return [Outcome(r.decode() if isinstance(r, bytes) else r) for r in results]
 
-    async def beat(self, now_ms: int) -> None:
-        """Record that the materialiser is alive and applying."""
-        await self._redis.set(keys.HEARTBEAT, now_ms)
+    async def beat(self, now_ms: int) -> bool:
+        """Record that the materialiser is alive -- only while the state is complete."""
+        return bool(await self._script(BEAT, now_ms))
+
+    async def _script(self, script: LuaScript, *args: str | int) -> object:
+        try:
+            return await self._redis.evalsha(script.sha, 0, *args)
+        except NoScriptError:
+            await self._redis.script_load(script.source)
+            return await self._redis.evalsha(script.sha, 0, *args)
+
+    async def mark_rebuilt(self, epoch: str, total: int, fields: list[str]) -> bool:
+        """Partitions ``fields`` hold the whole log again; True once every partition does."""
+        return await self._script(MARK_REBUILT, epoch, total, *fields) == 1

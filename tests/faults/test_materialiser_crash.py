@@ -118,6 +118,14 @@ async def wait_fraction(
         await asyncio.sleep(0.005)
 
 
+async def wait_whole(redis: Redis, timeout_s: float) -> None:
+    """Until the materialiser declares the state whole (and so writes its heartbeat)."""
+    deadline = time.monotonic() + timeout_s
+    while not await redis.exists(keys.READY) or not await redis.exists(keys.HEARTBEAT):
+        assert time.monotonic() < deadline, "the state was not declared whole in time"
+        await asyncio.sleep(0.05)
+
+
 def test_sigkill_mid_stream_then_restart_equals_a_clean_replay(infra: Stack) -> None:
     replay = ConsentState()
     first, second = history(300, 3700, seed=11)[:2000], history(300, 3700, seed=11)[2000:]
@@ -125,9 +133,10 @@ def test_sigkill_mid_stream_then_restart_equals_a_clean_replay(infra: Stack) -> 
     async def run() -> None:
         redis = Redis.from_url(infra.redis.url)
         try:
-            marks = await produce(infra.kafka.bootstrap, first, replay)
             worker = infra.materialiser()
             worker.start()
+            await wait_whole(redis, timeout_s=60)  # up on the empty log: now stream into it
+            marks = await produce(infra.kafka.bootstrap, first, replay)
             await wait_fraction(redis, marks, 0.3, timeout_s=60)
             worker.signal(signal.SIGKILL)
             worker.stop()
@@ -144,6 +153,7 @@ def test_sigkill_mid_stream_then_restart_equals_a_clean_replay(infra: Stack) -> 
             worker.start()
             try:
                 await wait_fraction(redis, marks, 1.0, timeout_s=90)
+                await wait_whole(redis, timeout_s=60)
                 await compare(redis, replay)
             finally:
                 worker.stop()
