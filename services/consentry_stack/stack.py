@@ -36,6 +36,8 @@ class Stack:
     services: dict[str, ManagedProcess] = field(default_factory=dict, init=False)
     metrics_ports: dict[str, int] = field(default_factory=dict, init=False)
     canary_interval_s: float = 5.0
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    """Extra settings for every service process (tests use it to shorten timeouts)."""
 
     def __post_init__(self) -> None:
         self.kafka = KafkaBroker(self.root / "kafka")
@@ -71,6 +73,7 @@ class Stack:
                 "CONSENTRY_CHECK_PORT": str(self.check_port),
             }
         )
+        env.update(self.env_overrides)
         return env
 
     def metrics_port(self, name: str) -> int:
