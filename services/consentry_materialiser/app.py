@@ -129,7 +129,6 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         redis,
         settings.kafka_bootstrap,
         lambda: set(app.consumer.assignment()),
-        lambda topic: app.consumer.topic_partitions(topic),
         [CONSENT_CHANGES.name, CATALOGUE.name],
     )
 

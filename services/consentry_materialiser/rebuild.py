@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 
 from consentry_events import ConsentChanged, DecodeError, TrackChanged, decode
@@ -78,21 +79,32 @@ async def replay_partitions(
         await consumer.stop()
 
 
+async def partition_total(bootstrap: str, topics: Sequence[str]) -> int:
+    """How many partitions the logs have, asked of the broker (any worker can; faust's
+    own view of topic metadata is kept by the group leader only)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="consentry-rebuild")
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+        return sum(len(topic["partitions"]) for topic in described)
+    finally:
+        await admin.close()
+
+
 class Rebuilder:
     def __init__(
         self,
         redis: Redis,
         bootstrap: str,
         assignment: Callable[[], set[Any]],
-        partition_count: Callable[[str], int | None],
         topics: Sequence[str],
     ) -> None:
         self._redis = redis
         self._writer = StateWriter(redis)
         self._bootstrap = bootstrap
         self._assignment = assignment
-        self._partition_count = partition_count
         self._topics = list(topics)
+        self._total: int | None = None
         self._epoch: str | None = None
         self._started = 0.0
         self._replaying: dict[tuple[str, int], asyncio.Task[None]] = {}
@@ -125,10 +137,9 @@ class Rebuilder:
         self._epoch = None
 
     async def _progress(self, epoch: str) -> None:
-        counts = [self._partition_count(topic) for topic in self._topics]
-        if any(count is None for count in counts):
-            return  # metadata not there yet
-        total = sum(count or 0 for count in counts)
+        if self._total is None:
+            self._total = await partition_total(self._bootstrap, self._topics)
+        total = self._total
         done_key = f"cs:rebuilt:{epoch}"
         finished: list[str] = []
         for tp in sorted(self._assignment()):

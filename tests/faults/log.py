@@ -1,0 +1,130 @@
+"""Shared by the fault tests: a shaped history of changes, producing it, waiting on it,
+and comparing Redis with a clean replay of the log."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import AIOKafkaProducer
+from redis.asyncio import Redis
+
+from consentry_domain import ConsentState, load_taxonomy
+from consentry_events import (
+    CATALOGUE,
+    CONSENT_CHANGES,
+    Choice,
+    ConsentChanged,
+    Scope,
+    TrackChanged,
+    encode,
+    partition_key,
+)
+from consentry_sdk import ConsentChecker
+from consentry_state import StateReader, keys
+from consentry_state.slotcodec import decode_slot
+from tests.integration.events import decision_event, track_event
+
+TAXONOMY = load_taxonomy()
+PURPOSES = sorted(TAXONOMY.defaults)
+
+
+def history(n_tracks: int, n_decisions: int, seed: int) -> list[ConsentChanged | TrackChanged]:
+    rng = random.Random(seed)
+    parties = [f"artist:crash{i}" for i in range(40)] + [f"label:crash{i}" for i in range(5)]
+    tracks = []
+    for i in range(n_tracks):
+        chosen = [*rng.sample(parties[:40], rng.randint(1, 2)), parties[40 + i % 5]]
+        tracks.append(track_event(f"ZZCRS{i:07d}", f"{i // 10:012d}", chosen))
+    events: list[ConsentChanged | TrackChanged] = list(tracks)
+    soon = datetime.now(UTC) + timedelta(days=1)
+    for _ in range(n_decisions):
+        track = rng.choice(tracks)
+        party = rng.choice(track.parties)
+        scope = rng.choice(list(Scope))
+        choice = rng.choice([Choice.ALLOW, Choice.DENY, Choice.DENY, Choice.WITHDRAWN])
+        window = choice is not Choice.WITHDRAWN and rng.random() < 0.1
+        events.append(
+            decision_event(
+                party,
+                rng.choice(PURPOSES),
+                choice,
+                scope,
+                upc=track.upc,
+                isrc=track.isrc,
+                end=int(soon.timestamp() * 1000) if window else None,
+            )
+        )
+    rng.shuffle(events)  # interleaves parties; each party's own order is its log order
+    return events
+
+
+async def produce(
+    bootstrap: str, events: list[ConsentChanged | TrackChanged], replay: ConsentState
+) -> dict[str, int]:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, enable_idempotence=True
+    )
+    await producer.start()
+    marks: dict[str, int] = {}
+    try:
+        pending = []
+        for event in events:
+            topic = CONSENT_CHANGES.name if isinstance(event, ConsentChanged) else CATALOGUE.name
+            pending.append(await producer.send(topic, encode(event), key=partition_key(event)))
+        for event, meta in zip(events, await asyncio.gather(*pending), strict=True):
+            replay.apply(event, meta.offset)
+            field = keys.watermark_field(meta.topic, meta.partition)
+            marks[field] = max(marks.get(field, -1), meta.offset)
+    finally:
+        await producer.stop()
+    return marks
+
+
+async def applied_fraction(redis: Redis, marks: dict[str, int]) -> float:
+    current = await redis.hmget(keys.WATERMARKS, list(marks))
+    done = sum(min(int(c), m) + 1 for c, m in zip(current, marks.values(), strict=True) if c)
+    return done / sum(m + 1 for m in marks.values())
+
+
+async def wait_fraction(
+    redis: Redis, marks: dict[str, int], fraction: float, timeout_s: float
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while await applied_fraction(redis, marks) < fraction:
+        assert time.monotonic() < deadline, f"{fraction:.0%} not applied in {timeout_s}s"
+        await asyncio.sleep(0.005)
+
+
+async def wait_whole(redis: Redis, timeout_s: float) -> None:
+    """Until the materialiser declares the state whole (and so writes its heartbeat)."""
+    deadline = time.monotonic() + timeout_s
+    while not await redis.exists(keys.READY) or not await redis.exists(keys.HEARTBEAT):
+        assert time.monotonic() < deadline, "the state was not declared whole in time"
+        await asyncio.sleep(0.05)
+
+
+async def compare(redis: Redis, replay: ConsentState) -> None:
+    for isrc, (offset, track) in replay.tracks.items():
+        stored = await redis.hmget(keys.track_key(isrc), ["o", "p", "s"])
+        assert stored == [
+            str(offset).encode(),
+            " ".join(track.parties).encode(),
+            track.status.value.encode(),
+        ], isrc
+    for key, slot in replay.slots.items():
+        raw = await redis.hget(keys.party_key(key.party), keys.slot_field(key))
+        assert raw is not None, key
+        assert decode_slot(raw) == slot, key
+    stored_fields = sum(
+        [await redis.hlen(keys.party_key(p)) for p in {k.party for k in replay.slots}]
+    )
+    assert stored_fields == len(replay.slots), "Redis holds a slot the log never made"
+    checker = ConsentChecker(StateReader(redis), TAXONOMY)
+    now = time.time_ns() // 1_000_000
+    for purpose in PURPOSES:
+        answers = await checker.check_many(sorted(replay.tracks), purpose)
+        for isrc, answer in answers.items():
+            assert answer == replay.check(isrc, purpose, TAXONOMY, now), (isrc, purpose)
