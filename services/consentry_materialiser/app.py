@@ -30,6 +30,16 @@ from consentry_state import StateWriter, keys
 log = logging.getLogger(__name__)
 
 
+def raw_records(events: Sequence[Any]) -> list[RawRecord]:
+    """faust events -> the records our batch functions take (no faust types beyond here)."""
+    return [
+        RawRecord(
+            e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value
+        )
+        for e in events
+    ]
+
+
 def create_app(settings: MaterialiserSettings) -> faust.App:
     app = faust.App(
         settings.group_id,
@@ -81,34 +91,14 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     @app.agent(source, name="materialise")
     async def materialise(stream: Any) -> None:
         async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
-            records = [
-                RawRecord(
-                    e.message.topic,
-                    e.message.partition,
-                    e.message.offset,
-                    e.message.key,
-                    e.message.value,
-                )
-                for e in events
-            ]
-            await apply_batch(records, writer, dead_letter)
+            await apply_batch(raw_records(events), writer, dead_letter)
 
     if settings.enforce:
 
         @app.agent(source, name="enforce")
         async def enforce(stream: Any) -> None:
             async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
-                records = [
-                    RawRecord(
-                        e.message.topic,
-                        e.message.partition,
-                        e.message.offset,
-                        e.message.key,
-                        e.message.value,
-                    )
-                    for e in events
-                ]
-                await enforcer.handle(records)
+                await enforcer.handle(raw_records(events))
 
         @app.timer(interval=settings.due_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
         async def windows() -> None:
