@@ -34,7 +34,12 @@ def raw_records(events: Sequence[Any]) -> list[RawRecord]:
     """faust events -> the records our batch functions take (no faust types beyond here)."""
     return [
         RawRecord(
-            e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value
+            e.message.topic,
+            e.message.partition,
+            e.message.offset,
+            e.message.key,
+            e.message.value,
+            int(e.message.timestamp * 1000),
         )
         for e in events
     ]
@@ -64,6 +69,8 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     enforcement = app.topic(ENFORCEMENT.name, key_type=bytes, value_type=bytes)
     redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
     writer = StateWriter(redis)
+    applied_at: dict[tuple[str, int], int] = {}
+    """(topic, partition) -> log time of the newest record this worker applied."""
 
     async def publish(events: Sequence[EnforcementChanged]) -> None:
         sent = [
@@ -91,7 +98,11 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     @app.agent(source, name="materialise")
     async def materialise(stream: Any) -> None:
         async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
-            await apply_batch(raw_records(events), writer, dead_letter)
+            records = raw_records(events)
+            await apply_batch(records, writer, dead_letter)
+            for record in records:
+                key = (record.topic, record.partition)
+                applied_at[key] = max(applied_at.get(key, 0), record.timestamp_ms)
 
     if settings.enforce:
 
@@ -110,10 +121,27 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     @app.timer(interval=settings.heartbeat_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
     async def heartbeat() -> None:
         try:
-            if await writer.beat(time.time_ns() // 1_000_000):
+            freshness = await partition_freshness()
+            if await writer.beat(freshness):
                 metrics.HEARTBEAT.set(time.time())
         except RedisError as exc:
             log.warning("heartbeat not written: %s", exc)
+
+    async def partition_freshness() -> dict[str, int]:
+        """Per assigned partition: now when caught up, else the log time of the last
+        record applied (0 when none yet): how far the state can be trusted."""
+        now = time.time_ns() // 1_000_000
+        assigned = sorted(app.consumer.assignment())
+        fields = [keys.watermark_field(tp.topic, tp.partition) for tp in assigned]
+        marks = await redis.hmget(keys.WATERMARKS, fields) if fields else []
+        freshness: dict[str, int] = {}
+        for tp, field, mark in zip(assigned, fields, marks, strict=True):
+            end = app.consumer.highwater(tp)
+            if end is None:
+                continue  # nothing fetched yet: the previous value ages on its own
+            caught_up = end == 0 or (mark is not None and int(mark) >= end - 1)
+            freshness[field] = now if caught_up else applied_at.get((tp.topic, tp.partition), 0)
+        return freshness
 
     rebuilder = Rebuilder(
         redis,

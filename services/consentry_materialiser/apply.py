@@ -30,6 +30,8 @@ class RawRecord:
     offset: int
     key: bytes | None
     value: bytes | None
+    timestamp_ms: int = 0
+    """The record's log time (Kafka timestamp)."""
 
 
 DeadLetter = Callable[[RawRecord, str], Awaitable[None]]

@@ -21,9 +21,10 @@ Redis holds a cache of the log that can be rebuilt from Kafka at any time. Layou
 ``cs:inv`` (pub/sub channel)
     ``p:<party>`` / ``t:<isrc>``, published by the apply scripts in the same atomic step
     as the change, for the SDK's in-process cache.
-``cs:hb`` (string)
-    the materialiser's heartbeat, epoch milliseconds; written only while ``cs:ready``
-    exists.
+``cs:fresh`` (hash)
+    ``<topic>:<partition>`` -> the time (epoch ms) up to which that partition's state is
+    complete: now while its worker is caught up, else the log time of the last record it
+    applied; written only while ``cs:ready`` exists. Checks take the least fresh.
 ``cs:ready``, ``cs:epoch``, ``cs:rebuilt:<epoch>``
     the state holds the whole log; the rebuild under way; partitions rebuilt in it.
 

@@ -13,7 +13,8 @@ EPOCH = "cs:epoch"
 """The current rebuild's id, shared by every worker of the group."""
 INVALIDATIONS = "cs:inv"
 """Pub/sub channel: space-separated ``p:<party>`` / ``t:<isrc>`` tags of what a batch changed."""
-HEARTBEAT = "cs:hb"
+FRESHNESS = "cs:fresh"
+"""Hash ``<topic>:<partition>`` -> ms up to which that partition's state is complete."""
 
 SCOPE_CODES = {Scope.PARTY: "p", Scope.RELEASE: "r", Scope.TRACK: "t"}
 SCOPES_BY_CODE = {code: scope for scope, code in SCOPE_CODES.items()}

@@ -80,9 +80,12 @@ class StateWriter:
             results = await self._redis.evalsha(APPLY_BATCH.sha, 0, *args)
         return [Outcome(r.decode() if isinstance(r, bytes) else r) for r in results]
 
-    async def beat(self, now_ms: int) -> bool:
-        """Record that the materialiser is alive -- only while the state is complete."""
-        return bool(await self._script(BEAT, now_ms))
+    async def beat(self, freshness: dict[str, int]) -> bool:
+        """Record each partition's freshness -- only while the state is complete."""
+        args: list[str | int] = []
+        for field, ms in freshness.items():
+            args += [field, ms]
+        return bool(await self._script(BEAT, *args))
 
     async def _script(self, script: LuaScript, *args: str | int) -> object:
         try:

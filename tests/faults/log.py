@@ -99,9 +99,9 @@ async def wait_fraction(
 
 
 async def wait_whole(redis: Redis, timeout_s: float) -> None:
-    """Until the materialiser declares the state whole (and so writes its heartbeat)."""
+    """Until the materialiser declares the state whole (and so records its freshness)."""
     deadline = time.monotonic() + timeout_s
-    while not await redis.exists(keys.READY) or not await redis.exists(keys.HEARTBEAT):
+    while not await redis.exists(keys.READY) or not await redis.exists(keys.FRESHNESS):
         assert time.monotonic() < deadline, "the state was not declared whole in time"
         await asyncio.sleep(0.05)
 
@@ -123,6 +123,12 @@ async def compare(redis: Redis, replay: ConsentState) -> None:
     )
     assert stored_fields == len(replay.slots), "Redis holds a slot the log never made"
     checker = ConsentChecker(StateReader(redis), TAXONOMY)
+    # After a failover the new owners must first vouch for their partitions' freshness;
+    # until then every answer is rightly 'unverifiable'.
+    deadline = time.monotonic() + 30
+    while not await checker.verifiable():
+        assert time.monotonic() < deadline, "the state never became verifiable"
+        await asyncio.sleep(0.1)
     now = time.time_ns() // 1_000_000
     for purpose in PURPOSES:
         answers = await checker.check_many(sorted(replay.tracks), purpose)

@@ -33,13 +33,13 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
     client = Redis.from_url(redis_server.url)
-    await client.set(keys.HEARTBEAT, time.time_ns() // 1_000_000)
+    await client.hset(keys.FRESHNESS, "test:0", time.time_ns() // 1_000_000)
     yield client
     await client.aclose()
 
 
 async def beat(client: Redis) -> None:
-    await client.set(keys.HEARTBEAT, time.time_ns() // 1_000_000)
+    await client.hset(keys.FRESHNESS, "test:0", time.time_ns() // 1_000_000)
 
 
 async def until(condition: object, timeout_s: float = 5.0) -> None:
@@ -167,7 +167,7 @@ async def test_a_stale_heartbeat_is_unverifiable_and_told_apart(
 ) -> None:
     isrc = new_isrc()
     await seed(redis, isrc, new_party())
-    await redis.set(keys.HEARTBEAT, time.time_ns() // 1_000_000 - 10_000)
+    await redis.hset(keys.FRESHNESS, "test:0", time.time_ns() // 1_000_000 - 10_000)
     async with connect(settings(redis_server, heartbeat_bound_s=5, cache_bound_s=0)) as checker:
         answer = await checker.check(isrc, "ai.training")
         assert [r.basis for r in answer.reasons] == [Basis.UNVERIFIABLE]

@@ -1,8 +1,9 @@
--- Write the heartbeat only while the state is complete: after Redis lost its data
--- (cs:ready gone), checks must find no heartbeat and answer 'unverifiable'.
--- ARGV[1] = now in epoch milliseconds
+-- Record how fresh each partition's state is -- only while the state is complete: after
+-- Redis lost its data (cs:ready gone), checks must find nothing and answer 'unverifiable'.
+-- ARGV: field_1, ms_1, field_2, ms_2, ...  (field '<topic>:<partition>', ms = the time up
+-- to which that partition's state is known complete)
 if redis.call('EXISTS', 'cs:ready') == 1 then
-  redis.call('SET', 'cs:hb', ARGV[1])
+  if #ARGV > 0 then redis.call('HSET', 'cs:fresh', unpack(ARGV)) end
   return 1
 end
 return 0

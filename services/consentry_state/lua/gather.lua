@@ -1,9 +1,14 @@
 -- Everything needed to resolve a batch of tracks for one purpose, in one round trip.
 -- ARGV: wm_field ('' = none), n (number of purpose paths), path_1..path_n, isrc_1..isrc_m
--- Returns {heartbeat_ms|false, watermark|false, track_1, ..., track_m} where track_i is
+-- Returns {fresh_ms|false, watermark|false, track_1, ..., track_m} where fresh_ms is the
+-- least fresh partition's "complete up to" time (cs:fresh), and track_i is
 -- {} when unknown, else {upc, status, parties, slots_of_party_1, ...} and each
 -- slots_of_party is the HMGET of the 3*n fields (scopes p, r, t by paths).
-local hb = redis.call('GET', 'cs:hb')
+local hb = false
+for _, value in ipairs(redis.call('HVALS', 'cs:fresh')) do
+  local ms = tonumber(value)
+  if hb == false or ms < hb then hb = ms end
+end
 local wm = false
 if ARGV[1] ~= '' then wm = redis.call('HGET', 'cs:wm', ARGV[1]) end
 local n = tonumber(ARGV[2])
