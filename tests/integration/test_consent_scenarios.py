@@ -112,7 +112,6 @@ def test_bad_input_changes_nothing(stack: Stack) -> None:
     artist, isrc = new_party(), new_isrc()
     register(stack, isrc, new_upc(), [artist])
     await_answer(stack, isrc, "ai.training", "allow")
-    before = asyncio.run(end_offsets(stack.kafka.bootstrap))
     bad = [
         {"party": artist, "purpose": "ai.unknown", "choice": "deny", "scope": "party"},
         {"party": artist, "purpose": "ai.training", "choice": "deny", "scope": "release"},
@@ -136,19 +135,11 @@ def test_bad_input_changes_nothing(stack: Stack) -> None:
     for body in bad:
         response = httpx.post(f"{stack.write_url}/v1/decisions", json=body, timeout=10)
         assert response.status_code == 422, body
-    assert asyncio.run(end_offsets(stack.kafka.bootstrap)) == before
+    # Nothing was recorded for the party (its history is its partition of the log, read
+    # from Kafka; other writers -- the canary -- may use the topic meanwhile).
+    history = httpx.get(f"{stack.write_url}/v1/parties/{artist}/history", timeout=10).json()
+    assert history["decisions"] == []
     assert check(stack, isrc, "ai.training")["answer"] == "allow"
-
-
-async def end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(CONSENT_CHANGES.name, p) for p in range(CONSENT_CHANGES.partitions)]
-        offsets: dict[TopicPartition, int] = await consumer.end_offsets(parts)
-        return offsets
-    finally:
-        await consumer.stop()
 
 
 async def enforcement_for(
