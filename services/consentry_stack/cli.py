@@ -84,7 +84,7 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
         click.echo(f"  Prometheus       {prometheus.url}   (alerts: {prometheus.url}/alerts)")
         click.echo(f"\nIn another shell: source {env_file}   -- Ctrl-C here stops everything.")
         while not stop.wait(0.5):
-            parts = [*stack.services.values(), stack.kafka.process, stack.redis.process]
+            parts = [*stack.services.values(), *stack.kafka.processes, stack.redis.process]
             for process in [*parts, prometheus.process]:
                 if not process.alive():
                     raise StackError(f"{process.name} exited unexpectedly:\n{process.tail()}")

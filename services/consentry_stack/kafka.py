@@ -115,10 +115,20 @@ class KafkaBroker:
     port: int = 0
     controller_port: int = 0
     heap: str = "512m"
+    node_id: int = 1
+    voters: str = ""
+    """``id@host:port,...`` of the controller quorum; this node alone when empty."""
+    cluster_id: str = ""
+    replication: int = 1
+    """Replication of Kafka's internal topics (consumer offsets, transactions)."""
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
         self.controller_port = self.controller_port or free_port()
+        self.voters = self.voters or f"{self.node_id}@127.0.0.1:{self.controller_port}"
+        self.cluster_id = self.cluster_id or (
+            base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        )
         self._process: ManagedProcess | None = None
 
     @property
@@ -138,17 +148,19 @@ class KafkaBroker:
             "\n".join(
                 [
                     "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                    f"node.id={self.node_id}",
+                    f"controller.quorum.voters={self.voters}",
                     f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
                     f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
                     "controller.listener.names=CONTROLLER",
                     "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
                     f"log.dirs={self.data_dir / 'log'}",
-                    "offsets.topic.replication.factor=1",
+                    f"offsets.topic.replication.factor={self.replication}",
                     "offsets.topic.num.partitions=6",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
+                    f"transaction.state.log.replication.factor={self.replication}",
+                    f"transaction.state.log.min.isr={min(2, self.replication)}",
+                    "broker.session.timeout.ms=4000",
+                    "broker.heartbeat.interval.ms=1000",
                     "group.initial.rebalance.delay.ms=0",
                     "auto.create.topics.enable=false",
                     "num.partitions=1",
@@ -162,11 +174,15 @@ class KafkaBroker:
         return props
 
     def start(self, timeout_s: float = 60.0) -> None:
-        libs = kafka_libs()
+        self.format()
+        self.launch()
+        self.wait_ready(timeout_s)
+
+    def format(self) -> None:
+        """Write the configuration and format the storage (once per data directory)."""
         props = self._write_config()
-        classpath = f"{libs}/*"
+        classpath = f"{kafka_libs()}/*"
         log4j = f"-Dlog4j.configuration=file:{self.data_dir / 'log4j.properties'}"
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         fmt = subprocess.run(
             [
                 _java(),
@@ -175,8 +191,8 @@ class KafkaBroker:
                 log4j,
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
+                # One argument, so an id that starts with '-' (base64 can) is not a flag.
+                f"--cluster-id={self.cluster_id}",
                 "-c",
                 str(props),
             ],
@@ -186,8 +202,14 @@ class KafkaBroker:
         )
         if fmt.returncode != 0:
             raise StackError(f"formatting Kafka storage failed:\n{fmt.stdout}\n{fmt.stderr}")
+
+    def launch(self) -> None:
+        """Start the JVM on the formatted data directory (again, after a kill)."""
+        props = self.data_dir / "server.properties"
+        classpath = f"{kafka_libs()}/*"
+        log4j = f"-Dlog4j.configuration=file:{self.data_dir / 'log4j.properties'}"
         self._process = ManagedProcess(
-            "kafka",
+            f"kafka-{self.node_id}",
             [
                 _java(),
                 f"-Xmx{self.heap}",
@@ -203,14 +225,61 @@ class KafkaBroker:
             self.data_dir / "stdout.log",
         )
         self._process.start()
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
         if not wait_listening(self.port, timeout_s):
-            raise StackError(f"Kafka did not listen on {self.port}:\n{self._process.tail()}")
+            raise StackError(f"Kafka did not listen on {self.port}:\n{self.process.tail()}")
         asyncio.run(_wait_metadata(self.bootstrap, deadline))
+
+    @property
+    def processes(self) -> list[ManagedProcess]:
+        return [self.process]
 
     def stop(self) -> None:
         if self._process is not None:
             self._process.stop()
+
+
+class KafkaCluster:
+    """Several combined broker+controller nodes sharing one KRaft quorum."""
+
+    def __init__(self, data_dir: Path, nodes: int = 3) -> None:
+        controller_ports = [free_port() for _ in range(nodes)]
+        voters = ",".join(f"{i + 1}@127.0.0.1:{port}" for i, port in enumerate(controller_ports))
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        self.nodes = [
+            KafkaBroker(
+                data_dir / f"node-{i + 1}",
+                controller_port=port,
+                node_id=i + 1,
+                voters=voters,
+                cluster_id=cluster_id,
+                replication=min(3, nodes),
+                heap="384m",
+            )
+            for i, port in enumerate(controller_ports)
+        ]
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(node.bootstrap for node in self.nodes)
+
+    @property
+    def processes(self) -> list[ManagedProcess]:
+        return [node.process for node in self.nodes]
+
+    def start(self, timeout_s: float = 90.0) -> None:
+        for node in self.nodes:
+            node.format()
+        for node in self.nodes:
+            node.launch()  # all at once: a quorum needs a majority to elect
+        for node in self.nodes:
+            node.wait_ready(timeout_s)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
 
 
 async def _wait_metadata(bootstrap: str, deadline: float) -> None:
@@ -229,6 +298,7 @@ async def _wait_metadata(bootstrap: str, deadline: float) -> None:
 
 
 async def _create_topics(bootstrap: str, replication: int) -> None:
+    min_isr = {"min.insync.replicas": str(min(2, replication))}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     await admin.start()
     try:
@@ -240,7 +310,7 @@ async def _create_topics(bootstrap: str, replication: int) -> None:
                             spec.name,
                             spec.partitions,
                             replication,
-                            topic_configs=dict(spec.configs),
+                            topic_configs={**spec.configs, **min_isr},
                         )
                     ]
                 )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from consentry_stack.kafka import KafkaBroker, create_topics
+from consentry_stack.kafka import KafkaBroker, KafkaCluster, create_topics
 from consentry_stack.ports import free_port, port_is_free
 from consentry_stack.processes import ManagedProcess, StackError
 from consentry_stack.prometheus import PrometheusServer
@@ -31,7 +31,9 @@ class Stack:
     root: Path
     write_port: int = 0
     check_port: int = 0
-    kafka: KafkaBroker = field(init=False)
+    kafka_nodes: int = 1
+    """1: one combined node; 3: a KRaft cluster, topics replicated 3 with min ISR 2."""
+    kafka: KafkaBroker | KafkaCluster = field(init=False)
     redis: RedisServer = field(init=False)
     services: dict[str, ManagedProcess] = field(default_factory=dict, init=False)
     metrics_ports: dict[str, int] = field(default_factory=dict, init=False)
@@ -40,7 +42,11 @@ class Stack:
     """Extra settings for every service process (tests use it to shorten timeouts)."""
 
     def __post_init__(self) -> None:
-        self.kafka = KafkaBroker(self.root / "kafka")
+        self.kafka = (
+            KafkaBroker(self.root / "kafka")
+            if self.kafka_nodes == 1
+            else KafkaCluster(self.root / "kafka", self.kafka_nodes)
+        )
         self.redis = RedisServer(self.root / "redis")
         self.prometheus: PrometheusServer | None = None
         self.write_port = _port(self.write_port)
@@ -57,7 +63,7 @@ class Stack:
     def start_infra(self) -> None:
         self.redis.start()
         self.kafka.start()
-        create_topics(self.kafka.bootstrap)
+        create_topics(self.kafka.bootstrap, replication=min(3, self.kafka_nodes))
 
     def service_env(self) -> dict[str, str]:
         env = dict(os.environ)

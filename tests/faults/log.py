@@ -8,7 +8,8 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from aiokafka import AIOKafkaProducer
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from redis.asyncio import Redis
 
 from consentry_domain import ConsentState, load_taxonomy
@@ -19,12 +20,14 @@ from consentry_events import (
     ConsentChanged,
     Scope,
     TrackChanged,
+    decode,
     encode,
     partition_key,
 )
 from consentry_sdk import ConsentChecker
 from consentry_state import StateReader, keys
 from consentry_state.slotcodec import decode_slot
+from tests.conftest import new_party
 from tests.integration.events import decision_event, track_event
 
 TAXONOMY = load_taxonomy()
@@ -134,3 +137,38 @@ async def compare(redis: Redis, replay: ConsentState) -> None:
         answers = await checker.check_many(sorted(replay.tracks), purpose)
         for isrc, answer in answers.items():
             assert answer == replay.check(isrc, purpose, TAXONOMY, now), (isrc, purpose)
+
+
+async def write_for(
+    url: str, seconds: float, results: list[tuple[str, int, dict[str, object]]]
+) -> None:
+    """Post opt-outs back to back for ``seconds``; record every outcome."""
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(timeout=30) as http:
+
+        async def one(party: str) -> None:
+            body = {"party": party, "purpose": "ai.training", "choice": "deny", "scope": "party"}
+            try:
+                response = await http.post(f"{url}/v1/decisions", json=body)
+                results.append((party, response.status_code, response.json()))
+            except httpx.HTTPError as exc:
+                results.append((party, 0, {"error": repr(exc)}))
+
+        while time.monotonic() < deadline:
+            await asyncio.gather(*(one(new_party()) for _ in range(5)))
+            await asyncio.sleep(0.02)
+
+
+async def in_log(bootstrap: str, partition: int, offset: int) -> ConsentChanged:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tp = TopicPartition(CONSENT_CHANGES.name, partition)
+        consumer.assign([tp])
+        consumer.seek(tp, offset)
+        record = await asyncio.wait_for(consumer.getone(tp), timeout=10)
+        event = decode(record.value)
+        assert isinstance(event, ConsentChanged)
+        return event
+    finally:
+        await consumer.stop()

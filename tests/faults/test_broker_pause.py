@@ -12,16 +12,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.asyncio import Redis
 
-from consentry_events import CONSENT_CHANGES, ConsentChanged, decode
 from consentry_events.tokens import parse_token
 from consentry_stack.stack import Stack
 from consentry_state import keys
-from tests.conftest import new_party
+from tests.faults.log import in_log, write_for
 
 
 @pytest.fixture
@@ -37,43 +34,8 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         running.start_services()
         yield running
     finally:
-        running.kafka.process.signal(signal.SIGCONT)
+        running.kafka.processes[0].signal(signal.SIGCONT)
         running.stop()
-
-
-async def write_for(
-    url: str, seconds: float, results: list[tuple[str, int, dict[str, object]]]
-) -> None:
-    """Post opt-outs back to back for ``seconds``; record every outcome."""
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(timeout=30) as http:
-
-        async def one(party: str) -> None:
-            body = {"party": party, "purpose": "ai.training", "choice": "deny", "scope": "party"}
-            try:
-                response = await http.post(f"{url}/v1/decisions", json=body)
-                results.append((party, response.status_code, response.json()))
-            except httpx.HTTPError as exc:
-                results.append((party, 0, {"error": repr(exc)}))
-
-        while time.monotonic() < deadline:
-            await asyncio.gather(*(one(new_party()) for _ in range(5)))
-            await asyncio.sleep(0.02)
-
-
-async def in_log(bootstrap: str, partition: int, offset: int) -> ConsentChanged:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tp = TopicPartition(CONSENT_CHANGES.name, partition)
-        consumer.assign([tp])
-        consumer.seek(tp, offset)
-        record = await asyncio.wait_for(consumer.getone(tp), timeout=10)
-        event = decode(record.value)
-        assert isinstance(event, ConsentChanged)
-        return event
-    finally:
-        await consumer.stop()
 
 
 def test_paused_broker_never_yields_an_acknowledged_write_that_is_lost(stack: Stack) -> None:
@@ -82,9 +44,9 @@ def test_paused_broker_never_yields_an_acknowledged_write_that_is_lost(stack: St
     async def scenario() -> None:
         writes = asyncio.create_task(write_for(stack.write_url, 14.0, results))
         await asyncio.sleep(3)
-        stack.kafka.process.signal(signal.SIGSTOP)
+        stack.kafka.processes[0].signal(signal.SIGSTOP)
         await asyncio.sleep(6)
-        stack.kafka.process.signal(signal.SIGCONT)
+        stack.kafka.processes[0].signal(signal.SIGCONT)
         await writes
 
     asyncio.run(scenario())

@@ -1,0 +1,107 @@
+"""Issue 7, fault 5: a three-broker KRaft cluster (replication 3, min.insync.replicas 2);
+one broker killed during writes, then restarted.
+
+No acknowledged change is lost: every 202 is in the log at its token and applied. The
+checks keep answering throughout, and never allow the track the label opted out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from consentry_events.tokens import parse_token
+from consentry_stack.kafka import KafkaCluster
+from consentry_stack.stack import Stack
+from consentry_state import keys
+from tests.conftest import new_isrc, new_party, new_upc
+from tests.faults.log import in_log, write_for
+from tests.integration.http import await_answer, decide, register
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    running = Stack(
+        tmp_path / "stack",
+        kafka_nodes=3,
+        canary_interval_s=60,
+        env_overrides={"CONSENTRY_WRITE_PRODUCE_TIMEOUT_S": "5"},
+    )
+    try:
+        running.start_infra()
+        running.start_services(timeout_s=90)
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_broker_killed_during_writes_loses_no_acknowledged_change(stack: Stack) -> None:
+    assert isinstance(stack.kafka, KafkaCluster)
+    label, isrc = new_party("label"), new_isrc()
+    register(stack, isrc, new_upc(), [new_party(), label])
+    decide(stack, label, "ai.training", "deny", "party")
+    await_answer(stack, isrc, "ai.training", "deny")
+    victim = stack.kafka.nodes[1]
+    results: list[tuple[str, int, dict[str, object]]] = []
+    checks: list[str] = []
+
+    async def watch_checks(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        async with httpx.AsyncClient(timeout=5) as http:
+            while time.monotonic() < deadline:
+                response = await http.get(
+                    f"{stack.check_url}/v1/check", params={"isrc": isrc, "purpose": "ai.training"}
+                )
+                assert response.status_code == 200
+                answer = response.json()
+                assert answer["answer"] == "deny", f"allowed during the fault: {answer}"
+                checks.append(answer["reasons"][0]["basis"])
+                await asyncio.sleep(0.05)
+
+    async def scenario() -> None:
+        writes = asyncio.create_task(write_for(stack.write_url, 16.0, results))
+        watching = asyncio.create_task(watch_checks(16.0))
+        await asyncio.sleep(3)
+        victim.process.signal(signal.SIGKILL)
+        victim.stop()
+        await asyncio.sleep(5)
+        await asyncio.to_thread(victim.launch)
+        await asyncio.to_thread(victim.wait_ready, 60)
+        await writes
+        await watching
+
+    asyncio.run(scenario())
+    accepted = [(party, body) for party, status, body in results if status == 202]
+    failed = [(status, body) for _, status, body in results if status != 202]
+    assert accepted, "writes must go on while one broker of three is down"
+    assert all(status == 503 for status, _ in failed), failed
+
+    async def verify() -> None:
+        redis = Redis.from_url(stack.redis.url)
+        try:
+            for party, body in accepted:
+                token = parse_token(str(body["token"]))
+                event = await in_log(stack.kafka.bootstrap, token.partition, token.offset)
+                assert (event.party, str(event.decision_id)) == (party, body["decision_id"])
+                field = keys.watermark_field(token.topic, token.partition)
+                deadline = time.monotonic() + 60
+                while int(await redis.hget(keys.WATERMARKS, field) or -1) < token.offset:
+                    assert time.monotonic() < deadline, f"acknowledged {token} never applied"
+                    await asyncio.sleep(0.05)
+        finally:
+            await redis.aclose()
+
+    asyncio.run(verify())
+    decided = sum(1 for basis in checks if basis == "decision")
+    print(
+        f"\n[fault] broker 2 of 3 killed and restarted: {len(accepted)} writes acknowledged, "
+        f"all in the log and applied; {len(failed)} answered 503; {len(checks)} checks, "
+        f"{decided} answered from the decision, the rest unverifiable; none allowed"
+    )
