@@ -24,7 +24,9 @@ from consentry_events import (
     encode,
     partition_key,
 )
+from consentry_events.tokens import parse_token
 from consentry_sdk import ConsentChecker
+from consentry_stack.stack import Stack
 from consentry_state import StateReader, keys
 from consentry_state.slotcodec import decode_slot
 from tests.conftest import new_party
@@ -172,3 +174,20 @@ async def in_log(bootstrap: str, partition: int, offset: int) -> ConsentChanged:
         return event
     finally:
         await consumer.stop()
+
+
+async def verify_acknowledged(stack: Stack, accepted: list[tuple[str, dict[str, object]]]) -> None:
+    """Every write answered 202 is in the log at its token and applied to Redis."""
+    redis = Redis.from_url(stack.redis.url)
+    try:
+        for party, body in accepted:
+            token = parse_token(str(body["token"]))
+            event = await in_log(stack.kafka.bootstrap, token.partition, token.offset)
+            assert (event.party, str(event.decision_id)) == (party, body["decision_id"])
+            field = keys.watermark_field(token.topic, token.partition)
+            deadline = time.monotonic() + 60
+            while int(await redis.hget(keys.WATERMARKS, field) or -1) < token.offset:
+                assert time.monotonic() < deadline, f"acknowledged {token} never applied"
+                await asyncio.sleep(0.05)
+    finally:
+        await redis.aclose()

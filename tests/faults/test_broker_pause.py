@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
-from consentry_events.tokens import parse_token
 from consentry_stack.stack import Stack
-from consentry_state import keys
-from tests.faults.log import in_log, write_for
+from tests.faults.log import verify_acknowledged, write_for
 
 
 @pytest.fixture
@@ -57,22 +53,7 @@ def test_paused_broker_never_yields_an_acknowledged_write_that_is_lost(stack: St
     assert all(status == 503 for status, _ in failed), failed
     assert all(body.get("outcome") in {"unknown", "not_written"} for _, body in failed)
 
-    async def verify() -> None:
-        redis = Redis.from_url(stack.redis.url)
-        try:
-            for party, body in accepted:
-                token = parse_token(str(body["token"]))
-                event = await in_log(stack.kafka.bootstrap, token.partition, token.offset)
-                assert (event.party, str(event.decision_id)) == (party, body["decision_id"])
-                field = keys.watermark_field(token.topic, token.partition)
-                deadline = time.monotonic() + 30
-                while int(await redis.hget(keys.WATERMARKS, field) or -1) < token.offset:
-                    assert time.monotonic() < deadline, f"acknowledged {token} never applied"
-                    await asyncio.sleep(0.05)
-        finally:
-            await redis.aclose()
-
-    asyncio.run(verify())
+    asyncio.run(verify_acknowledged(stack, accepted))
     print(
         f"\n[fault] broker paused 6 s: {len(accepted)} writes acknowledged and applied, "
         f"{len(failed)} answered 503, none lost"

@@ -15,14 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 
-from consentry_events.tokens import parse_token
 from consentry_stack.kafka import KafkaCluster
 from consentry_stack.stack import Stack
-from consentry_state import keys
 from tests.conftest import new_isrc, new_party, new_upc
-from tests.faults.log import in_log, write_for
+from tests.faults.log import verify_acknowledged, write_for
 from tests.integration.http import await_answer, decide, register
 
 
@@ -83,22 +80,7 @@ def test_a_broker_killed_during_writes_loses_no_acknowledged_change(stack: Stack
     assert accepted, "writes must go on while one broker of three is down"
     assert all(status == 503 for status, _ in failed), failed
 
-    async def verify() -> None:
-        redis = Redis.from_url(stack.redis.url)
-        try:
-            for party, body in accepted:
-                token = parse_token(str(body["token"]))
-                event = await in_log(stack.kafka.bootstrap, token.partition, token.offset)
-                assert (event.party, str(event.decision_id)) == (party, body["decision_id"])
-                field = keys.watermark_field(token.topic, token.partition)
-                deadline = time.monotonic() + 60
-                while int(await redis.hget(keys.WATERMARKS, field) or -1) < token.offset:
-                    assert time.monotonic() < deadline, f"acknowledged {token} never applied"
-                    await asyncio.sleep(0.05)
-        finally:
-            await redis.aclose()
-
-    asyncio.run(verify())
+    asyncio.run(verify_acknowledged(stack, accepted))
     decided = sum(1 for basis in checks if basis == "decision")
     print(
         f"\n[fault] broker 2 of 3 killed and restarted: {len(accepted)} writes acknowledged, "
