@@ -13,28 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from consentry_stack.stack import Stack
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Kafka, Redis, topics, the write API, one materialiser and the check service."""
-    running = Stack(Path(tmp_path_factory.mktemp("stack")), canary_interval_s=2.0)
-    try:
-        running.start_infra()
-        running.start_services()
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def redis_sync(stack: Stack) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(stack.redis.url)
-    yield client
-    client.close()
+    """Kafka, Redis, topics, the write API, one materialiser, the check service, the canary."""
+    with Stack(Path(tmp_path_factory.mktemp("stack")), canary_interval_s=2.0).running() as up:
+        yield up
 
 
 _rng = random.Random()

@@ -79,10 +79,6 @@ class ConsentChecker:
         """(purpose, allow|deny|pending|unverifiable) -> answers given; see metrics."""
 
     @property
-    def taxonomy(self) -> Taxonomy:
-        return self._taxonomy
-
-    @property
     def cache(self) -> AnswerCache | None:
         return self._cache
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 
 def free_port() -> int:
@@ -22,8 +23,6 @@ def port_is_free(port: int) -> bool:
 
 
 def wait_listening(port: int, timeout_s: float) -> bool:
-    import time
-
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:

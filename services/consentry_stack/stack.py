@@ -1,10 +1,12 @@
-"""The whole local stack: Kafka, Redis, topics, and the three Consentry services."""
+"""The whole local stack: Kafka, Redis, topics, the Consentry services and the canary."""
 
 from __future__ import annotations
 
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +28,8 @@ def _port(preferred: int) -> int:
 
 @dataclass
 class Stack:
-    """Start with ``start_infra`` then ``start_services``; ``stop`` ends every process."""
+    """Start with ``start_infra`` then ``start_services`` (or use ``running()``); ``stop``
+    ends every process."""
 
     root: Path
     write_port: int = 0
@@ -139,6 +142,16 @@ class Stack:
             cwd=self.root,
         )
         self.services["canary"].start()
+
+    @contextmanager
+    def running(self, timeout_s: float = 60.0) -> Iterator[Stack]:
+        """Infrastructure and services up for the ``with`` block; every process stopped after."""
+        try:
+            self.start_infra()
+            self.start_services(timeout_s)
+            yield self
+        finally:
+            self.stop()
 
     def scrape_targets(self) -> dict[str, list[str]]:
         local = "127.0.0.1:{}".format

@@ -1,4 +1,4 @@
-"""The JSON form of a slot in Redis, shared by the Lua scripts and Python."""
+"""Reading the JSON form of a slot that the apply script writes to Redis."""
 
 from __future__ import annotations
 
@@ -8,18 +8,6 @@ import orjson
 
 from consentry_domain import Entry, Slot
 from consentry_events import Choice
-
-
-def encode_slot(slot: Slot) -> bytes:
-    return orjson.dumps(
-        {
-            "f": slot.floor,
-            "e": [
-                [e.offset, e.choice.value, e.decision_id, e.effective_from_ms, e.expires_at_ms]
-                for e in slot.entries
-            ],
-        }
-    )
 
 
 def decode_slot(raw: bytes | str) -> Slot:

@@ -211,7 +211,7 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
         return {"status": "alive"}
 
     @app.get("/readyz")
-    async def readyz(request: Request) -> JSONResponse:
+    async def readyz() -> JSONResponse:
         """Ready: connected to Kafka."""
         if not kafka.started:
             return JSONResponse({"status": "starting"}, status_code=503)

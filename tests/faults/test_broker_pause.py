@@ -19,19 +19,16 @@ from tests.faults.log import verify_acknowledged, write_for
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    running = Stack(
+    with Stack(
         tmp_path / "stack",
         canary_interval_s=60,
         # Shorter than the pause, so writes also meet the "not acknowledged" path.
         env_overrides={"CONSENTRY_WRITE_PRODUCE_TIMEOUT_S": "3"},
-    )
-    try:
-        running.start_infra()
-        running.start_services()
-        yield running
-    finally:
-        running.kafka.processes[0].signal(signal.SIGCONT)
-        running.stop()
+    ).running() as up:
+        try:
+            yield up
+        finally:
+            up.kafka.processes[0].signal(signal.SIGCONT)  # never stop a paused broker
 
 
 def test_paused_broker_never_yields_an_acknowledged_write_that_is_lost(stack: Stack) -> None:

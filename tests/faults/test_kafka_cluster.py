@@ -25,18 +25,13 @@ from tests.integration.http import await_answer, decide, register
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    running = Stack(
+    with Stack(
         tmp_path / "stack",
         kafka_nodes=3,
         canary_interval_s=60,
         env_overrides={"CONSENTRY_WRITE_PRODUCE_TIMEOUT_S": "5"},
-    )
-    try:
-        running.start_infra()
-        running.start_services(timeout_s=90)
-        yield running
-    finally:
-        running.stop()
+    ).running(timeout_s=90) as up:
+        yield up
 
 
 def test_a_broker_killed_during_writes_loses_no_acknowledged_change(stack: Stack) -> None:

@@ -30,20 +30,15 @@ BOUND_S = 2.0
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    running = Stack(
+    with Stack(
         tmp_path / "stack",
         canary_interval_s=60,
         env_overrides={
             "CONSENTRY_MATERIALISER_BATCH_MAX": "1",
             "CONSENTRY_CHECK_HEARTBEAT_BOUND_S": str(BOUND_S),
         },
-    )
-    try:
-        running.start_infra()
-        running.start_services()
-        yield running
-    finally:
-        running.stop()
+    ).running() as up:
+        yield up
 
 
 def consumer_lag(stack: Stack) -> int:

@@ -23,13 +23,8 @@ from tests.integration.http import await_answer, check, decide, register
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    running = Stack(tmp_path / "stack", canary_interval_s=60)
-    try:
-        running.start_infra()
-        running.start_services()
-        yield running
-    finally:
-        running.stop()
+    with Stack(tmp_path / "stack", canary_interval_s=60).running() as up:
+        yield up
 
 
 def ready(stack: Stack) -> bool:
