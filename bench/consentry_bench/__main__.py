@@ -60,11 +60,12 @@ async def _load(stack: Stack, tracks: int, targets: int, results: dict[str, Any]
 
 def _http(stack: Stack, isrcs: list[str], seconds: int, workdir: Path) -> dict[str, Any]:
     rng = random.Random(3)
-    get_script = tools.lua_get_script(workdir / "get.lua", isrcs, "ai.training")
+    token = stack.token("service:bench")
+    get_script = tools.lua_get_script(workdir / "get.lua", isrcs, "ai.training", token)
     bodies = [
         json.dumps({"purpose": "ai.training", "isrcs": rng.sample(isrcs, 100)}) for _ in range(50)
     ]
-    batch_script = tools.lua_batch_script(workdir / "batch.lua", bodies)
+    batch_script = tools.lua_batch_script(workdir / "batch.lua", bodies, token)
     url = stack.check_url
     return {
         "single_low": tools.wrk(url, connections=8, seconds=seconds, script=get_script),
@@ -92,6 +93,8 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
         stack.start_infra()
         stack.start_services()
         info = redis.Redis.from_url(stack.redis.url).info("server")
+        checker_url = stack.redis.url_for("checker")
+        admin_password = stack.redis.passwords["admin"]
         results["machine"] = {
             "cores": os.cpu_count(),
             "python": platform.python_version(),
@@ -103,19 +106,25 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
         regular = catalogue.isrcs[: tracks - opt_outs]
         click.echo("SDK ...")
         results["sdk"] = asyncio.run(
-            measure.sdk_latencies(stack.redis.url, regular, "ai.training", iterations=iterations)
+            measure.sdk_latencies(checker_url, regular, "ai.training", iterations=iterations)
         )
         click.echo("references ...")
         results["reference"] = {
             "python_get": asyncio.run(measure.python_get_loop(stack.redis.url, iterations)),
-            "redis_benchmark_c1": tools.redis_benchmark(stack.redis.port, clients=1),
-            "redis_benchmark_c50": tools.redis_benchmark(stack.redis.port, clients=50),
+            "redis_benchmark_c1": tools.redis_benchmark(
+                stack.redis.port, admin_password, clients=1
+            ),
+            "redis_benchmark_c50": tools.redis_benchmark(
+                stack.redis.port, admin_password, clients=50
+            ),
         }
         click.echo("HTTP ...")
         results["http"] = _http(stack, regular, seconds, root)
         click.echo(f"propagation over {opt_outs} opt-outs ...")
         results["propagation"] = asyncio.run(
-            measure.propagation(stack.write_url, stack.redis.url, catalogue.targets, "ai.dj")
+            measure.propagation(
+                stack.write_url, checker_url, stack.token, catalogue.targets, "ai.dj"
+            )
         )
         click.echo("rebuild after losing Redis ...")
         results["rebuild_s"] = asyncio.run(measure.rebuild_after_flush(stack.redis.url))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -167,7 +167,11 @@ async def python_get_loop(redis_url: str, iterations: int) -> dict[str, float]:
 
 
 async def propagation(
-    write_url: str, redis_url: str, targets: list[tuple[str, str]], purpose: str
+    write_url: str,
+    redis_url: str,
+    token_for: Callable[[str], str],
+    targets: list[tuple[str, str]],
+    purpose: str,
 ) -> dict[str, Any]:
     """Opt-out POSTed -> a caching SDK that held the old allow answers deny."""
     clock = time.perf_counter_ns
@@ -186,8 +190,9 @@ async def propagation(
             assert before.allowed, before
             assert cache.get(isrc, purpose) is not None, "the checker holds the old answer"
             body = {"party": artist, "purpose": purpose, "choice": "deny", "scope": "party"}
+            headers = {"Authorization": f"Bearer {token_for(artist)}"}
             sent = clock()
-            response = await http.post("/v1/decisions", json=body)
+            response = await http.post("/v1/decisions", json=body, headers=headers)
             acked = clock()
             assert response.status_code == 202, response.text
             while (await checker.check(isrc, purpose)).allowed:

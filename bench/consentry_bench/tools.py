@@ -40,7 +40,9 @@ def wrk(
     return result
 
 
-def redis_benchmark(port: int, *, clients: int, requests: int = 100_000) -> dict[str, float]:
+def redis_benchmark(
+    port: int, password: str, *, clients: int, requests: int = 100_000
+) -> dict[str, float]:
     """redis-benchmark GET on the same Redis: requests/s and latency percentiles."""
     out = (
         subprocess.run(
@@ -50,6 +52,10 @@ def redis_benchmark(port: int, *, clients: int, requests: int = 100_000) -> dict
                 "127.0.0.1",
                 "-p",
                 str(port),
+                "--user",
+                "admin",
+                "-a",
+                password,
                 "-t",
                 "get",
                 "-n",
@@ -76,21 +82,23 @@ def redis_benchmark(port: int, *, clients: int, requests: int = 100_000) -> dict
     }
 
 
-def lua_get_script(path: Path, isrcs: list[str], purpose: str) -> Path:
+def lua_get_script(path: Path, isrcs: list[str], purpose: str, token: str) -> Path:
     table = ",".join(f'"{i}"' for i in isrcs)
     path.write_text(
         f"local isrcs = {{{table}}}\nlocal n = #isrcs\nlocal i = 0\n"
+        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
         "request = function()\n  i = i % n + 1\n"
         f'  return wrk.format("GET", "/v1/check?purpose={purpose}&isrc=" .. isrcs[i])\nend\n'
     )
     return path
 
 
-def lua_batch_script(path: Path, bodies: list[str]) -> Path:
+def lua_batch_script(path: Path, bodies: list[str], token: str) -> Path:
     table = ",".join("[[" + b + "]]" for b in bodies)
     path.write_text(
         f"local bodies = {{{table}}}\nlocal n = #bodies\nlocal i = 0\n"
         'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
         "request = function()\n  i = i % n + 1\n"
         '  return wrk.format(nil, "/v1/check", nil, bodies[i])\nend\n'
     )

@@ -4,13 +4,18 @@ Everything here is versioned data. Producers and consumers import these models a
 nothing else decides what a record on a Consentry topic looks like.
 """
 
-from consentry_events.codec import DecodeError, decode, encode, partition_key
+from consentry_events.codec import DecodeError, decode, encode, partition_key, record_hash
 from consentry_events.models import (
+    AnyEvent,
+    Authority,
     Choice,
     ConsentChanged,
+    DelegationAction,
+    DelegationChanged,
     EnforcementCause,
     EnforcementChanged,
     Event,
+    PartyEvent,
     Scope,
     TrackChanged,
     TrackStatus,
@@ -30,12 +35,17 @@ __all__ = [
     "DEAD_LETTER",
     "ENFORCEMENT",
     "TOPICS",
+    "AnyEvent",
+    "Authority",
     "Choice",
     "ConsentChanged",
     "DecodeError",
+    "DelegationAction",
+    "DelegationChanged",
     "EnforcementCause",
     "EnforcementChanged",
     "Event",
+    "PartyEvent",
     "Scope",
     "TopicSpec",
     "TrackChanged",
@@ -43,4 +53,5 @@ __all__ = [
     "decode",
     "encode",
     "partition_key",
+    "record_hash",
 ]

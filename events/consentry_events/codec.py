@@ -1,23 +1,25 @@
-"""JSON encoding of events and the Kafka key each event is partitioned by."""
+"""JSON encoding of events, the Kafka key each event is partitioned by, and record hashes."""
 
 from __future__ import annotations
 
+import hashlib
+
 from pydantic import TypeAdapter, ValidationError
 
-from consentry_events.models import ConsentChanged, Event, TrackChanged
+from consentry_events.models import AnyEvent, ConsentChanged, DelegationChanged, Event
 
-_ADAPTER: TypeAdapter[ConsentChanged | TrackChanged] = TypeAdapter(Event)
+_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(Event)
 
 
 class DecodeError(ValueError):
     """A record that is not a valid Consentry event; the message says why."""
 
 
-def encode(event: ConsentChanged | TrackChanged) -> bytes:
+def encode(event: AnyEvent) -> bytes:
     return event.model_dump_json().encode()
 
 
-def decode(data: bytes | None) -> ConsentChanged | TrackChanged:
+def decode(data: bytes | None) -> AnyEvent:
     if data is None:
         raise DecodeError("record has no value")
     try:
@@ -30,8 +32,13 @@ def decode(data: bytes | None) -> ConsentChanged | TrackChanged:
         raise DecodeError(problems) from exc
 
 
-def partition_key(event: ConsentChanged | TrackChanged) -> bytes:
-    """Consent changes by party (one party's order lives on one partition), tracks by ISRC."""
-    if isinstance(event, ConsentChanged):
+def partition_key(event: AnyEvent) -> bytes:
+    """A party's events by party (its order lives on one partition), tracks by ISRC."""
+    if isinstance(event, ConsentChanged | DelegationChanged):
         return event.party.encode()
     return event.isrc.encode()
+
+
+def record_hash(value: bytes) -> str:
+    """The link of a party's hash chain: hex SHA-256 of a record's value bytes."""
+    return hashlib.sha256(value).hexdigest()

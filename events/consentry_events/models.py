@@ -5,9 +5,17 @@ Two facts reach Kafka:
 * ``ConsentChanged`` -- a party recorded ``allow``, ``deny`` or ``withdrawn`` for a
   purpose at a scope (party-wide, one release, one track). Keyed by party, so one
   party's decisions keep their order on one partition.
+* ``DelegationChanged`` -- a party granted (or revoked) another party the right to
+  record decisions for it on a purpose (and the purposes under it). Keyed by the
+  granting party, on the consent topic: delegations are part of the party's history.
 * ``TrackChanged`` -- the current catalogue record of one track (release, rights
   holders, active or retired). Keyed by ISRC on a compacted topic: the latest record
   per track is the track.
+
+A party's events (decisions and delegations) form a hash chain: each carries
+``prev_hash``, the SHA-256 of the record value of the party's previous event, so any
+record slipped into or altered in the history breaks the chain at that point. Each
+also names who recorded it (``actor``) and by what right (``authority``).
 
 Models are frozen and refuse unknown fields; ``schema_version`` is explicit so a
 later version can be upcast on read.
@@ -41,6 +49,29 @@ PurposePath = Annotated[
 """Dotted purpose: ``ai``, ``ai.training``, ``ai.generation.voice``."""
 
 
+PrincipalId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"),
+]
+"""Who acted: a party (``artist:a-ha``), ``admin:<id>`` or ``catalogue:<id>``."""
+
+ChainHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+"""Hex SHA-256 of a record's value bytes."""
+
+
+class Authority(StrEnum):
+    """By what right the actor recorded the event."""
+
+    SELF = "self"
+    """The party itself."""
+    DELEGATE = "delegate"
+    """A party the owner delegated the purpose to."""
+    ADMIN = "admin"
+    """A platform admin, acting for the party: visible as such to everyone."""
+    CATALOGUE = "catalogue"
+    """The catalogue feed (track records)."""
+
+
 class Choice(StrEnum):
     ALLOW = "allow"
     DENY = "deny"
@@ -51,6 +82,11 @@ class Scope(StrEnum):
     PARTY = "party"
     RELEASE = "release"
     TRACK = "track"
+
+
+class DelegationAction(StrEnum):
+    GRANT = "grant"
+    REVOKE = "revoke"
 
 
 class TrackStatus(StrEnum):
@@ -77,6 +113,11 @@ class ConsentChanged(_Event):
     effective_from: AwareDatetime | None = None
     expires_at: AwareDatetime | None = None
     recorded_at: AwareDatetime = Field(description="When the write API accepted it.")
+    actor: PrincipalId | None = Field(default=None, description="Who recorded it.")
+    authority: Authority | None = Field(default=None, description="By what right.")
+    prev_hash: ChainHash | None = Field(
+        default=None, description="SHA-256 of the party's previous event; null for its first."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -107,6 +148,28 @@ def check_scope_and_window(
         raise ValueError("expires_at must be after effective_from")
 
 
+class DelegationChanged(_Event):
+    """A party grants or revokes another party the right to decide a purpose for it."""
+
+    type: Literal["consent.delegation"] = "consent.delegation"
+    schema_version: Literal[1] = 1
+    delegation_id: UUID
+    party: PartyId = Field(description="The party that grants (and alone may revoke).")
+    delegate: PartyId = Field(description="The party that may then decide for it.")
+    purpose: PurposePath = Field(description="The purpose, and every purpose under it.")
+    action: DelegationAction
+    recorded_at: AwareDatetime
+    actor: PrincipalId | None = None
+    authority: Authority | None = None
+    prev_hash: ChainHash | None = None
+
+    @model_validator(mode="after")
+    def _not_self(self) -> Self:
+        if self.delegate == self.party:
+            raise ValueError("a party cannot delegate to itself")
+        return self
+
+
 class TrackChanged(_Event):
     """The whole current catalogue record of one track (an upsert, never a delta)."""
 
@@ -117,6 +180,7 @@ class TrackChanged(_Event):
     parties: tuple[PartyId, ...] = Field(min_length=1, max_length=64)
     status: TrackStatus = TrackStatus.ACTIVE
     recorded_at: AwareDatetime
+    actor: PrincipalId | None = Field(default=None, description="Who registered it.")
 
     @model_validator(mode="after")
     def _unique_parties(self) -> Self:
@@ -156,4 +220,9 @@ class EnforcementChanged(_Event):
     decided_at: AwareDatetime
 
 
-Event = Annotated[ConsentChanged | TrackChanged, Field(discriminator="type")]
+PartyEvent = ConsentChanged | DelegationChanged
+"""The events of a party's own, hash-chained history (the consent topic)."""
+
+AnyEvent = ConsentChanged | DelegationChanged | TrackChanged
+
+Event = Annotated[AnyEvent, Field(discriminator="type")]

@@ -8,10 +8,16 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from consentry_events.models import ConsentChanged, EnforcementChanged, TrackChanged
+from consentry_events.models import (
+    ConsentChanged,
+    DelegationChanged,
+    EnforcementChanged,
+    TrackChanged,
+)
 
 MODELS: dict[str, type[BaseModel]] = {
     "consent-changed.v1": ConsentChanged,
+    "delegation-changed.v1": DelegationChanged,
     "track-changed.v1": TrackChanged,
     "enforcement-changed.v1": EnforcementChanged,
 }

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import httpx
+from pydantic import SecretStr
 
 from consentry_canary import metrics
 from consentry_canary.settings import CanarySettings
@@ -20,6 +21,10 @@ async def _until(probe: Callable[[], Awaitable[str]], wanted: str, started: floa
     while await probe() != wanted:
         await asyncio.sleep(0.002)
     return time.perf_counter() - started
+
+
+def _bearer(token: SecretStr) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token.get_secret_value()}"}
 
 
 class Canary:
@@ -36,7 +41,11 @@ class Canary:
         body = {"isrc": self._s.isrc, "upc": self._s.upc, "parties": [self._s.party]}
         while True:
             try:
-                response = await self._http.post(f"{self._s.write_url}/v1/tracks", json=body)
+                response = await self._http.post(
+                    f"{self._s.write_url}/v1/tracks",
+                    json=body,
+                    headers=_bearer(self._s.catalogue_token),
+                )
                 if response.status_code == 202:
                     return
                 log.warning("canary track refused: %s %s", response.status_code, response.text)
@@ -48,6 +57,7 @@ class Canary:
         response = await self._http.get(
             f"{self._s.check_url}/v1/check",
             params={"isrc": self._s.isrc, "purpose": self._s.purpose},
+            headers=_bearer(self._s.check_token),
         )
         answer: str = response.json()["answer"]
         return answer
@@ -68,7 +78,11 @@ class Canary:
         }
         started = time.perf_counter()
         try:
-            response = await self._http.post(f"{self._s.write_url}/v1/decisions", json=body)
+            response = await self._http.post(
+                f"{self._s.write_url}/v1/decisions",
+                json=body,
+                headers=_bearer(self._s.party_token),
+            )
         except httpx.HTTPError as exc:
             log.warning("canary write failed: %s", exc)
             metrics.FAILURES.labels(path="write").inc()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,6 +14,13 @@ class CanarySettings(BaseSettings):
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Redis for the canary's own SDK."
     )
+    party_token: SecretStr = Field(
+        description="Bearer token of the canary's own party (writes its decisions)."
+    )
+    catalogue_token: SecretStr = Field(
+        description="Bearer token of a catalogue principal (registers the canary track)."
+    )
+    check_token: SecretStr = Field(description="Bearer token of a service principal (checks).")
     interval_s: float = Field(default=5.0, gt=0, description="Time between cycles.")
     timeout_s: float = Field(default=30.0, gt=0, description="A cycle slower than this fails.")
     party: str = Field(default="canary:consentry", description="The canary's own party.")

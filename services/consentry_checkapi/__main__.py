@@ -7,12 +7,12 @@ import logging
 import uvicorn
 
 from consentry_checkapi.app import create_app
-from consentry_sdk import CheckSettings
+from consentry_checkapi.settings import CheckServiceSettings
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = CheckSettings()
+    settings = CheckServiceSettings()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 

@@ -14,14 +14,19 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import orjson
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import REGISTRY, make_asgi_app
 
+from consentry_auth import CHECK_AUDIENCE, Principal, PrincipalKind, Verifier
+from consentry_auth.web import BearerAuth, BodyLimit, Caller, Refused
+from consentry_checkapi import metrics
 from consentry_checkapi.schemas import AnswerOut, BatchAnswer, BatchCheck
+from consentry_checkapi.settings import CheckServiceSettings
 from consentry_domain import Answer, load_taxonomy
 from consentry_events.models import Isrc, PurposePath
-from consentry_sdk import CheckSettings, ConsentChecker
+from consentry_sdk import ConsentChecker
 from consentry_sdk.cache import AnswerCache
 from consentry_sdk.checker import redis_for_checks
 from consentry_sdk.invalidation import listen
@@ -69,7 +74,16 @@ async def _watch_health(checker: ConsentChecker, every_s: float = 1.0) -> None:
         await asyncio.sleep(every_s)
 
 
-def create_app(settings: CheckSettings) -> FastAPI:
+async def _service(principal: Caller) -> Principal:
+    if principal.kind not in (PrincipalKind.SERVICE, PrincipalKind.ADMIN):
+        raise Refused(
+            "services_only",
+            f"{principal.subject} may not run checks (service or admin tokens only)",
+        )
+    return principal
+
+
+def create_app(settings: CheckServiceSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = redis_for_checks(settings)
@@ -97,13 +111,23 @@ def create_app(settings: CheckSettings) -> FastAPI:
         await redis.aclose()
 
     app = FastAPI(title="Consentry check service", version="1", lifespan=lifespan)
+    app.state.auth = BearerAuth(
+        Verifier(settings.auth_public_key_file.read_bytes(), CHECK_AUDIENCE),
+        metrics.AUTH_FAILURES,
+    )
     app.mount("/metrics", make_asgi_app())
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        metrics.REFUSALS.labels(reason=exc.reason).inc()
+        return await http_exception_handler(request, exc)
 
     def checker(request: Request) -> ConsentChecker:
         found: ConsentChecker = request.app.state.checker
         return found
 
-    @app.get("/v1/check", response_model=AnswerOut)
+    @app.get("/v1/check", response_model=AnswerOut, dependencies=[Depends(_service)])
     async def check_one(
         request: Request,
         isrc: Annotated[Isrc, Query(description="The track's ISRC.")],
@@ -119,7 +143,7 @@ def create_app(settings: CheckSettings) -> FastAPI:
             return _bad_token(str(exc))
         return _json(answer_json(answer))
 
-    @app.post("/v1/check", response_model=BatchAnswer)
+    @app.post("/v1/check", response_model=BatchAnswer, dependencies=[Depends(_service)])
     async def check_batch(request: Request, body: BatchCheck) -> Response:
         """Answers for up to 1,000 tracks from at most one Redis round trip."""
         try:

@@ -76,6 +76,8 @@ def merge(slot: Slot, entry: Entry) -> tuple[Slot, Outcome]:
         return slot, Outcome.DUPLICATE
     if entry.offset < slot.floor:
         return slot, Outcome.STALE
+    if any(e.decision_id == entry.decision_id for e in slot.entries):
+        return slot, Outcome.DUPLICATE  # the same decision sent again at a later offset
     if entry.shadows_older:
         kept = tuple(e for e in slot.entries if e.offset > entry.offset)
         head = () if entry.choice is Choice.WITHDRAWN else (entry,)

@@ -16,7 +16,7 @@ from consentry_domain.purposes import Taxonomy, ancestors
 from consentry_domain.resolve import resolve
 from consentry_domain.slots import Entry, Outcome, Slot, SlotKey, merge
 from consentry_domain.state_types import Track
-from consentry_events import ConsentChanged, Scope, TrackChanged
+from consentry_events import AnyEvent, ConsentChanged, DelegationChanged, Scope, TrackChanged
 
 __all__ = ["ConsentState", "Track", "entry_of", "slot_key_of", "track_of"]
 
@@ -61,9 +61,12 @@ class ConsentState:
         self.tracks[track.isrc] = (offset, track)
         return Outcome.APPLIED
 
-    def apply(self, event: ConsentChanged | TrackChanged, offset: int) -> Outcome:
+    def apply(self, event: AnyEvent, offset: int) -> Outcome:
+        """Decisions and tracks; a delegation changes who may decide, not any answer."""
         if isinstance(event, ConsentChanged):
             return self.apply_decision(slot_key_of(event), entry_of(event, offset))
+        if isinstance(event, DelegationChanged):
+            return Outcome.APPLIED
         return self.apply_track(offset, track_of(event))
 
     def track(self, isrc: str) -> Track | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 
 from consentry_domain import Outcome
-from consentry_events import CONSENT_CHANGES, ConsentChanged, DecodeError, TrackChanged, decode
+from consentry_events import CONSENT_CHANGES, ConsentChanged
 from consentry_materialiser import metrics
 from consentry_state import Applied, StateWriter
 
@@ -52,12 +52,12 @@ async def apply_batch(
     """
     batch: list[Applied] = []
     for record in records:
-        try:
-            event: ConsentChanged | TrackChanged | None = decode(record.value)
-        except DecodeError as exc:
-            await dead_letter(record, str(exc))
-            event = None
-        batch.append(Applied(record.topic, record.partition, record.offset, event))
+        applied, problem = Applied.decode(
+            record.topic, record.partition, record.offset, record.value
+        )
+        if problem is not None:
+            await dead_letter(record, problem)
+        batch.append(applied)
     outcomes = await _apply_until_done(writer, batch, retry_delay_s, max_retry_delay_s)
     _observe(batch, outcomes)
     return outcomes

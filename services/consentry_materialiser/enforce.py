@@ -34,6 +34,7 @@ from consentry_domain.state import slot_key_of
 from consentry_events import (
     ConsentChanged,
     DecodeError,
+    DelegationChanged,
     EnforcementCause,
     EnforcementChanged,
     decode,
@@ -117,6 +118,8 @@ class Enforcer:
             cause = EnforcementCause(
                 topic=record.topic, partition=record.partition, offset=record.offset
             )
+            if isinstance(event, DelegationChanged):
+                continue  # who may decide changed, not any answer
             if isinstance(event, ConsentChanged):
                 key = slot_key_of(event)
                 tracks: Iterable[str] = await self._tracks_of(key)

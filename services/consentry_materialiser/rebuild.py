@@ -29,7 +29,6 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 
-from consentry_events import ConsentChanged, DecodeError, TrackChanged, decode
 from consentry_materialiser import metrics
 from consentry_state import Applied, StateWriter, keys
 
@@ -65,11 +64,10 @@ async def replay_partitions(
                 for message in messages:
                     if message.offset >= ends[tp]:
                         continue
-                    try:
-                        event: ConsentChanged | TrackChanged | None = decode(message.value)
-                    except DecodeError:
-                        event = None  # dead-lettered when first consumed
-                    records.append(Applied(tp.topic, tp.partition, message.offset, event))
+                    applied, _ = Applied.decode(
+                        tp.topic, tp.partition, message.offset, message.value
+                    )
+                    records.append(applied)  # a bad record was dead-lettered when first consumed
             if records:
                 await writer.apply(records)
             for tp in list(remaining):

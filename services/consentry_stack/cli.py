@@ -17,6 +17,23 @@ from consentry_stack.kafka import KAFKA_VERSION, create_topics, kafka_libs
 from consentry_stack.processes import StackError
 from consentry_stack.stack import Stack
 
+WALKTHROUGH_PRINCIPALS = {
+    "artist": "artist:nina-vale",
+    "label": "label:northern-lights",
+    "catalogue": "catalogue:ingest",
+    "service": "service:ai-dj",
+    "admin": "admin:ops",
+}
+"""Principals the README's walk-through acts as; their tokens go into the env file."""
+
+
+def walkthrough_tokens(stack: Stack) -> dict[str, str]:
+    tokens = {
+        f"CONSENTRY_TOKEN_{name.upper()}": stack.token(subject)
+        for name, subject in WALKTHROUGH_PRINCIPALS.items()
+    }
+    return {**tokens, "CONSENTRY_SIGNING_KEY_FILE": str(stack.signing_key)}
+
 
 @click.group()
 def main() -> None:
@@ -68,20 +85,24 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
         stack.start_services()
         click.echo("starting Prometheus ...")
         prometheus = stack.start_prometheus()
-        addresses = stack.describe()
+        addresses = {**stack.describe(), **walkthrough_tokens(stack)}
         env_file.parent.mkdir(parents=True, exist_ok=True)
         env_file.write_text("".join(f"export {k}={v}\n" for k, v in addresses.items()))
+        env_file.chmod(0o600)
         click.echo(f"\nConsentry is up in {time.monotonic() - started:.1f}s (logs in {root}):")
         click.echo(f"  write API        {stack.write_url}   (docs: {stack.write_url}/docs)")
         click.echo(f"  check service    {stack.check_url}   (docs: {stack.check_url}/docs)")
         click.echo("  materialiser     faust worker, group consentry-materialiser")
         click.echo(f"  Kafka            {stack.kafka.bootstrap}")
-        click.echo(f"  Redis            {stack.redis.url}")
+        click.echo(f"  Redis            {stack.redis.url}   (admin user)")
         click.echo(
             "  canary           flips canary:consentry every 5 s; metrics on "
             f"127.0.0.1:{stack.metrics_port('canary')}"
         )
         click.echo(f"  Prometheus       {prometheus.url}   (alerts: {prometheus.url}/alerts)")
+        click.echo("\nDev tokens (24 h; more with `consentry-admin token <kind>:<id>`):")
+        for name in WALKTHROUGH_PRINCIPALS:
+            click.echo(f"  $CONSENTRY_TOKEN_{name.upper():<10} {WALKTHROUGH_PRINCIPALS[name]}")
         click.echo(f"\nIn another shell: source {env_file}   -- Ctrl-C here stops everything.")
         while not stop.wait(0.5):
             parts = [*stack.services.values(), *stack.kafka.processes, stack.redis.process]

@@ -1,10 +1,23 @@
-"""Debian's redis-server on a free loopback port, no persistence (Redis is a cache)."""
+"""Debian's redis-server on a free loopback port, no persistence (Redis is a cache).
+
+Least privilege: the passwordless default user is off, and each service logs in as a
+user of its own (``ACL_RULES``), with a password made for this server:
+
+* ``materialiser`` writes the consent state (``cs:*``), and nothing dangerous;
+* ``writeapi`` reads the state and writes only its own records -- chain heads,
+  delegations it has just had acknowledged, idempotency records and party locks;
+* ``checker`` (check service, SDK, canary) reads ``cs:*`` and listens on ``cs:inv``:
+  it can neither write nor delete a key, nor publish;
+* ``admin`` is for operators and tests (e.g. a fault test's FLUSHALL).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
@@ -12,11 +25,32 @@ import redis
 from consentry_stack.ports import free_port
 from consentry_stack.processes import ManagedProcess, StackError
 
+ACL_RULES = {
+    "admin": "~* &* +@all",
+    "materialiser": "~cs:* resetchannels &cs:inv +@all -@dangerous",
+    "writeapi": "%R~cs:* %RW~cs:head:* %RW~cs:dg:* %RW~cs:idem:* %RW~cs:lock:* "
+    "resetchannels +@all -@dangerous -@pubsub",
+    "checker": "%R~cs:* resetchannels &cs:inv -@all +@read +@connection "
+    "+subscribe +unsubscribe +evalsha_ro +eval_ro +script|load +script|exists",
+}
+
+
+def acl_file(passwords: dict[str, str]) -> str:
+    """Redis ACL file text: default user off, one user per role (hashed password)."""
+    lines = ["user default off resetkeys resetchannels -@all"]
+    for user, rules in ACL_RULES.items():
+        digest = hashlib.sha256(passwords[user].encode()).hexdigest()
+        lines.append(f"user {user} on #{digest} {rules}")
+    return "\n".join(lines) + "\n"
+
 
 @dataclass
 class RedisServer:
     data_dir: Path
     port: int = 0
+    passwords: dict[str, str] = field(
+        default_factory=lambda: {user: secrets.token_urlsafe(18) for user in ACL_RULES}
+    )
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -24,7 +58,11 @@ class RedisServer:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        """The admin user's URL (operators and tests)."""
+        return self.url_for("admin")
+
+    def url_for(self, user: str) -> str:
+        return f"redis://{user}:{self.passwords[user]}@127.0.0.1:{self.port}/0"
 
     @property
     def process(self) -> ManagedProcess:
@@ -39,6 +77,9 @@ class RedisServer:
                 "redis-server is not installed; `make setup` installs Debian's package"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        acl = self.data_dir / "users.acl"
+        acl.write_text(acl_file(self.passwords))
+        acl.chmod(0o600)
         self._process = ManagedProcess(
             "redis",
             [
@@ -57,11 +98,13 @@ class RedisServer:
                 "no",
                 "--protected-mode",
                 "yes",
+                "--aclfile",
+                str(acl),
             ],
             self.data_dir / "redis.log",
         )
         self._process.start()
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
         deadline = time.monotonic() + timeout_s
         try:
             while True:

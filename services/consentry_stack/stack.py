@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from consentry_auth import Issuer, default_audiences
+from consentry_auth.keys import write_keys
 from consentry_stack.kafka import KafkaBroker, KafkaCluster, create_topics
 from consentry_stack.ports import free_port, port_is_free
 from consentry_stack.processes import ManagedProcess, StackError
@@ -20,6 +22,8 @@ from consentry_stack.redis_server import RedisServer
 
 PROBE_ISRC = "ZZCSY0000000"
 PROBE_PARTY = "consentry:launcher"
+LAUNCHER = "catalogue:launcher"
+"""The launcher's own principal: it registers the probe track."""
 
 
 def _port(preferred: int) -> int:
@@ -54,6 +58,15 @@ class Stack:
         self.prometheus: PrometheusServer | None = None
         self.write_port = _port(self.write_port)
         self.check_port = _port(self.check_port)
+        self.signing_key, self.public_key = write_keys(self.root / "keys")
+        self._issuer = Issuer(self.signing_key.read_bytes())
+
+    def token(self, subject: str, audiences: list[str] | None = None, ttl_s: int = 86_400) -> str:
+        """A bearer token signed with this stack's dev key (audiences by kind by default)."""
+        return self._issuer.issue(subject, audiences or default_audiences(subject), ttl_s)
+
+    def bearer(self, subject: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(subject)}"}
 
     @property
     def write_url(self) -> str:
@@ -75,10 +88,12 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
                 "CONSENTRY_WRITE_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
                 "CONSENTRY_WRITE_PORT": str(self.write_port),
-                "CONSENTRY_WRITE_REDIS_URL": self.redis.url,
+                "CONSENTRY_WRITE_REDIS_URL": self.redis.url_for("writeapi"),
+                "CONSENTRY_WRITE_AUTH_PUBLIC_KEY_FILE": str(self.public_key),
                 "CONSENTRY_MATERIALISER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
-                "CONSENTRY_MATERIALISER_REDIS_URL": self.redis.url,
-                "CONSENTRY_CHECK_REDIS_URL": self.redis.url,
+                "CONSENTRY_MATERIALISER_REDIS_URL": self.redis.url_for("materialiser"),
+                "CONSENTRY_CHECK_REDIS_URL": self.redis.url_for("checker"),
+                "CONSENTRY_CHECK_AUTH_PUBLIC_KEY_FILE": str(self.public_key),
                 "CONSENTRY_CHECK_PORT": str(self.check_port),
             }
         )
@@ -130,7 +145,10 @@ class Stack:
             **env,
             "CONSENTRY_CANARY_WRITE_URL": self.write_url,
             "CONSENTRY_CANARY_CHECK_URL": self.check_url,
-            "CONSENTRY_CANARY_REDIS_URL": self.redis.url,
+            "CONSENTRY_CANARY_REDIS_URL": self.redis.url_for("checker"),
+            "CONSENTRY_CANARY_PARTY_TOKEN": self.token("canary:consentry", ttl_s=365 * 86_400),
+            "CONSENTRY_CANARY_CATALOGUE_TOKEN": self.token("catalogue:canary", ttl_s=365 * 86_400),
+            "CONSENTRY_CANARY_CHECK_TOKEN": self.token("service:canary", ttl_s=365 * 86_400),
             "CONSENTRY_CANARY_INTERVAL_S": str(self.canary_interval_s),
             "CONSENTRY_CANARY_METRICS_PORT": str(self.metrics_port("canary")),
         }
@@ -182,6 +200,7 @@ class Stack:
         response = httpx.post(
             f"{self.write_url}/v1/tracks",
             json={"isrc": PROBE_ISRC, "upc": "000000000000", "parties": [PROBE_PARTY]},
+            headers=self.bearer(LAUNCHER),
             timeout=15.0,
         )
         if response.status_code != 202:
@@ -190,6 +209,7 @@ class Stack:
             answer = httpx.get(
                 f"{self.check_url}/v1/check",
                 params={"isrc": PROBE_ISRC, "purpose": "ai"},
+                headers=self.bearer("service:launcher"),
                 timeout=2.0,
             ).json()
             if answer["reasons"][0]["basis"] not in ("unknown_track", "unverifiable"):

@@ -25,6 +25,13 @@ Redis holds a cache of the log that can be rebuilt from Kafka at any time. Layou
     ``<topic>:<partition>`` -> the time (epoch ms) up to which that partition's state is
     complete: now while its worker is caught up, else the log time of the last record it
     applied; written only while ``cs:ready`` exists. Checks take the least fresh.
+``cs:head:<party>`` (hash)
+    the party's hash-chain head: ``o`` offset, ``h`` SHA-256 of that record, ``d`` its
+    event id; advanced by the materialiser and by the write API after each acknowledgement.
+``cs:dg:<party>`` (hash)
+    ``<delegate>|<purpose>`` -> ``<offset>|grant`` or ``<offset>|revoke``.
+``cs:idem:<digest>``, ``cs:lock:<party>``
+    the write API's idempotency records and per-party write locks (see its package).
 ``cs:ready``, ``cs:epoch``, ``cs:rebuilt:<epoch>``
     the state holds the whole log; the rebuild under way; partitions rebuilt in it.
 

@@ -28,6 +28,20 @@ def track_key(isrc: str) -> str:
     return f"cs:track:{isrc}"
 
 
+def head_key(party: str) -> str:
+    """The party's chain head: ``o`` offset, ``h`` record hash, ``d`` event id."""
+    return f"cs:head:{party}"
+
+
+def delegations_key(party: str) -> str:
+    """The party's delegations: field ``<delegate>|<purpose>`` -> ``<offset>|grant|revoke``."""
+    return f"cs:dg:{party}"
+
+
+def delegation_field(delegate: str, purpose: str) -> str:
+    return f"{delegate}|{purpose}"
+
+
 def party_tracks_key(party: str) -> str:
     """Set of the ISRCs the party holds rights in (kept by the apply script)."""
     return f"cs:pt:{party}"

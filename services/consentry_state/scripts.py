@@ -17,12 +17,14 @@ class LuaScript:
         return hashlib.sha1(self.source.encode()).hexdigest()
 
 
-def _load(name: str) -> LuaScript:
-    source = resources.files("consentry_state").joinpath("lua", f"{name}.lua").read_text()
-    return LuaScript(name, source)
+def _load(name: str, *prelude: str) -> LuaScript:
+    lua = resources.files("consentry_state").joinpath("lua")
+    parts = [lua.joinpath(f"{part}.lua").read_text() for part in (*prelude, name)]
+    return LuaScript(name, "\n".join(parts))
 
 
-APPLY_BATCH = _load("apply_batch")
+APPLY_BATCH = _load("apply_batch", "party")
+NOTE_PARTY_EVENT = _load("note_party_event", "party")
 GATHER = _load("gather")
 BEAT = _load("beat")
 MARK_REBUILT = _load("mark_rebuilt")

@@ -16,7 +16,14 @@ from redis.exceptions import NoScriptError
 
 from consentry_domain import Outcome
 from consentry_domain.state import entry_of, slot_key_of
-from consentry_events import ConsentChanged, TrackChanged
+from consentry_events import (
+    AnyEvent,
+    ConsentChanged,
+    DecodeError,
+    DelegationChanged,
+    decode,
+    record_hash,
+)
 from consentry_state import keys
 from consentry_state.scripts import APPLY_BATCH, BEAT, MARK_REBUILT, LuaScript
 
@@ -28,14 +35,32 @@ class Applied:
     topic: str
     partition: int
     offset: int
-    event: ConsentChanged | TrackChanged | None
+    event: AnyEvent | None
+    digest: str = ""
+    """The record's hash (a party's chain link); empty for tracks and dead letters."""
+
+    @classmethod
+    def decode(
+        cls, topic: str, partition: int, offset: int, value: bytes | None
+    ) -> tuple[Applied, str | None]:
+        """The record as applied, and why it is dead-lettered (``None`` when it is not)."""
+        try:
+            event = decode(value)
+        except DecodeError as exc:
+            return cls(topic, partition, offset, None), str(exc)
+        digest = "" if value is None or not is_party_event(event) else record_hash(value)
+        return cls(topic, partition, offset, event, digest), None
+
+
+def is_party_event(event: AnyEvent) -> bool:
+    return isinstance(event, ConsentChanged | DelegationChanged)
 
 
 def _args(record: Applied) -> tuple[str | int, ...]:
     mark = keys.watermark_field(record.topic, record.partition)
     event = record.event
     if event is None:
-        return ("x", mark, record.offset, "", "", "", "", "", "")
+        return ("x", mark, record.offset, "", "", "", "", "", "", "")
     if isinstance(event, ConsentChanged):
         entry = entry_of(event, record.offset)
         return (
@@ -48,6 +73,20 @@ def _args(record: Applied) -> tuple[str | int, ...]:
             entry.decision_id,
             "" if entry.effective_from_ms is None else entry.effective_from_ms,
             "" if entry.expires_at_ms is None else entry.expires_at_ms,
+            record.digest,
+        )
+    if isinstance(event, DelegationChanged):
+        return (
+            "g",
+            mark,
+            record.offset,
+            event.party,
+            keys.delegation_field(event.delegate, event.purpose),
+            event.action.value,
+            str(event.delegation_id),
+            "",
+            "",
+            record.digest,
         )
     return (
         "t",
@@ -57,6 +96,7 @@ def _args(record: Applied) -> tuple[str | int, ...]:
         event.upc,
         " ".join(event.parties),
         event.status.value,
+        "",
         "",
         "",
     )

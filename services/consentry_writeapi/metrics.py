@@ -17,10 +17,38 @@ PRODUCE_SECONDS = Histogram(
 )
 BROKER_ERRORS = Counter(
     "consentry_write_broker_errors_total",
-    "Writes the broker did not acknowledge, by outcome.",
+    "Writes that were not acknowledged (by the broker, or not even sent), by outcome.",
     ["outcome"],
 )
 for _outcome in ("not_written", "unknown"):
     BROKER_ERRORS.labels(outcome=_outcome)
 for _log in ("consent", "catalogue"):
     PRODUCE_SECONDS.labels(log=_log)
+REFUSALS = Counter(
+    "consentry_write_refusals_total",
+    "Requests refused by authorisation (403), by reason.",
+    ["reason"],
+)
+AUTH_FAILURES = Counter(
+    "consentry_write_auth_failures_total",
+    "Requests without a valid bearer token (401), by reason.",
+    ["reason"],
+)
+for _reason in (
+    "not_a_party",
+    "not_own_party",
+    "not_delegated",
+    "delegation_is_own_act",
+    "catalogue_only",
+    "not_readable",
+):
+    REFUSALS.labels(reason=_reason)
+for _reason in (
+    "missing",
+    "malformed",
+    "bad_signature",
+    "expired",
+    "wrong_audience",
+    "bad_subject",
+):
+    AUTH_FAILURES.labels(reason=_reason)

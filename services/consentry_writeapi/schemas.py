@@ -8,8 +8,16 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from consentry_events import Choice, Scope, TrackStatus
-from consentry_events.models import Isrc, PartyId, PurposePath, Upc, check_scope_and_window
+from consentry_events import Authority, Choice, DelegationAction, Scope, TrackStatus
+from consentry_events.models import (
+    ChainHash,
+    Isrc,
+    PartyId,
+    PrincipalId,
+    PurposePath,
+    Upc,
+    check_scope_and_window,
+)
 
 
 class DecisionRequest(BaseModel):
@@ -30,6 +38,15 @@ class DecisionRequest(BaseModel):
             self.scope, self.upc, self.isrc, self.choice, self.effective_from, self.expires_at
         )
         return self
+
+
+class DelegationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    party: PartyId = Field(description="The party that grants or revokes (you).")
+    delegate: PartyId = Field(description="Who may then decide for it, e.g. its label.")
+    purpose: PurposePath = Field(description="The purpose, and every purpose under it.")
+    action: DelegationAction
 
 
 class TrackRequest(BaseModel):
@@ -53,6 +70,7 @@ class Accepted(BaseModel):
     offset: int
     accepted_at: datetime
     decision_id: UUID | None = None
+    delegation_id: UUID | None = None
 
 
 class DecisionOut(BaseModel):
@@ -74,8 +92,44 @@ class DecisionOut(BaseModel):
     applied: bool | None = Field(
         default=None, description="History view: materialised into Redis (checks see it)."
     )
+    actor: PrincipalId | None = Field(default=None, description="History view: who recorded it.")
+    authority: Authority | None = Field(default=None, description="History view: by what right.")
+    prev_hash: ChainHash | None = Field(
+        default=None, description="History view: the chain link to the party's previous event."
+    )
 
 
 class DecisionsOut(BaseModel):
     party: str
     decisions: list[DecisionOut]
+
+
+class DelegationOut(BaseModel):
+    delegate: str
+    purpose: str
+    offset: int
+
+
+class DelegationsOut(BaseModel):
+    party: str
+    delegations: list[DelegationOut] = Field(description="Grants in force now.")
+
+
+class BrokenLinkOut(BaseModel):
+    partition: int
+    offset: int
+    event_id: str
+    expected_prev_hash: str | None
+    found_prev_hash: str | None
+
+
+class ChainOut(BaseModel):
+    """The party's hash chain, verified end to end from the log."""
+
+    party: str
+    events: int
+    intact: bool
+    head: str | None = Field(description="Hash of the party's last event.")
+    first_broken: BrokenLinkOut | None = Field(
+        description="The first event whose prev_hash is not its predecessor's hash."
+    )

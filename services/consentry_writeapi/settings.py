@@ -24,5 +24,21 @@ class WriteSettings(BaseSettings):
     purposes_file: Path | None = Field(
         default=None, description="Purpose taxonomy (TOML); the demo taxonomy when unset."
     )
+    auth_public_key_file: Path = Field(
+        description="Ed25519 public key (PEM) that verifies bearer tokens "
+        "(`consentry-admin keygen`)."
+    )
+    max_body_bytes: int = Field(
+        default=16_384, gt=0, description="Requests with a larger body are refused with 413."
+    )
+    idempotency_ttl_s: int = Field(
+        default=86_400, gt=0, description="How long an Idempotency-Key's first answer is kept."
+    )
+    settle_margin_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="After a write with an unknown outcome, how long past the produce timeout "
+        "to wait before reading the log to find out whether it landed.",
+    )
     host: str = Field(default="127.0.0.1", description="Listen address.")
     port: int = Field(default=8701, ge=0, le=65535, description="Listen port.")

@@ -9,6 +9,7 @@ import pytest
 
 from consentry_stack.stack import Stack
 from tests.conftest import new_isrc, new_party, new_upc
+from tests.integration.http import CATALOGUE, SERVICE
 
 
 @pytest.mark.e2e
@@ -16,26 +17,34 @@ def test_an_artist_opt_out_is_enforced_within_5_seconds(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     isrc, artist, label = new_isrc(), new_party("artist"), new_party("label")
+    service = stack.bearer(SERVICE)
     with httpx.Client(timeout=10) as http:
         track = {"isrc": isrc, "upc": new_upc(), "parties": [artist, label]}
-        assert http.post(f"{stack.write_url}/v1/tracks", json=track).status_code == 202
+        assert (
+            http.post(
+                f"{stack.write_url}/v1/tracks", json=track, headers=stack.bearer(CATALOGUE)
+            ).status_code
+            == 202
+        )
 
         check = {"isrc": isrc, "purpose": "ai.training"}
         deadline = time.monotonic() + 5
-        while (answer := http.get(f"{stack.check_url}/v1/check", params=check).json())["reasons"][
-            0
-        ]["basis"] == "unknown_track":
+        while (
+            answer := http.get(f"{stack.check_url}/v1/check", params=check, headers=service).json()
+        )["reasons"][0]["basis"] == "unknown_track":
             assert time.monotonic() < deadline, "the track was not registered within 5 s"
             time.sleep(0.01)
         assert answer["answer"] == "allow", answer
 
         opt_out = {"party": artist, "purpose": "ai.training", "choice": "deny", "scope": "party"}
         started = time.monotonic()
-        accepted = http.post(f"{stack.write_url}/v1/decisions", json=opt_out)
+        accepted = http.post(
+            f"{stack.write_url}/v1/decisions", json=opt_out, headers=stack.bearer(artist)
+        )
         assert accepted.status_code == 202, accepted.text
-        while (answer := http.get(f"{stack.check_url}/v1/check", params=check).json())[
-            "answer"
-        ] == "allow":
+        while (
+            answer := http.get(f"{stack.check_url}/v1/check", params=check, headers=service).json()
+        )["answer"] == "allow":
             assert time.monotonic() - started < 5, "the opt-out was not enforced within 5 s"
         propagation = time.monotonic() - started
 
@@ -52,24 +61,32 @@ def test_an_artist_opt_out_is_enforced_within_5_seconds(
 @pytest.mark.e2e
 def test_a_check_with_the_token_reads_the_write(stack: Stack) -> None:
     isrc, artist = new_isrc(), new_party("artist")
+    service = stack.bearer(SERVICE)
     with httpx.Client(timeout=10) as http:
         track = {"isrc": isrc, "upc": new_upc(), "parties": [artist]}
-        registered = http.post(f"{stack.write_url}/v1/tracks", json=track).json()
+        registered = http.post(
+            f"{stack.write_url}/v1/tracks", json=track, headers=stack.bearer(CATALOGUE)
+        ).json()
         first = http.get(
             f"{stack.check_url}/v1/check",
+            headers=service,
             params={"isrc": isrc, "purpose": "ai.training", "token": registered["token"]},
         ).json()
         assert first["answer"] == "allow", first
         opt_out = {"party": artist, "purpose": "ai.training", "choice": "deny", "scope": "party"}
-        accepted = http.post(f"{stack.write_url}/v1/decisions", json=opt_out).json()
+        accepted = http.post(
+            f"{stack.write_url}/v1/decisions", json=opt_out, headers=stack.bearer(artist)
+        ).json()
         answer = http.get(
             f"{stack.check_url}/v1/check",
+            headers=service,
             params={"isrc": isrc, "purpose": "ai.training", "token": accepted["token"]},
         ).json()
         assert answer["answer"] == "deny", "read-your-writes: no poll needed with the token"
         assert answer["reasons"][0]["decision_id"] == accepted["decision_id"]
         bad = http.get(
             f"{stack.check_url}/v1/check",
+            headers=service,
             params={"isrc": isrc, "purpose": "ai.training", "token": "nonsense"},
         )
         assert bad.status_code == 422

@@ -142,7 +142,7 @@ async def compare(redis: Redis, replay: ConsentState) -> None:
 
 
 async def write_for(
-    url: str, seconds: float, results: list[tuple[str, int, dict[str, object]]]
+    stack: Stack, seconds: float, results: list[tuple[str, int, dict[str, object]]]
 ) -> None:
     """Post opt-outs back to back for ``seconds``; record every outcome."""
     deadline = time.monotonic() + seconds
@@ -151,7 +151,9 @@ async def write_for(
         async def one(party: str) -> None:
             body = {"party": party, "purpose": "ai.training", "choice": "deny", "scope": "party"}
             try:
-                response = await http.post(f"{url}/v1/decisions", json=body)
+                response = await http.post(
+                    f"{stack.write_url}/v1/decisions", json=body, headers=stack.bearer(party)
+                )
                 results.append((party, response.status_code, response.json()))
             except httpx.HTTPError as exc:
                 results.append((party, 0, {"error": repr(exc)}))

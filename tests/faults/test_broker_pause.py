@@ -35,7 +35,7 @@ def test_paused_broker_never_yields_an_acknowledged_write_that_is_lost(stack: St
     results: list[tuple[str, int, dict[str, object]]] = []
 
     async def scenario() -> None:
-        writes = asyncio.create_task(write_for(stack.write_url, 14.0, results))
+        writes = asyncio.create_task(write_for(stack, 14.0, results))
         await asyncio.sleep(3)
         stack.kafka.processes[0].signal(signal.SIGSTOP)
         await asyncio.sleep(6)

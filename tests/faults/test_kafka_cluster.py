@@ -20,7 +20,7 @@ from consentry_stack.kafka import KafkaCluster
 from consentry_stack.stack import Stack
 from tests.conftest import new_isrc, new_party, new_upc
 from tests.faults.log import verify_acknowledged, write_for
-from tests.integration.http import await_answer, decide, register
+from tests.integration.http import SERVICE, await_answer, decide, register
 
 
 @pytest.fixture
@@ -46,10 +46,13 @@ def test_a_broker_killed_during_writes_loses_no_acknowledged_change(stack: Stack
 
     async def watch_checks(seconds: float) -> None:
         deadline = time.monotonic() + seconds
+        service = stack.bearer(SERVICE)
         async with httpx.AsyncClient(timeout=5) as http:
             while time.monotonic() < deadline:
                 response = await http.get(
-                    f"{stack.check_url}/v1/check", params={"isrc": isrc, "purpose": "ai.training"}
+                    f"{stack.check_url}/v1/check",
+                    params={"isrc": isrc, "purpose": "ai.training"},
+                    headers=service,
                 )
                 assert response.status_code == 200
                 answer = response.json()
@@ -58,7 +61,7 @@ def test_a_broker_killed_during_writes_loses_no_acknowledged_change(stack: Stack
                 await asyncio.sleep(0.05)
 
     async def scenario() -> None:
-        writes = asyncio.create_task(write_for(stack.write_url, 16.0, results))
+        writes = asyncio.create_task(write_for(stack, 16.0, results))
         watching = asyncio.create_task(watch_checks(16.0))
         await asyncio.sleep(3)
         victim.process.signal(signal.SIGKILL)

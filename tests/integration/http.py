@@ -9,24 +9,35 @@ import httpx
 
 from consentry_stack.stack import Stack
 
+CATALOGUE = "catalogue:tests"
+SERVICE = "service:tests"
+ADMIN = "admin:tests"
+
 
 def register(stack: Stack, isrc: str, upc: str, parties: list[str], status: str = "active") -> Any:
     body = {"isrc": isrc, "upc": upc, "parties": parties, "status": status}
-    response = httpx.post(f"{stack.write_url}/v1/tracks", json=body, timeout=15)
+    response = httpx.post(
+        f"{stack.write_url}/v1/tracks", json=body, headers=stack.bearer(CATALOGUE), timeout=15
+    )
     assert response.status_code == 202, response.text
     return response.json()
 
 
 def decide(stack: Stack, party: str, purpose: str, choice: str, scope: str, **work: str) -> Any:
     body = {"party": party, "purpose": purpose, "choice": choice, "scope": scope, **work}
-    response = httpx.post(f"{stack.write_url}/v1/decisions", json=body, timeout=15)
+    response = httpx.post(
+        f"{stack.write_url}/v1/decisions", json=body, headers=stack.bearer(party), timeout=15
+    )
     assert response.status_code == 202, response.text
     return response.json()
 
 
 def check(stack: Stack, isrc: str, purpose: str) -> Any:
     response = httpx.get(
-        f"{stack.check_url}/v1/check", params={"isrc": isrc, "purpose": purpose}, timeout=5
+        f"{stack.check_url}/v1/check",
+        params={"isrc": isrc, "purpose": purpose},
+        headers=stack.bearer(SERVICE),
+        timeout=5,
     )
     assert response.status_code == 200, response.text
     return response.json()

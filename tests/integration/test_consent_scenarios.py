@@ -133,11 +133,15 @@ def test_bad_input_changes_nothing(stack: Stack) -> None:
         },
     ]
     for body in bad:
-        response = httpx.post(f"{stack.write_url}/v1/decisions", json=body, timeout=10)
+        response = httpx.post(
+            f"{stack.write_url}/v1/decisions", json=body, headers=stack.bearer(artist), timeout=10
+        )
         assert response.status_code == 422, body
     # Nothing was recorded for the party (its history is its partition of the log, read
     # from Kafka; other writers -- the canary -- may use the topic meanwhile).
-    history = httpx.get(f"{stack.write_url}/v1/parties/{artist}/history", timeout=10).json()
+    history = httpx.get(
+        f"{stack.write_url}/v1/parties/{artist}/history", headers=stack.bearer(artist), timeout=10
+    ).json()
     assert history["decisions"] == []
     assert check(stack, isrc, "ai.training")["answer"] == "allow"
 

@@ -18,7 +18,7 @@ from consentry_stack import dashboard
 from consentry_stack.prometheus import DEPLOY, PrometheusServer
 from consentry_stack.stack import Stack
 from tests.conftest import new_isrc, new_party, new_upc
-from tests.integration.http import await_answer, check, decide, register
+from tests.integration.http import ADMIN, await_answer, check, decide, register
 
 RULES = yaml.safe_load((DEPLOY / "rules" / "consentry.yml").read_text())["groups"]
 RECORDED = [r["record"] for g in RULES for r in g["rules"] if "record" in r]
@@ -54,7 +54,7 @@ def traffic(stack: Stack) -> None:
     await_answer(stack, isrc, "ai.training", "allow")
     decide(stack, artist, "ai.training", "deny", "party")
     await_answer(stack, isrc, "ai.training", "deny")
-    httpx.post(f"{stack.write_url}/v1/decisions", json={"party": "x"}, timeout=5)
+    httpx.post(f"{stack.write_url}/v1/decisions", json={"party": "x"}, headers=stack.bearer(ADMIN))
     for _ in range(20):
         check(stack, isrc, "ai.dj")
 

@@ -8,7 +8,7 @@ import httpx
 
 from consentry_stack.stack import Stack
 from tests.conftest import new_isrc, new_party, new_upc
-from tests.integration.http import await_answer, decide, register
+from tests.integration.http import ADMIN, await_answer, decide, register
 
 
 def test_current_decisions_and_full_history(stack: Stack) -> None:
@@ -25,7 +25,10 @@ def test_current_decisions_and_full_history(stack: Stack) -> None:
     await_answer(stack, isrc, "ai.training", "allow")
     await_answer(stack, isrc, "ai.generation.stems", "allow")
 
-    current = httpx.get(f"{stack.write_url}/v1/parties/{artist}/decisions", timeout=10).json()
+    headers = stack.bearer(artist)
+    current = httpx.get(
+        f"{stack.write_url}/v1/parties/{artist}/decisions", headers=headers, timeout=10
+    ).json()
     by_id = {d["decision_id"]: d for d in current["decisions"]}
     assert set(by_id) == {second["decision_id"], windowed["decision_id"]}
     assert by_id[second["decision_id"]]["in_force"] is True
@@ -34,7 +37,9 @@ def test_current_decisions_and_full_history(stack: Stack) -> None:
 
     deadline = time.monotonic() + 5
     while True:
-        history = httpx.get(f"{stack.write_url}/v1/parties/{artist}/history", timeout=10).json()
+        history = httpx.get(
+            f"{stack.write_url}/v1/parties/{artist}/history", headers=headers, timeout=10
+        ).json()
         if all(d["applied"] for d in history["decisions"]) or time.monotonic() > deadline:
             break
         time.sleep(0.05)
@@ -48,6 +53,8 @@ def test_current_decisions_and_full_history(stack: Stack) -> None:
 
 
 def test_a_malformed_party_is_refused(stack: Stack) -> None:
-    response = httpx.get(f"{stack.write_url}/v1/parties/nobody/decisions", timeout=10)
+    response = httpx.get(
+        f"{stack.write_url}/v1/parties/nobody/decisions", headers=stack.bearer(ADMIN), timeout=10
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["path", "party"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from consentry_stack.ports import free_port
 from consentry_stack.processes import ManagedProcess
 from consentry_stack.stack import Stack
 from tests.conftest import new_isrc, new_party
+from tests.integration.http import ADMIN, CATALOGUE
 
 
 async def read_at(bootstrap: str, topic: str, partition: int, offset: int) -> bytes | None:
@@ -39,7 +39,9 @@ async def read_at(bootstrap: str, topic: str, partition: int, offset: int) -> by
 def test_accepted_decision_is_in_kafka_at_the_token(stack: Stack) -> None:
     party = new_party()
     body = {"party": party, "purpose": "ai.training", "choice": "deny", "scope": "party"}
-    response = httpx.post(f"{stack.write_url}/v1/decisions", json=body, timeout=15)
+    response = httpx.post(
+        f"{stack.write_url}/v1/decisions", json=body, headers=stack.bearer(party), timeout=15
+    )
     assert response.status_code == 202, response.text
     accepted = response.json()
     assert accepted["token"] == f"consent:{accepted['partition']}:{accepted['offset']}"
@@ -106,7 +108,9 @@ def test_accepted_decision_is_in_kafka_at_the_token(stack: Stack) -> None:
 def test_invalid_decisions_get_422_naming_the_problem(
     stack: Stack, body: dict[str, object], field: str | None, message: str
 ) -> None:
-    response = httpx.post(f"{stack.write_url}/v1/decisions", json=body, timeout=15)
+    response = httpx.post(
+        f"{stack.write_url}/v1/decisions", json=body, headers=stack.bearer(ADMIN), timeout=15
+    )
     assert response.status_code == 422
     problems = response.json()["detail"]
     assert any(
@@ -116,7 +120,9 @@ def test_invalid_decisions_get_422_naming_the_problem(
 
 def test_invalid_track_gets_422(stack: Stack) -> None:
     body = {"isrc": new_isrc(), "upc": "5012345678900", "parties": []}
-    response = httpx.post(f"{stack.write_url}/v1/tracks", json=body, timeout=15)
+    response = httpx.post(
+        f"{stack.write_url}/v1/tracks", json=body, headers=stack.bearer(CATALOGUE), timeout=15
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "parties"]
 
@@ -134,11 +140,12 @@ def lonely_broker(tmp_path: Path) -> Iterator[KafkaBroker]:
 
 
 def test_broker_unreachable_is_an_error_never_a_success(
-    lonely_broker: KafkaBroker, tmp_path: Path
+    lonely_broker: KafkaBroker, stack: Stack, tmp_path: Path
 ) -> None:
+    """A write API of its own on a broker of its own (the session's Redis keeps its state)."""
     port = free_port()
     env = {
-        **os.environ,
+        **stack.service_env(),
         "CONSENTRY_WRITE_KAFKA_BOOTSTRAP": lonely_broker.bootstrap,
         "CONSENTRY_WRITE_PORT": str(port),
         "CONSENTRY_WRITE_PRODUCE_TIMEOUT_S": "3",
@@ -148,16 +155,19 @@ def test_broker_unreachable_is_an_error_never_a_success(
     )
     api.start()
     url = f"http://127.0.0.1:{port}"
-    body = {"party": new_party(), "purpose": "ai", "choice": "deny", "scope": "party"}
+    party = new_party()
+    body = {"party": party, "purpose": "ai", "choice": "deny", "scope": "party"}
+    headers = stack.bearer(party)
     try:
         deadline = time.monotonic() + 30
         while not _ready(url):
             assert time.monotonic() < deadline, api.tail()
             time.sleep(0.1)
-        assert httpx.post(f"{url}/v1/decisions", json=body, timeout=10).status_code == 202
+        first = httpx.post(f"{url}/v1/decisions", json=body, headers=headers, timeout=10)
+        assert first.status_code == 202, first.text
         lonely_broker.stop()
         started = time.monotonic()
-        response = httpx.post(f"{url}/v1/decisions", json=body, timeout=10)
+        response = httpx.post(f"{url}/v1/decisions", json=body, headers=headers, timeout=10)
         waited = time.monotonic() - started
     finally:
         api.stop()

@@ -38,7 +38,7 @@ def test_every_example_survives_the_producer_and_consumer_side(name: str) -> Non
     event = decode(raw)
     assert decode(encode(event)) == event
     key = partition_key(event)
-    assert key == (event.party if isinstance(event, ConsentChanged) else event.isrc).encode()
+    assert key == (event.isrc if isinstance(event, TrackChanged) else event.party).encode()
 
 
 def test_exported_schemas_are_current() -> None:

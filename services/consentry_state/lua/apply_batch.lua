@@ -3,10 +3,17 @@
 -- record replaces an older one, each touched partition's watermark advances to the
 -- highest offset applied, and one message on 'cs:inv' names every changed party/track.
 --
--- ARGV[1] = number of records; then 9 values per record:
---   decision: 'd', wm_field, offset, party, slot_field, choice, decision_id, from_ms, until_ms
---   track:    't', wm_field, offset, isrc,  upc, parties (space-separated), status, '', ''
---   skipped:  'x', wm_field, offset, '', '', '', '', '', ''   (dead-lettered: watermark only)
+-- A party's events (decisions and delegations) also advance the party's chain head
+-- 'cs:head:<party>' (offset, record hash, event id), which the write API chains onto.
+-- apply_delegation and advance_head come from party.lua, prepended when loaded.
+--
+-- ARGV[1] = number of records; then 10 values per record:
+--   decision:   'd', wm_field, offset, party, slot_field, choice, decision_id, from_ms, until_ms,
+--               hash
+--   delegation: 'g', wm_field, offset, party, delegate|purpose, grant|revoke, delegation_id,
+--               '', '', hash
+--   track:      't', wm_field, offset, isrc,  upc, parties (space-separated), status, '', '', ''
+--   skipped:    'x', wm_field, offset, '', '', '', '', '', '', ''   (dead-lettered)
 -- from_ms / until_ms are '' when absent. Returns one outcome per record.
 
 local function apply_decision(party, field, offset, choice, id, from, until_)
@@ -23,6 +30,9 @@ local function apply_decision(party, field, offset, choice, id, from, until_)
     if e[1] == offset then return 'duplicate' end
   end
   if offset < floor then return 'stale' end
+  for _, e in ipairs(entries) do
+    if e[3] == id then return 'duplicate' end  -- the same decision sent again
+  end
 
   local from_ms, until_ms = cjson.null, cjson.null
   if from ~= '' then from_ms = tonumber(from) end
@@ -77,7 +87,7 @@ end
 local n = tonumber(ARGV[1])
 local outcomes, marks, changed, tags = {}, {}, {}, {}
 for i = 0, n - 1 do
-  local b = 2 + i * 9
+  local b = 2 + i * 10
   local kind, mark, offset = ARGV[b], ARGV[b + 1], tonumber(ARGV[b + 2])
   local outcome, tag
   if kind == 'x' then
@@ -86,12 +96,16 @@ for i = 0, n - 1 do
     outcome = apply_decision(ARGV[b + 3], ARGV[b + 4], offset, ARGV[b + 5], ARGV[b + 6],
                              ARGV[b + 7], ARGV[b + 8])
     tag = 'p:' .. ARGV[b + 3]
+    advance_head(ARGV[b + 3], offset, ARGV[b + 9], ARGV[b + 6])
+  elseif kind == 'g' then
+    outcome = apply_delegation(ARGV[b + 3], ARGV[b + 4], offset, ARGV[b + 5])
+    advance_head(ARGV[b + 3], offset, ARGV[b + 9], ARGV[b + 6])
   else
     outcome = apply_track(ARGV[b + 3], offset, ARGV[b + 4], ARGV[b + 5], ARGV[b + 6])
     tag = 't:' .. ARGV[b + 3]
   end
   outcomes[#outcomes + 1] = outcome
-  if outcome == 'applied' and not changed[tag] then
+  if outcome == 'applied' and tag and not changed[tag] then
     changed[tag] = true
     tags[#tags + 1] = tag
   end

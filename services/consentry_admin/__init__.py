@@ -1,0 +1,1 @@
+"""``consentry-admin``: operators' commands -- signing keys, tokens, chain audits."""

@@ -1,0 +1,3 @@
+from consentry_admin.cli import main
+
+main()

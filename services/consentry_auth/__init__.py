@@ -1,0 +1,39 @@
+"""Who is calling: signed bearer tokens (JWT, EdDSA) and the principals they name.
+
+Tokens are signed with an Ed25519 private key held only by the issuer (``consentry-admin
+token``, or the local stack's dev key); the services hold the public key and can verify
+but never mint. A token names its principal in ``sub`` as ``<kind>:<id>``:
+
+* ``admin:<id>`` -- platform operators: read everything; a decision they record for a
+  party is marked ``authority: admin`` in the log for everyone to see.
+* ``service:<id>`` -- an AI feature: checks only, read-only.
+* ``catalogue:<id>`` -- the catalogue feed: registers tracks and their rights holders.
+* any other kind (``artist``, ``label``, ``publisher``, ...) -- a party, acting for itself.
+
+``aud`` says where a token may be used: ``consentry-write`` (the write API) and/or
+``consentry-check`` (the HTTP check service).
+"""
+
+from consentry_auth.tokens import (
+    CHECK_AUDIENCE,
+    WRITE_AUDIENCE,
+    AuthError,
+    Issuer,
+    Principal,
+    PrincipalKind,
+    Verifier,
+    default_audiences,
+    generate_keys,
+)
+
+__all__ = [
+    "CHECK_AUDIENCE",
+    "WRITE_AUDIENCE",
+    "AuthError",
+    "Issuer",
+    "Principal",
+    "PrincipalKind",
+    "Verifier",
+    "default_audiences",
+    "generate_keys",
+]

@@ -1,0 +1,125 @@
+"""Issuing and verifying Consentry's bearer tokens."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+WRITE_AUDIENCE = "consentry-write"
+CHECK_AUDIENCE = "consentry-check"
+ISSUER = "consentry"
+ALGORITHM = "EdDSA"
+_SUBJECT = re.compile(r"^[a-z][a-z0-9_]{0,31}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class PrincipalKind(StrEnum):
+    ADMIN = "admin"
+    SERVICE = "service"
+    CATALOGUE = "catalogue"
+    PARTY = "party"
+
+
+_RESERVED = {PrincipalKind.ADMIN, PrincipalKind.SERVICE, PrincipalKind.CATALOGUE}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    subject: str
+    """``<kind>:<id>`` as signed in the token; for a party, the party itself."""
+
+    @property
+    def kind(self) -> PrincipalKind:
+        prefix = self.subject.split(":", 1)[0]
+        return PrincipalKind(prefix) if prefix in _RESERVED else PrincipalKind.PARTY
+
+
+def default_audiences(subject: str) -> list[str]:
+    """Service tokens check; admins do both; parties and the catalogue write."""
+    kind = Principal(subject).kind
+    if kind is PrincipalKind.SERVICE:
+        return [CHECK_AUDIENCE]
+    if kind is PrincipalKind.ADMIN:
+        return [WRITE_AUDIENCE, CHECK_AUDIENCE]
+    return [WRITE_AUDIENCE]
+
+
+class AuthError(Exception):
+    """The request carries no usable token; ``reason`` is a short, bounded label."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def generate_keys() -> tuple[bytes, bytes]:
+    """A new Ed25519 key pair as (private PEM, public PEM)."""
+    private = Ed25519PrivateKey.generate()
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private_pem, public_pem
+
+
+class Issuer:
+    def __init__(self, private_pem: bytes) -> None:
+        self._key = serialization.load_pem_private_key(private_pem, password=None)
+
+    def issue(self, subject: str, audiences: Sequence[str], ttl_s: float = 3600.0) -> str:
+        if not _SUBJECT.match(subject):
+            raise ValueError(f"subject {subject!r} is not '<kind>:<id>'")
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "sub": subject,
+            "aud": list(audiences),
+            "iat": now,
+            "exp": now + int(ttl_s),
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)  # type: ignore[arg-type]
+
+
+class Verifier:
+    """Checks signature, issuer, audience and expiry; returns the token's principal."""
+
+    def __init__(self, public_pem: bytes, audience: str, leeway_s: float = 30.0) -> None:
+        self._key = serialization.load_pem_public_key(public_pem)
+        self._audience = audience
+        self._leeway_s = leeway_s
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,  # type: ignore[arg-type]
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=ISSUER,
+                leeway=self._leeway_s,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthError("expired", "the token has expired") from None
+        except jwt.InvalidAudienceError:
+            raise AuthError(
+                "wrong_audience", f"the token is not for this service ({self._audience})"
+            ) from None
+        except jwt.InvalidSignatureError:
+            raise AuthError("bad_signature", "the token's signature does not verify") from None
+        except jwt.PyJWTError as exc:
+            raise AuthError("malformed", f"the token is not valid: {exc}") from None
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not _SUBJECT.match(subject):
+            raise AuthError("bad_subject", "the token's subject is not '<kind>:<id>'")
+        return Principal(subject)

@@ -1,0 +1,80 @@
+"""Who may do what on the write API: pure rules, one function per action.
+
+Each returns the authority the actor acts with (recorded in the event) or raises
+``Refused`` with a reason code (bounded, for the refusal metric) and a sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from consentry_auth import Principal, PrincipalKind
+from consentry_auth.web import Refused
+from consentry_events import Authority
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """``delegate`` may decide ``purpose`` (and every purpose under it) for the grantor."""
+
+    delegate: str
+    purpose: str
+
+    def covers(self, purpose: str) -> bool:
+        return purpose == self.purpose or purpose.startswith(self.purpose + ".")
+
+
+def may_decide(
+    principal: Principal, party: str, purpose: str, grants: Iterable[Grant]
+) -> Authority:
+    """Record a consent decision for ``party`` on ``purpose``."""
+    kind = principal.kind
+    if kind is PrincipalKind.ADMIN:
+        return Authority.ADMIN
+    if kind is not PrincipalKind.PARTY:
+        raise Refused(
+            "not_a_party", f"{principal.subject} may not record consent decisions (only parties)"
+        )
+    if principal.subject == party:
+        return Authority.SELF
+    if any(g.delegate == principal.subject and g.covers(purpose) for g in grants):
+        return Authority.DELEGATE
+    mine = [g.purpose for g in grants if g.delegate == principal.subject]
+    if mine:
+        raise Refused(
+            "not_delegated",
+            f"{party} delegated only {', '.join(sorted(mine))} to {principal.subject}, "
+            f"not {purpose}",
+        )
+    raise Refused("not_own_party", f"{principal.subject} may not decide for {party}")
+
+
+def may_delegate(principal: Principal, party: str) -> Authority:
+    """Grant or revoke a delegation of ``party``: the party's own act, nobody else's."""
+    if principal.subject == party and principal.kind is PrincipalKind.PARTY:
+        return Authority.SELF
+    raise Refused(
+        "delegation_is_own_act", f"only {party} itself may grant or revoke its delegations"
+    )
+
+
+def may_register_tracks(principal: Principal) -> Authority:
+    """Add, change or retire a track and its rights holders: the catalogue feed's job."""
+    if principal.kind in (PrincipalKind.CATALOGUE, PrincipalKind.ADMIN):
+        return Authority.CATALOGUE if principal.kind is PrincipalKind.CATALOGUE else Authority.ADMIN
+    raise Refused(
+        "catalogue_only",
+        f"{principal.subject} may not change the catalogue (catalogue or admin tokens only)",
+    )
+
+
+def may_read(principal: Principal, party: str, grants: Iterable[Grant]) -> None:
+    """See ``party``'s decisions, history, chain and delegations."""
+    if principal.kind is PrincipalKind.ADMIN or principal.subject == party:
+        return
+    if principal.kind is PrincipalKind.PARTY and any(
+        g.delegate == principal.subject for g in grants
+    ):
+        return
+    raise Refused("not_readable", f"{principal.subject} may not read {party}'s consent records")
