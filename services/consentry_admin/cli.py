@@ -39,6 +39,40 @@ def keygen(directory: Path, force: bool) -> None:
     click.echo(f"wrote {directory}/private.pem and {directory}/public.pem")
 
 
+CANARY_PRINCIPALS = {
+    "CONSENTRY_CANARY_PARTY_TOKEN": "canary:consentry",
+    "CONSENTRY_CANARY_CATALOGUE_TOKEN": "catalogue:canary",
+    "CONSENTRY_CANARY_CHECK_TOKEN": "service:canary",
+}
+
+
+@main.command("dev-credentials")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The shared key directory (a volume in docker-compose).",
+)
+@click.option("--ttl-days", default=30, show_default=True, help="Lifetime of the canary's tokens.")
+def dev_credentials(directory: Path, ttl_days: int) -> None:
+    """For a development stack: a key pair (kept if present) and the canary's tokens in
+    DIR/canary.env. A production deployment issues keys and tokens from its own secrets."""
+    private = directory / "private.pem"
+    if not private.exists():
+        write_keys(directory)
+    issuer = Issuer(private.read_bytes())
+    lines = [
+        f"{name}={issuer.issue(subject, default_audiences(subject), ttl_days * 86_400)}\n"
+        for name, subject in CANARY_PRINCIPALS.items()
+    ]
+    (directory / "canary.env").write_text("".join(lines))
+    click.echo(
+        f"keys and canary tokens in {directory}; more tokens with: "
+        f"consentry-admin token <kind>:<id> --key {private}"
+    )
+
+
 @main.command()
 @click.argument("subject")
 @click.option(

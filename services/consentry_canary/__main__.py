@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+from pathlib import Path
 
+import click
 import httpx
 from prometheus_client import start_http_server
 
@@ -29,9 +31,16 @@ async def _main(settings: CanarySettings) -> None:
             await Canary(settings, http, checker).run()
 
 
-def main() -> None:
+@click.command()
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read settings (e.g. the tokens) from this file too; the environment wins.",
+)
+def main(env_file: Path | None) -> None:
+    """Measure end-to-end enforcement lag, forever."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = CanarySettings()
+    settings = CanarySettings(_env_file=env_file)
     start_http_server(settings.metrics_port, addr=settings.metrics_host)
     asyncio.run(_main(settings))
 

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import REGISTRY, make_asgi_app
 
 from consentry_auth import CHECK_AUDIENCE, Principal, PrincipalKind, Verifier
-from consentry_auth.web import BearerAuth, BodyLimit, Caller, Refused
+from consentry_auth.web import BearerAuth, Caller, Refused
 from consentry_checkapi import metrics
 from consentry_checkapi.schemas import AnswerOut, BatchAnswer, BatchCheck
 from consentry_checkapi.settings import CheckServiceSettings
@@ -110,13 +110,17 @@ def create_app(settings: CheckServiceSettings) -> FastAPI:
                 await listener
         await redis.aclose()
 
-    app = FastAPI(title="Consentry check service", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="Consentry check service",
+        version="1",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
     app.state.auth = BearerAuth(
         Verifier(settings.auth_public_key_file.read_bytes(), CHECK_AUDIENCE),
         metrics.AUTH_FAILURES,
     )
     app.mount("/metrics", make_asgi_app())
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:

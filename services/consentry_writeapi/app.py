@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from consentry_auth import WRITE_AUDIENCE, Principal, Verifier
-from consentry_auth.web import BearerAuth, BodyLimit, Caller, Refused
+from consentry_auth.web import BearerAuth, Caller, Refused
 from consentry_domain import Entry, SlotKey, Taxonomy, load_taxonomy
 from consentry_events import (
     CATALOGUE,
@@ -208,10 +208,14 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
         await kafka.stop()
         await redis.aclose()
 
-    app = FastAPI(title="Consentry write API", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="Consentry write API",
+        version="1",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
     app.state.auth = BearerAuth(verifier, metrics.AUTH_FAILURES)
     app.mount("/metrics", make_asgi_app())
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:

@@ -57,6 +57,12 @@ class TrackRequest(BaseModel):
     parties: list[PartyId] = Field(min_length=1, max_length=64)
     status: TrackStatus = TrackStatus.ACTIVE
 
+    @model_validator(mode="after")
+    def _unique_parties(self) -> Self:
+        if len(set(self.parties)) != len(self.parties):
+            raise ValueError("parties must not repeat")
+        return self
+
 
 class Accepted(BaseModel):
     """The broker acknowledged the event (acks=all)."""

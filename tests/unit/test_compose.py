@@ -12,9 +12,10 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from consentry_canary.settings import CanarySettings
+from consentry_checkapi.settings import CheckServiceSettings
 from consentry_materialiser.settings import MaterialiserSettings
-from consentry_sdk import CheckSettings
 from consentry_stack.kafka import KAFKA_VERSION
+from consentry_stack.redis_server import ACL_RULES
 from consentry_writeapi.settings import WriteSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +25,7 @@ OURS = {name: s for name, s in SERVICES.items() if s.get("image") == "consentry:
 SETTINGS: dict[str, type[BaseSettings]] = {
     "CONSENTRY_WRITE_": WriteSettings,
     "CONSENTRY_MATERIALISER_": MaterialiserSettings,
-    "CONSENTRY_CHECK_": CheckSettings,
+    "CONSENTRY_CHECK_": CheckServiceSettings,
     "CONSENTRY_CANARY_": CanarySettings,
 }
 SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
@@ -42,7 +43,7 @@ def entry_point_exists(argv: list[str]) -> bool:
 
 
 def test_our_services_are_the_expected_ones() -> None:
-    assert set(OURS) == {"topics", "writeapi", "materialiser", "checkapi", "canary"}
+    assert set(OURS) == {"keys", "topics", "writeapi", "materialiser", "checkapi", "canary"}
     assert SERVICES["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}"
 
 
@@ -68,7 +69,10 @@ def test_published_ports_match_the_configured_port(name: str) -> None:
         assert container in {v for k, v in env.items() if k.endswith("_PORT")}, (name, mapping)
 
 
-@pytest.mark.parametrize("name", sorted(set(SERVICES) - {"topics"}))
+ONE_SHOT = {"topics", "keys"}
+
+
+@pytest.mark.parametrize("name", sorted(set(SERVICES) - ONE_SHOT))
 def test_every_long_running_service_has_a_healthcheck(name: str) -> None:
     test = SERVICES[name]["healthcheck"]["test"]
     assert test[0] in {"CMD", "CMD-SHELL"}
@@ -81,7 +85,7 @@ def test_dependencies_wait_for_health() -> None:
         for dependency, rule in service.get("depends_on", {}).items():
             assert dependency in SERVICES, (name, dependency)
             expected = (
-                "service_completed_successfully" if dependency == "topics" else "service_healthy"
+                "service_completed_successfully" if dependency in ONE_SHOT else "service_healthy"
             )
             assert rule["condition"] == expected, (name, dependency)
 
@@ -105,3 +109,39 @@ def test_prometheus_and_grafana_are_provisioned_from_deploy() -> None:
         if k.endswith("_PORT")
     }
     assert scraped <= published, scraped - published
+
+
+def _redis_users(command: list[str]) -> dict[str, list[str]]:
+    users: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for arg in command:
+        if arg.startswith("--"):
+            current = [] if arg == "--user" else None
+            if current is not None:
+                users[f"#{len(users)}"] = current
+        elif current is not None:
+            current.append(arg)
+    return {rules[0]: rules[1:] for rules in users.values()}
+
+
+def test_redis_runs_with_the_launchers_acl_users_and_no_default_user() -> None:
+    users = _redis_users(SERVICES["redis"]["command"])
+    assert users.pop("default") == ["off"]
+    assert set(users) == set(ACL_RULES)
+    for user, rules in users.items():
+        assert rules[0] == "on"
+        assert rules[1].startswith(">${"), "passwords come from the environment"
+        assert rules[2:] == ACL_RULES[user].split(), user
+
+
+def test_services_log_in_to_redis_as_their_own_users() -> None:
+    urls = {
+        name: value
+        for name, service in OURS.items()
+        for key, value in service.get("environment", {}).items()
+        if key.endswith("_REDIS_URL")
+    }
+    assert urls["writeapi"].startswith("redis://writeapi:")
+    assert urls["materialiser"].startswith("redis://materialiser:")
+    assert urls["checkapi"].startswith("redis://checker:")
+    assert urls["canary"].startswith("redis://checker:")

@@ -1,0 +1,87 @@
+"""Least privilege in Redis: the check side reads consent keys and can change none."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
+
+from consentry_stack.stack import Stack
+from consentry_state import keys
+from tests.conftest import new_party
+from tests.integration.http import decide
+
+WRITES = [
+    ("HSET", "{key}", "p||ai", "{{}}"),
+    ("HDEL", "{key}", "p||ai"),
+    ("DEL", "{key}"),
+    ("UNLINK", "{key}"),
+    ("EXPIRE", "{key}", "1"),
+    ("RENAME", "{key}", "cs:stolen"),
+    ("FLUSHALL",),
+    ("FLUSHDB",),
+    ("PUBLISH", "cs:inv", "p:{party}"),
+    ("EVAL", "return redis.call('DEL', KEYS[1])", "1", "{key}"),
+    ("SCRIPT", "FLUSH"),
+    ("CONFIG", "SET", "appendonly", "no"),
+    ("ACL", "SETUSER", "checker", "+@all"),
+]
+
+
+@pytest.fixture
+def decided(stack: Stack) -> str:
+    party = new_party()
+    decide(stack, party, "ai.training", "deny", "party")
+    admin = _client(stack, "admin")
+    deadline = time.monotonic() + 5
+    while not admin.exists(keys.party_key(party)):
+        assert time.monotonic() < deadline, "the decision was not materialised"
+        time.sleep(0.01)
+    return party
+
+
+def _client(stack: Stack, user: str) -> redis.Redis:
+    return redis.Redis.from_url(stack.redis.url_for(user), socket_timeout=5)
+
+
+@pytest.mark.parametrize("command", WRITES, ids=lambda c: " ".join(c[:2]))
+def test_the_check_side_cannot_write_or_delete_a_consent_key(
+    stack: Stack, decided: str, command: tuple[str, ...]
+) -> None:
+    key = keys.party_key(decided)
+    admin = _client(stack, "admin")
+    before = admin.hgetall(key)
+    assert before, "the decision is materialised"
+    checker = _client(stack, "checker")
+    argv = [part.format(key=key, party=decided) for part in command]
+    with pytest.raises((NoPermissionError, ResponseError)) as refused:
+        checker.execute_command(*argv)  # type: ignore[no-untyped-call]
+    assert "permission" in str(refused.value).lower() or "can't run" in str(refused.value)
+    assert admin.hgetall(key) == before
+
+
+def test_the_check_side_can_read_and_run_the_read_only_script(stack: Stack, decided: str) -> None:
+    checker = _client(stack, "checker")
+    assert checker.hgetall(keys.party_key(decided))
+    writing = "return redis.call('DEL', KEYS[1])"
+    with pytest.raises(ResponseError):
+        checker.eval_ro(writing, 1, keys.party_key(decided))
+    reading = "return redis.call('EXISTS', KEYS[1])"
+    assert checker.eval_ro(reading, 1, keys.party_key(decided)) == 1
+
+
+def test_the_write_api_cannot_touch_the_materialised_state(stack: Stack, decided: str) -> None:
+    writer = _client(stack, "writeapi")
+    assert writer.hgetall(keys.party_key(decided))
+    with pytest.raises(NoPermissionError):
+        writer.hset(keys.party_key(decided), "p||ai", "{}")
+    with pytest.raises(NoPermissionError):
+        writer.delete(keys.WATERMARKS)
+
+
+def test_the_passwordless_default_user_is_off(stack: Stack) -> None:
+    anonymous = redis.Redis(port=stack.redis.port, socket_timeout=5)
+    with pytest.raises((AuthenticationError, ResponseError)):
+        anonymous.get("cs:ready")
