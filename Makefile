@@ -1,6 +1,6 @@
 # The two commands: `make up` runs the whole stack, `make test` runs every test.
 # Both do their own set-up first (scripts/setup.sh, idempotent).
-.PHONY: setup up test lint lock schemas bench
+.PHONY: setup up test lint lock schemas bench soak
 
 VENV := .venv/bin
 
@@ -20,6 +20,14 @@ lint:
 # Starts its own stack, loads 100,000 tracks, measures; writes bench/results/.
 bench: setup
 	$(VENV)/python -m consentry_bench
+
+# The long soak: ten minutes of writes and checks under random faults on a stack of its
+# own; the report goes to bench/results/soak.json (the suite runs a 45 s version).
+SOAK_S ?= 600
+soak: setup
+	CONSENTRY_SOAK_S=$(SOAK_S) CONSENTRY_SOAK_REPORT=bench/results/soak.json \
+		$(VENV)/python -m pytest -s --timeout=$$(( $(SOAK_S) + 600 )) \
+		tests/faults/test_soak.py -k random_faults
 
 # Re-pin dependencies after editing pyproject.toml (needs network to PyPI).
 lock:

@@ -67,7 +67,11 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     source = app.topic(CONSENT_CHANGES.name, CATALOGUE.name, key_type=bytes, value_type=bytes)
     dead_letters = app.topic(DEAD_LETTER.name, key_type=bytes, value_type=bytes)
     enforcement = app.topic(ENFORCEMENT.name, key_type=bytes, value_type=bytes)
-    redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    redis = Redis.from_url(
+        settings.redis_url,
+        socket_timeout=settings.redis_timeout_s,
+        socket_connect_timeout=settings.redis_timeout_s,
+    )
     writer = StateWriter(redis)
     applied_at: dict[tuple[str, int], int] = {}
     """(topic, partition) -> log time of the newest record this worker applied."""

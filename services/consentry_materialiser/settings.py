@@ -22,6 +22,11 @@ class MaterialiserSettings(BaseSettings):
         description="Kafka group session timeout: how long a dead worker's partitions wait "
         "before another worker takes them over (failover time).",
     )
+    redis_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Redis socket and connect timeout; a batch that times out is retried.",
+    )
     batch_max: int = Field(
         default=500, ge=1, description="Most events applied in one Redis round trip."
     )

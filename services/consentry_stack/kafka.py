@@ -121,10 +121,16 @@ class KafkaBroker:
     cluster_id: str = ""
     replication: int = 1
     """Replication of Kafka's internal topics (consumer offsets, transactions)."""
+    proxy_port: int = 0
+    """When set, a second listener (``proxied_port``) advertised at this port: a client
+    that bootstraps there keeps talking through whatever forwards it (a fault proxy)."""
+    proxied_port: int = 0
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
         self.controller_port = self.controller_port or free_port()
+        if self.proxy_port:
+            self.proxied_port = self.proxied_port or free_port()
         self.voters = self.voters or f"{self.node_id}@127.0.0.1:{self.controller_port}"
         self.cluster_id = self.cluster_id or (
             base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
@@ -144,16 +150,26 @@ class KafkaBroker:
     def _write_config(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         props = self.data_dir / "server.properties"
+        listeners = [
+            f"PLAINTEXT://127.0.0.1:{self.port}",
+            f"CONTROLLER://127.0.0.1:{self.controller_port}",
+        ]
+        advertised = [f"PLAINTEXT://127.0.0.1:{self.port}"]
+        if self.proxy_port:
+            listeners.append(f"PROXIED://127.0.0.1:{self.proxied_port}")
+            advertised.append(f"PROXIED://127.0.0.1:{self.proxy_port}")
         props.write_text(
             "\n".join(
                 [
                     "process.roles=broker,controller",
                     f"node.id={self.node_id}",
                     f"controller.quorum.voters={self.voters}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    f"listeners={','.join(listeners)}",
+                    f"advertised.listeners={','.join(advertised)}",
+                    "inter.broker.listener.name=PLAINTEXT",
                     "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "listener.security.protocol.map="
+                    "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT",
                     f"log.dirs={self.data_dir / 'log'}",
                     f"offsets.topic.replication.factor={self.replication}",
                     "offsets.topic.num.partitions=6",

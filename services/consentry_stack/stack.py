@@ -47,10 +47,15 @@ class Stack:
     canary_interval_s: float = 5.0
     env_overrides: dict[str, str] = field(default_factory=dict)
     """Extra settings for every service process (tests use it to shorten timeouts)."""
+    write_kafka_via: int = 0
+    """Fault tests: the write API reaches Kafka through this loopback port, which must
+    forward to ``kafka.proxied_port`` (one broker only)."""
+    materialiser_redis_via: int = 0
+    """Fault tests: the materialiser reaches Redis through this loopback port."""
 
     def __post_init__(self) -> None:
         self.kafka = (
-            KafkaBroker(self.root / "kafka")
+            KafkaBroker(self.root / "kafka", proxy_port=self.write_kafka_via)
             if self.kafka_nodes == 1
             else KafkaCluster(self.root / "kafka", self.kafka_nodes)
         )
@@ -86,7 +91,11 @@ class Stack:
         env.update(
             {
                 "PYTHONUNBUFFERED": "1",
-                "CONSENTRY_WRITE_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+                "CONSENTRY_WRITE_KAFKA_BOOTSTRAP": (
+                    f"127.0.0.1:{self.write_kafka_via}"
+                    if self.write_kafka_via
+                    else self.kafka.bootstrap
+                ),
                 "CONSENTRY_WRITE_PORT": str(self.write_port),
                 "CONSENTRY_WRITE_REDIS_URL": self.redis.url_for("writeapi"),
                 "CONSENTRY_WRITE_AUTH_PUBLIC_KEY_FILE": str(self.public_key),
@@ -110,6 +119,11 @@ class Stack:
         env = self.service_env()
         env["CONSENTRY_MATERIALISER_DATA_DIR"] = str(self.root / name / "data")
         env["CONSENTRY_MATERIALISER_METRICS_PORT"] = str(self.metrics_port(name))
+        if self.materialiser_redis_via:
+            url = self.redis.url_for("materialiser")
+            env["CONSENTRY_MATERIALISER_REDIS_URL"] = url.replace(
+                f":{self.redis.port}/", f":{self.materialiser_redis_via}/"
+            )
         return ManagedProcess(
             name,
             [sys.executable, "-m", "consentry_materialiser"],

@@ -68,16 +68,19 @@ class Written:
 @dataclass(frozen=True, slots=True)
 class Intent:
     settle_at_ms: int
+    after: int
+    """The head's offset when the intent was recorded: the write, if it landed, is past it
+    (the materialiser may move the head on to it meanwhile)."""
     event_id: str
     idempotency_key: str
 
     def dumps(self) -> str:
-        return f"{self.settle_at_ms}|{self.event_id}|{self.idempotency_key}"
+        return f"{self.settle_at_ms}|{self.after}|{self.event_id}|{self.idempotency_key}"
 
     @classmethod
     def loads(cls, raw: str) -> Intent:
-        at, event_id, key = raw.split("|", 2)
-        return cls(int(at), event_id, key)
+        at, after, event_id, key = raw.split("|", 3)
+        return cls(int(at), int(after), event_id, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +195,7 @@ class PartyLog:
             event = make(uuid.UUID(event_id), head.digest)
             intent = Intent(
                 int((time.time() + self._settle_after_s) * 1000),
+                head.offset,
                 event_id,
                 "" if attempt is None else attempt.key,
             )
@@ -245,7 +249,7 @@ class PartyLog:
         wait_s = intent.settle_at_ms / 1000 - time.time()
         if wait_s > 0:
             await asyncio.sleep(wait_s)
-        records = await party_records(self._bootstrap, party, after=head.offset)
+        records = await party_records(self._bootstrap, party, after=intent.after)
         for record in records:
             await self._note(party, record.offset, record.digest, record.event, clear_intent=False)
         if intent.idempotency_key:

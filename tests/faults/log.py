@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -16,8 +17,10 @@ from consentry_domain import ConsentState, load_taxonomy
 from consentry_events import (
     CATALOGUE,
     CONSENT_CHANGES,
+    AnyEvent,
     Choice,
     ConsentChanged,
+    DecodeError,
     Scope,
     TrackChanged,
     decode,
@@ -25,6 +28,7 @@ from consentry_events import (
     partition_key,
 )
 from consentry_events.tokens import parse_token
+from consentry_materialiser.rebuild import partition_total
 from consentry_sdk import ConsentChecker
 from consentry_stack.stack import Stack
 from consentry_state import StateReader, keys
@@ -193,3 +197,57 @@ async def verify_acknowledged(stack: Stack, accepted: list[tuple[str, dict[str, 
                 await asyncio.sleep(0.05)
     finally:
         await redis.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    event: AnyEvent
+
+
+async def replay_log(bootstrap: str, seen: list[LogRecord] | None = None) -> ConsentState:
+    """An independent replay: every record of both logs, from the start, into the
+    reference model (each partition in its order; the merge does not depend on the
+    order across partitions). ``seen`` collects the decoded records."""
+    replay = ConsentState()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        total = await partition_total(bootstrap, [CONSENT_CHANGES.name])
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in (CONSENT_CHANGES.name, CATALOGUE.name)
+            for p in range(total)  # both logs have the same number of partitions
+        ]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        for tp in partitions:
+            consumer.seek(tp, starts[tp])
+        remaining = {tp for tp in partitions if starts[tp] < ends[tp]}
+        while remaining:
+            fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=5000)
+            for tp, records in fetched.items():
+                for record in records:
+                    if record.offset >= ends[tp]:
+                        continue
+                    try:
+                        event = decode(record.value)
+                    except DecodeError:
+                        continue
+                    replay.apply(event, record.offset)
+                    if seen is not None:
+                        seen.append(
+                            LogRecord(
+                                tp.topic, tp.partition, record.offset, record.timestamp, event
+                            )
+                        )
+            for tp in list(remaining):
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+    finally:
+        await consumer.stop()
+    return replay

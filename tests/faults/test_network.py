@@ -1,0 +1,178 @@
+"""Network trouble between real processes, through a TCP proxy the test controls:
+write API <-> Kafka, and materialiser <-> Redis. No wrong allow; an unknown outcome is
+reported as such, and its retry with the same Idempotency-Key makes exactly one change."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from consentry_stack.kafka import KafkaBroker
+from consentry_stack.ports import free_port
+from consentry_stack.stack import Stack
+from tests.conftest import new_isrc, new_party, new_upc
+from tests.faults.log import compare, replay_log
+from tests.faults.proxy import FaultProxy, Mode
+from tests.integration.http import SERVICE, await_answer, register
+
+SHORT = {
+    "CONSENTRY_WRITE_PRODUCE_TIMEOUT_S": "2",
+    "CONSENTRY_WRITE_SETTLE_MARGIN_S": "2",
+    "CONSENTRY_CHECK_HEARTBEAT_BOUND_S": "2",
+    "CONSENTRY_MATERIALISER_REDIS_TIMEOUT_S": "1",
+}
+
+
+@pytest.fixture
+def proxied(tmp_path: Path) -> Iterator[tuple[Stack, FaultProxy, FaultProxy]]:
+    """A stack whose write API reaches Kafka, and whose materialiser reaches Redis,
+    through proxies; everything else connects directly."""
+    kafka_proxy_port, redis_proxy_port = free_port(), free_port()
+    stack = Stack(
+        tmp_path / "stack",
+        canary_interval_s=60,
+        env_overrides=SHORT,
+        write_kafka_via=kafka_proxy_port,
+        materialiser_redis_via=redis_proxy_port,
+    )
+    assert isinstance(stack.kafka, KafkaBroker)
+    kafka = FaultProxy(stack.kafka.proxied_port, kafka_proxy_port).start()
+    redis = FaultProxy(stack.redis.port, redis_proxy_port).start()
+    try:
+        with stack.running():
+            yield stack, kafka, redis
+    finally:
+        kafka.stop()
+        redis.stop()
+
+
+def _decide(stack: Stack, party: str, choice: str, key: str, timeout: float = 30) -> httpx.Response:
+    body = {"party": party, "purpose": "ai.training", "choice": choice, "scope": "party"}
+    headers = {**stack.bearer(party), "Idempotency-Key": key}
+    return httpx.post(
+        f"{stack.write_url}/v1/decisions", json=body, headers=headers, timeout=timeout
+    )
+
+
+def _history(stack: Stack, party: str) -> list[dict[str, Any]]:
+    response = httpx.get(
+        f"{stack.write_url}/v1/parties/{party}/history", headers=stack.bearer(party), timeout=30
+    )
+    decisions: list[dict[str, Any]] = response.json()["decisions"]
+    return decisions
+
+
+def _retry_until_answered(stack: Stack, party: str, choice: str, key: str) -> httpx.Response:
+    deadline = time.monotonic() + 60
+    while True:
+        response = _decide(stack, party, choice, key)
+        if response.status_code == 202:
+            return response
+        assert response.status_code in (409, 503), response.text
+        assert time.monotonic() < deadline, response.text
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("fault", [Mode.DROP_RESPONSES, Mode.BLACKHOLE, Mode.RESET])
+def test_write_path_faults_answer_unknown_and_a_retry_makes_one_change(
+    proxied: tuple[Stack, FaultProxy, FaultProxy], fault: Mode
+) -> None:
+    stack, kafka, _ = proxied
+    party = new_party()
+    assert _decide(stack, party, "allow", f"warm-{uuid.uuid4()}").status_code == 202
+
+    key = f"opt-out-{uuid.uuid4()}"
+    kafka.set(fault)
+    first = _decide(stack, party, "deny", key)
+    assert first.status_code == 503, first.text
+    outcome = first.json()["outcome"]
+    if fault is Mode.DROP_RESPONSES:
+        assert outcome == "unknown", first.text  # the broker wrote it; nobody heard back
+        assert "may or may not have been recorded" in first.json()["detail"]
+    else:
+        assert outcome in ("unknown", "not_written"), first.text
+    kafka.set(Mode.PASS)
+
+    retried = _retry_until_answered(stack, party, "deny", key)
+    again = _decide(stack, party, "deny", key)
+    assert again.json() == retried.json()
+    denials = [d for d in _history(stack, party) if d["choice"] == "deny"]
+    assert len(denials) == 1, denials
+    assert denials[0]["decision_id"] == retried.json()["decision_id"]
+    assert denials[0]["offset"] == retried.json()["offset"]
+    chain = httpx.get(
+        f"{stack.write_url}/v1/parties/{party}/chain", headers=stack.bearer(party), timeout=30
+    ).json()
+    assert chain["intact"] is True, chain
+
+
+def test_materialiser_redis_faults_never_give_a_wrong_allow(
+    proxied: tuple[Stack, FaultProxy, FaultProxy],
+) -> None:
+    stack, _, redis_proxy = proxied
+    artist, isrc = new_party(), new_isrc()
+    register(stack, isrc, new_upc(), [artist])
+    await_answer(stack, isrc, "ai.training", "allow")
+    answers: list[tuple[float, str, str]] = []
+    opted_out_at: list[float] = []
+    bound_s = float(SHORT["CONSENTRY_CHECK_HEARTBEAT_BOUND_S"])
+
+    async def watch(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        headers = stack.bearer(SERVICE)
+        async with httpx.AsyncClient(timeout=10) as http:
+            while time.monotonic() < deadline:
+                response = await http.get(
+                    f"{stack.check_url}/v1/check",
+                    params={"isrc": isrc, "purpose": "ai.training"},
+                    headers=headers,
+                )
+                body = response.json()
+                answers.append((time.monotonic(), body["answer"], body["reasons"][0]["basis"]))
+                await asyncio.sleep(0.05)
+
+    async def scenario() -> None:
+        watching = asyncio.create_task(watch(34))
+        for mode, delay in (
+            (Mode.DELAY, 0.3),
+            (Mode.BLACKHOLE, 0.0),
+            (Mode.DROP_RESPONSES, 0.0),
+            (Mode.RESET, 0.0),
+        ):
+            redis_proxy.set(mode, delay)
+            if not opted_out_at:  # the opt-out arrives while the first fault is on
+                response = await asyncio.to_thread(
+                    _decide, stack, artist, "deny", str(uuid.uuid4())
+                )
+                assert response.status_code == 202, response.text
+                opted_out_at.append(time.monotonic())
+            await asyncio.sleep(6)
+            redis_proxy.set(Mode.PASS)
+            await asyncio.sleep(2)
+        await watching
+
+    asyncio.run(scenario())
+    late = [a for a in answers if a[0] > opted_out_at[0] + bound_s + 1]
+    assert late, "checks ran during the faults"
+    wrong = [a for a in late if a[1] == "allow"]
+    assert not wrong, f"allowed after the opt-out: {wrong[:5]}"
+    bases = {basis for _, _, basis in late}
+    assert "unverifiable" in bases, "a blackholed materialiser makes answers unverifiable"
+    await_answer(stack, isrc, "ai.training", "deny")
+
+    async def converged() -> None:
+        client = Redis.from_url(stack.redis.url)
+        try:
+            await compare(client, await replay_log(stack.kafka.bootstrap))
+        finally:
+            await client.aclose()
+
+    asyncio.run(converged())

@@ -1,0 +1,361 @@
+"""Issue 7, fault 9: a soak. Steady writes and checks while faults are injected at random;
+every operation is recorded as ok, failed or unknown, and a checker then verifies:
+
+1. every acknowledged opt-out is in the log at its token and was applied;
+2. no check answered allow once an opt-out's offset had been applied -- every check
+   carries the consistency token of its party's last acknowledged write, so the state
+   it answered from holds at least that prefix of the party's log;
+3. Redis, and every track's answer, equal an independent replay of the log.
+
+The suite runs it for ``CONSENTRY_SOAK_S`` seconds (45 by default); ``make soak`` runs
+it for ten minutes and writes its report to ``CONSENTRY_SOAK_REPORT``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from consentry_events import Choice, ConsentChanged, Scope
+from consentry_stack.kafka import KafkaBroker
+from consentry_stack.ports import free_port
+from consentry_stack.stack import Stack
+from consentry_state import keys
+from tests.faults.log import LogRecord, compare, in_log, replay_log
+from tests.faults.proxy import FaultProxy, Mode
+from tests.integration.events import decision_event
+from tests.integration.http import SERVICE, await_answer, register
+
+SOAK_S = float(os.environ.get("CONSENTRY_SOAK_S", "45"))
+PARTIES = 24
+SETTINGS = {
+    "CONSENTRY_WRITE_PRODUCE_TIMEOUT_S": "2",
+    "CONSENTRY_WRITE_SETTLE_MARGIN_S": "2",
+    "CONSENTRY_CHECK_HEARTBEAT_BOUND_S": "3",
+    "CONSENTRY_MATERIALISER_REDIS_TIMEOUT_S": "1",
+    "CONSENTRY_MATERIALISER_SESSION_TIMEOUT_S": "6",
+}
+
+
+@dataclass
+class Write:
+    party: str
+    choice: str
+    key: str
+    outcome: str = "pending"
+    """ok (202), failed (refused, nothing written) or unknown (may have been written)."""
+    partition: int = -1
+    offset: int = -1
+    decision_id: str = ""
+    attempts: int = 0
+
+
+@dataclass
+class Check:
+    isrc: str
+    party: str
+    token_offset: int
+    answer: str
+    basis: str
+    ended_ms: int
+
+
+@dataclass
+class Record:
+    writes: list[Write] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    unanswered_checks: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    acknowledged: dict[str, Write] = field(default_factory=dict)
+    """The latest acknowledged write per party (its token goes with the party's checks)."""
+
+
+@pytest.fixture
+def soak_stack(tmp_path: Path) -> Iterator[tuple[Stack, FaultProxy, FaultProxy]]:
+    kafka_via, redis_via = free_port(), free_port()
+    stack = Stack(
+        tmp_path / "stack",
+        canary_interval_s=60,
+        env_overrides=SETTINGS,
+        write_kafka_via=kafka_via,
+        materialiser_redis_via=redis_via,
+    )
+    assert isinstance(stack.kafka, KafkaBroker)
+    kafka = FaultProxy(stack.kafka.proxied_port, kafka_via).start()
+    redis = FaultProxy(stack.redis.port, redis_via).start()
+    try:
+        with stack.running():
+            yield stack, kafka, redis
+    finally:
+        kafka.stop()
+        redis.stop()
+
+
+async def _write(http: httpx.AsyncClient, stack: Stack, rec: Record, write: Write) -> None:
+    body = {
+        "party": write.party,
+        "purpose": "ai.training",
+        "choice": write.choice,
+        "scope": "party",
+    }
+    headers = {**stack.bearer(write.party), "Idempotency-Key": write.key}
+    write.attempts += 1
+    try:
+        response = await http.post(f"{stack.write_url}/v1/decisions", json=body, headers=headers)
+    except httpx.HTTPError:
+        write.outcome = "unknown"
+        return
+    if response.status_code == 202:
+        accepted = response.json()
+        write.outcome = "ok"
+        write.partition, write.offset = accepted["partition"], accepted["offset"]
+        write.decision_id = accepted["decision_id"]
+        latest = rec.acknowledged.get(write.party)
+        if latest is None or latest.offset < write.offset:
+            rec.acknowledged[write.party] = write
+    elif response.status_code == 503 and response.json().get("outcome") == "unknown":
+        write.outcome = "unknown"
+    elif response.status_code in (409, 503):
+        write.outcome = "failed" if write.outcome == "pending" else write.outcome
+    else:
+        raise AssertionError(f"unexpected answer {response.status_code}: {response.text}")
+
+
+async def _writer(stack: Stack, rec: Record, parties: list[str], until: float, seed: int) -> None:
+    rng = random.Random(seed)
+    async with httpx.AsyncClient(timeout=30) as http:
+        while time.monotonic() < until:
+            write = Write(rng.choice(parties), rng.choice(["allow", "deny"]), str(uuid.uuid4()))
+            rec.writes.append(write)
+            await _write(http, stack, rec, write)
+            await asyncio.sleep(rng.uniform(0.01, 0.08))
+
+
+async def _checker(
+    stack: Stack, rec: Record, tracks: dict[str, str], until: float, seed: int
+) -> None:
+    rng = random.Random(seed)
+    headers = stack.bearer(SERVICE)
+    async with httpx.AsyncClient(timeout=10) as http:
+        while time.monotonic() < until:
+            isrc = rng.choice(sorted(tracks))
+            party = tracks[isrc]
+            latest = rec.acknowledged.get(party)
+            params = {"isrc": isrc, "purpose": "ai.training"}
+            if latest is not None:
+                params["token"] = f"consent:{latest.partition}:{latest.offset}"
+            try:
+                response = await http.get(
+                    f"{stack.check_url}/v1/check", params=params, headers=headers
+                )
+            except httpx.HTTPError:
+                rec.unanswered_checks += 1  # nothing was allowed
+                continue
+            assert response.status_code == 200, response.text
+            body = response.json()
+            rec.checks.append(
+                Check(
+                    isrc,
+                    party,
+                    -1 if latest is None else latest.offset,
+                    body["answer"],
+                    body["reasons"][0]["basis"],
+                    time.time_ns() // 1_000_000,
+                )
+            )
+            await asyncio.sleep(rng.uniform(0.0, 0.03))
+
+
+async def _faults(
+    stack: Stack, kafka: FaultProxy, redis: FaultProxy, rec: Record, until: float, seed: int
+) -> None:
+    rng = random.Random(seed)
+    while time.monotonic() < until - 6:
+        await asyncio.sleep(rng.uniform(1.0, 3.0))
+        fault = rng.choice(
+            [
+                "materialiser_sigkill",
+                "materialiser_sigstop",
+                "broker_sigstop",
+                *(f"kafka_{m.value}" for m in Mode if m is not Mode.PASS),
+                *(f"redis_{m.value}" for m in Mode if m is not Mode.PASS),
+            ]
+        )
+        rec.faults[fault] += 1
+        hold = rng.uniform(1.0, 4.0)
+        materialiser = stack.services["materialiser"]
+        if fault == "materialiser_sigkill":
+            materialiser.signal(signal.SIGKILL)
+            await asyncio.sleep(hold)
+            await asyncio.to_thread(materialiser.stop)
+            await asyncio.to_thread(materialiser.start)
+        elif fault == "materialiser_sigstop":
+            materialiser.signal(signal.SIGSTOP)
+            await asyncio.sleep(hold)
+            materialiser.signal(signal.SIGCONT)
+        elif fault == "broker_sigstop":
+            assert isinstance(stack.kafka, KafkaBroker)
+            stack.kafka.process.signal(signal.SIGSTOP)
+            await asyncio.sleep(hold)
+            stack.kafka.process.signal(signal.SIGCONT)
+        else:
+            proxy = kafka if fault.startswith("kafka_") else redis
+            proxy.set(Mode(fault.split("_", 1)[1]), delay_s=rng.uniform(0.05, 0.5))
+            await asyncio.sleep(hold)
+            proxy.set(Mode.PASS)
+
+
+async def _settle_unknowns(stack: Stack, rec: Record) -> None:
+    """Retry every write whose outcome was unknown with its key until it is answered."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        for write in rec.writes:
+            deadline = time.monotonic() + 60
+            while write.outcome in ("unknown", "pending"):
+                await _write(http, stack, rec, write)
+                if write.outcome != "ok":
+                    assert time.monotonic() < deadline, f"never settled: {write}"
+                    await asyncio.sleep(0.5)
+
+
+def _wrong_allows(rec: Record, log: list[LogRecord]) -> list[Check]:
+    """An allow is wrong when the party's log up to the token ends in deny and no allow
+    after the token had been written by the time the check answered."""
+    by_party: dict[str, list[LogRecord]] = {}
+    for entry in log:
+        if isinstance(entry.event, ConsentChanged) and entry.event.purpose == "ai.training":
+            by_party.setdefault(entry.event.party, []).append(entry)
+    wrong = []
+    for check in rec.checks:
+        if check.answer != "allow" or check.token_offset < 0:
+            continue
+        entries = by_party.get(check.party, [])
+        upto = [e for e in entries if e.offset <= check.token_offset]
+        later_allow = any(
+            e.offset > check.token_offset
+            and e.event.choice.value == "allow"  # type: ignore[union-attr]
+            and e.timestamp_ms <= check.ended_ms
+            for e in entries
+        )
+        if upto and upto[-1].event.choice.value == "deny" and not later_allow:  # type: ignore[union-attr]
+            wrong.append(check)
+    return wrong
+
+
+def test_soak_random_faults_lose_nothing_and_never_allow_wrongly(
+    soak_stack: tuple[Stack, FaultProxy, FaultProxy],
+) -> None:
+    stack, kafka, redis_proxy = soak_stack
+    seed = int(os.environ.get("CONSENTRY_SOAK_SEED", str(random.randrange(10**6))))
+    tag = uuid.uuid4().hex[:8]
+    parties = [f"artist:soak{tag}{i}" for i in range(PARTIES)]
+    tracks = {f"ZZSOK{i:07d}": party for i, party in enumerate(parties)}
+    for isrc, party in tracks.items():
+        register(stack, isrc, "000000000777", [party])
+    for isrc in tracks:
+        await_answer(stack, isrc, "ai.training", "allow", timeout_s=15)
+    rec = Record()
+    started = time.monotonic()
+
+    async def run() -> None:
+        until = time.monotonic() + SOAK_S
+        await asyncio.gather(
+            *(_writer(stack, rec, parties, until, seed + i) for i in range(3)),
+            *(_checker(stack, rec, tracks, until, seed + 10 + i) for i in range(3)),
+            _faults(stack, kafka, redis_proxy, rec, until, seed + 20),
+        )
+        kafka.set(Mode.PASS)
+        redis_proxy.set(Mode.PASS)
+        await _settle_unknowns(stack, rec)
+
+    asyncio.run(run())
+    report = asyncio.run(_verify(stack, rec))
+    report.update(
+        seconds=round(time.monotonic() - started, 1),
+        soak_s=SOAK_S,
+        seed=seed,
+        faults=dict(rec.faults),
+    )
+    print(f"\n[soak] {json.dumps(report, sort_keys=True)}")
+    if path := os.environ.get("CONSENTRY_SOAK_REPORT"):
+        Path(path).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    assert report["wrong_allows"] == 0
+    assert report["lost_acknowledged"] == 0
+    assert report["mismatches"] == 0
+    assert sum(rec.faults.values()) >= SOAK_S / 5, "faults were injected throughout"
+
+
+async def _verify(stack: Stack, rec: Record) -> dict[str, Any]:
+    client = Redis.from_url(stack.redis.url)
+    lost = 0
+    try:
+        for write in (w for w in rec.writes if w.outcome == "ok"):
+            event = await in_log(stack.kafka.bootstrap, write.partition, write.offset)
+            lost += str(event.decision_id) != write.decision_id
+            field_ = keys.watermark_field("consentry.consent-changes.v1", write.partition)
+            deadline = time.monotonic() + 60
+            while int(await client.hget(keys.WATERMARKS, field_) or -1) < write.offset:
+                assert time.monotonic() < deadline, f"acknowledged {write} never applied"
+                await asyncio.sleep(0.05)
+        log: list[LogRecord] = []
+        replay = await replay_log(stack.kafka.bootstrap, log)
+        mismatches = 0
+        try:
+            await compare(client, replay)
+        except AssertionError as exc:
+            mismatches = 1
+            print(f"[soak] mismatch: {exc}")
+    finally:
+        await client.aclose()
+    wrong = _wrong_allows(rec, log)
+    for check in wrong[:10]:
+        print(f"[soak] wrong allow: {asdict(check)}")
+    outcomes = Counter(w.outcome for w in rec.writes)
+    return {
+        "changes_attempted": len(rec.writes),
+        "changes_acknowledged": outcomes["ok"],
+        "changes_failed": outcomes["failed"],
+        "changes_retried_after_unknown": sum(1 for w in rec.writes if w.attempts > 1),
+        "changes_in_log": sum(1 for e in log if isinstance(e.event, ConsentChanged)),
+        "checks": len(rec.checks),
+        "checks_by_basis": dict(Counter(c.basis for c in rec.checks)),
+        "checks_unanswered": rec.unanswered_checks,
+        "faults_injected": sum(rec.faults.values()),
+        "lost_acknowledged": lost,
+        "wrong_allows": len(wrong),
+        "mismatches": mismatches,
+    }
+
+
+def test_the_checker_catches_a_wrong_allow() -> None:
+    """The wrong-allow rule itself, on a made-up record: it must be able to fail."""
+
+    def entry(offset: int, choice: Choice, at_ms: int) -> LogRecord:
+        event = decision_event("artist:x", "ai.training", choice, Scope.PARTY)
+        return LogRecord("consentry.consent-changes.v1", 0, offset, at_ms, event)
+
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    log = [entry(5, Choice.ALLOW, now - 30), entry(9, Choice.DENY, now - 20)]
+    rec = Record()
+    rec.checks = [
+        Check("ZZSOK0000001", "artist:x", 9, "allow", "decision", now),  # wrong
+        Check("ZZSOK0000001", "artist:x", 5, "allow", "decision", now),  # token before deny
+        Check("ZZSOK0000001", "artist:x", 9, "deny", "decision", now),
+    ]
+    assert _wrong_allows(rec, log) == [rec.checks[0]]
+    log.append(entry(12, Choice.ALLOW, now - 10))  # a later allow explains an allow
+    assert _wrong_allows(rec, log) == []
