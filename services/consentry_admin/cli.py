@@ -9,8 +9,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
+from pydantic_settings import SettingsConfigDict
 
 from consentry_auth import CHECK_AUDIENCE, WRITE_AUDIENCE, Issuer, default_audiences
+from consentry_auth.kafka import KafkaClientSettings
 from consentry_auth.keys import write_keys
 from consentry_writeapi.history import party_records, verify_chain
 
@@ -100,17 +102,26 @@ def token(subject: str, key: Path, audiences: tuple[str, ...], ttl: int) -> None
         raise click.ClickException(str(exc)) from exc
 
 
+class AuditSettings(KafkaClientSettings):
+    """The auditor's Kafka connection, from ``CONSENTRY_AUDIT_KAFKA_*`` (its own principal)."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSENTRY_AUDIT_", extra="ignore")
+
+
 @main.command("verify-chain")
 @click.argument("party")
 @click.option(
     "--bootstrap",
-    default=lambda: os.environ.get("CONSENTRY_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
-    show_default="$CONSENTRY_KAFKA_BOOTSTRAP or 127.0.0.1:9092",
-    help="Kafka bootstrap servers.",
+    default=lambda: os.environ.get("CONSENTRY_KAFKA_BOOTSTRAP"),
+    help="Kafka bootstrap servers; default $CONSENTRY_KAFKA_BOOTSTRAP, else "
+    "$CONSENTRY_AUDIT_KAFKA_BOOTSTRAP (with the other CONSENTRY_AUDIT_KAFKA_* settings).",
 )
-def verify_chain_command(party: str, bootstrap: str) -> None:
+def verify_chain_command(party: str, bootstrap: str | None) -> None:
     """Verify PARTY's hash chain from Kafka; exit 1 and name the first broken link."""
-    report = verify_chain(party, asyncio.run(party_records(bootstrap, party)))
+    settings = AuditSettings()
+    if bootstrap:
+        settings = settings.model_copy(update={"kafka_bootstrap": bootstrap})
+    report = verify_chain(party, asyncio.run(party_records(settings.kafka(), party)))
     click.echo(json.dumps(asdict(report), indent=2))
     if report.first_broken is not None:
         raise SystemExit(1)

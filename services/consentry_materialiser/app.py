@@ -49,6 +49,7 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     app = faust.App(
         settings.group_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
+        broker_credentials=settings.kafka().faust_credentials(),
         datadir=str(settings.data_dir),
         web_enabled=False,
         consumer_auto_offset_reset="earliest",
@@ -149,7 +150,7 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
 
     rebuilder = Rebuilder(
         redis,
-        settings.kafka_bootstrap,
+        settings.kafka(),
         lambda: set(app.consumer.assignment()),
         [CONSENT_CHANGES.name, CATALOGUE.name],
     )

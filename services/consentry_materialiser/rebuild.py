@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 
+from consentry_auth.kafka import KafkaConnection
 from consentry_materialiser import metrics
 from consentry_state import Applied, StateWriter, keys
 
@@ -36,14 +37,14 @@ log = logging.getLogger(__name__)
 
 
 async def replay_partitions(
-    bootstrap: str,
+    kafka: KafkaConnection,
     partitions: Sequence[TopicPartition],
     writer: StateWriter,
     batch: int = 2000,
 ) -> None:
     """Apply every record of ``partitions`` from the log start to the log end as of now."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **kafka.client_args(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -77,10 +78,10 @@ async def replay_partitions(
         await consumer.stop()
 
 
-async def partition_total(bootstrap: str, topics: Sequence[str]) -> int:
+async def partition_total(kafka: KafkaConnection, topics: Sequence[str]) -> int:
     """How many partitions the logs have, asked of the broker (any worker can; faust's
     own view of topic metadata is kept by the group leader only)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="consentry-rebuild")
+    admin = AIOKafkaAdminClient(**kafka.client_args(), client_id="consentry-rebuild")
     await admin.start()
     try:
         described = await admin.describe_topics(list(topics))
@@ -93,13 +94,13 @@ class Rebuilder:
     def __init__(
         self,
         redis: Redis,
-        bootstrap: str,
+        kafka: KafkaConnection,
         assignment: Callable[[], set[Any]],
         topics: Sequence[str],
     ) -> None:
         self._redis = redis
         self._writer = StateWriter(redis)
-        self._bootstrap = bootstrap
+        self._kafka = kafka
         self._assignment = assignment
         self._topics = list(topics)
         self._total: int | None = None
@@ -136,7 +137,7 @@ class Rebuilder:
 
     async def _progress(self, epoch: str) -> None:
         if self._total is None:
-            self._total = await partition_total(self._bootstrap, self._topics)
+            self._total = await partition_total(self._kafka, self._topics)
         total = self._total
         done_key = f"cs:rebuilt:{epoch}"
         finished: list[str] = []
@@ -149,7 +150,7 @@ class Rebuilder:
                     continue
                 target = TopicPartition(tp.topic, tp.partition)
                 self._replaying[ident] = asyncio.create_task(
-                    replay_partitions(self._bootstrap, [target], self._writer)
+                    replay_partitions(self._kafka, [target], self._writer)
                 )
             elif task.done():
                 if task.cancelled() or task.exception() is not None:

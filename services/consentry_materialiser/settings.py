@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from consentry_auth.kafka import KafkaClientSettings
 
 
-class MaterialiserSettings(BaseSettings):
+class MaterialiserSettings(KafkaClientSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_MATERIALISER_", extra="forbid")
 
-    kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers.")
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Redis primary to write."
     )

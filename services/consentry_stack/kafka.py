@@ -179,6 +179,7 @@ class KafkaBroker:
                     "broker.heartbeat.interval.ms=1000",
                     "group.initial.rebalance.delay.ms=0",
                     "auto.create.topics.enable=false",
+                    "unclean.leader.election.enable=false",
                     "num.partitions=1",
                     "",
                 ]

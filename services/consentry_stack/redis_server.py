@@ -94,6 +94,8 @@ class RedisServer:
                 "",
                 "--appendonly",
                 "no",
+                "--maxmemory-policy",
+                "noeviction",  # a cache that silently dropped a deny would allow
                 "--daemonize",
                 "no",
                 "--protected-mode",

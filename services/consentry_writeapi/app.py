@@ -187,7 +187,7 @@ IdempotencyKey = Annotated[
 
 def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None) -> FastAPI:
     taxonomy = load_taxonomy(settings.purposes_file)
-    kafka = publisher or KafkaPublisher(settings.kafka_bootstrap, settings.produce_timeout_s)
+    kafka = publisher or KafkaPublisher(settings.kafka(), settings.produce_timeout_s)
     verifier = Verifier(settings.auth_public_key_file.read_bytes(), WRITE_AUDIENCE)
 
     @asynccontextmanager
@@ -198,7 +198,7 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
         app.state.parties = PartyLog(
             redis,
             TimedPublisher(kafka),
-            settings.kafka_bootstrap,
+            settings.kafka(),
             app.state.idempotency,
             produce_timeout_s=settings.produce_timeout_s,
             settle_margin_s=settings.settle_margin_s,
@@ -393,7 +393,7 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
     async def decision_history(request: Request, party: PartyId, principal: Caller) -> DecisionsOut:
         """Every decision the party ever recorded, from Kafka, oldest first: who, when, how."""
         await readable(request, principal, party)
-        recorded = await party_records(settings.kafka_bootstrap, party)
+        recorded = await party_records(settings.kafka(), party)
         marks = await _watermarks(request.app.state.redis, {r.partition for r in recorded})
         return DecisionsOut(
             party=party,
@@ -421,7 +421,7 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
     async def chain(request: Request, party: PartyId, principal: Caller) -> ChainOut:
         """Verify the party's hash chain end to end from Kafka; name the first broken link."""
         await readable(request, principal, party)
-        report = verify_chain(party, await party_records(settings.kafka_bootstrap, party))
+        report = verify_chain(party, await party_records(settings.kafka(), party))
         broken = report.first_broken
         return ChainOut(
             party=party,

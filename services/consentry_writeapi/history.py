@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
+from consentry_auth.kafka import KafkaConnection
 from consentry_events import (
     CONSENT_CHANGES,
     ConsentChanged,
@@ -57,8 +58,8 @@ class ChainReport:
     first_broken: BrokenLink | None
 
 
-async def _partitions(bootstrap: str, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="consentry-writeapi-history")
+async def _partitions(kafka: KafkaConnection, topic: str) -> list[int]:
+    admin = AIOKafkaAdminClient(**kafka.client_args(), client_id="consentry-writeapi-history")
     await admin.start()
     try:
         (described,) = await admin.describe_topics([topic])
@@ -67,17 +68,17 @@ async def _partitions(bootstrap: str, topic: str) -> list[int]:
         await admin.close()
 
 
-async def party_records(bootstrap: str, party: str, after: int = -1) -> list[Recorded]:
+async def party_records(kafka: KafkaConnection, party: str, after: int = -1) -> list[Recorded]:
     """The party's events (decisions and delegations) past offset ``after``, oldest first.
 
     Records under the party's key that are not valid events were dead-lettered by the
     materialiser and are not part of its history.
     """
-    partitions = await _partitions(bootstrap, CONSENT_CHANGES.name)
+    partitions = await _partitions(kafka, CONSENT_CHANGES.name)
     if not partitions:
         return []
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **kafka.client_args(),
         enable_auto_commit=False,
         group_id=None,
         auto_offset_reset="earliest",

@@ -12,6 +12,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from consentry_auth.kafka import KafkaConnection
+
 log = logging.getLogger(__name__)
 
 
@@ -47,8 +49,8 @@ class KafkaPublisher:
     The producer is created in ``start`` because aiokafka binds it to the running loop.
     """
 
-    def __init__(self, bootstrap: str, timeout_s: float) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, kafka: KafkaConnection, timeout_s: float) -> None:
+        self._kafka = kafka
         self._timeout_s = timeout_s
         self._producer: AIOKafkaProducer | None = None
 
@@ -60,7 +62,7 @@ class KafkaPublisher:
     )
     async def start(self) -> None:
         producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap,
+            **self._kafka.client_args(),
             acks="all",
             enable_idempotence=True,
             linger_ms=0,

@@ -33,6 +33,7 @@ from aiokafka.errors import KafkaError
 from redis.asyncio import Redis
 from redis.exceptions import LockError, NoScriptError, RedisError
 
+from consentry_auth.kafka import KafkaConnection
 from consentry_events import (
     CONSENT_CHANGES,
     ConsentChanged,
@@ -116,7 +117,7 @@ class PartyLog:
         self,
         redis: Redis,
         publisher: Publisher,
-        bootstrap: str,
+        kafka: KafkaConnection,
         idempotency: IdempotencyStore,
         *,
         produce_timeout_s: float,
@@ -124,7 +125,7 @@ class PartyLog:
     ) -> None:
         self._redis = redis
         self._publisher = publisher
-        self._bootstrap = bootstrap
+        self._kafka = kafka
         self._idempotency = idempotency
         self._settle_after_s = produce_timeout_s + settle_margin_s
         self._lock_ttl_s = 2 * self._settle_after_s + 30
@@ -249,7 +250,7 @@ class PartyLog:
         wait_s = intent.settle_at_ms / 1000 - time.time()
         if wait_s > 0:
             await asyncio.sleep(wait_s)
-        records = await party_records(self._bootstrap, party, after=intent.after)
+        records = await party_records(self._kafka, party, after=intent.after)
         for record in records:
             await self._note(party, record.offset, record.digest, record.event, clear_intent=False)
         if intent.idempotency_key:

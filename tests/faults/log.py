@@ -13,6 +13,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from redis.asyncio import Redis
 
+from consentry_auth.kafka import KafkaConnection
 from consentry_domain import ConsentState, load_taxonomy
 from consentry_events import (
     CATALOGUE,
@@ -216,7 +217,7 @@ async def replay_log(bootstrap: str, seen: list[LogRecord] | None = None) -> Con
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        total = await partition_total(bootstrap, [CONSENT_CHANGES.name])
+        total = await partition_total(KafkaConnection(bootstrap), [CONSENT_CHANGES.name])
         partitions = [
             TopicPartition(topic, p)
             for topic in (CONSENT_CHANGES.name, CATALOGUE.name)

@@ -60,6 +60,7 @@ class FaultProxy:
         asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._loop.close()
 
     def set(self, mode: Mode, delay_s: float = 0.0) -> None:
         """Switch every connection, open or new, to ``mode``."""
@@ -77,10 +78,15 @@ class FaultProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
 
     async def _close(self) -> None:
-        if self._server is not None:
-            self._server.close()
         for writer in list(self._open):
             _reset(writer)
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         if self.mode is Mode.RESET:

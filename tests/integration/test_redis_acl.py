@@ -85,3 +85,9 @@ def test_the_passwordless_default_user_is_off(stack: Stack) -> None:
     anonymous = redis.Redis(port=stack.redis.port, socket_timeout=5)
     with pytest.raises((AuthenticationError, ResponseError)):
         anonymous.get("cs:ready")
+
+
+def test_the_launchers_redis_never_evicts(stack: Stack) -> None:
+    """An evicted slot would silently turn a deny into the default."""
+    policy = _client(stack, "admin").config_get("maxmemory-policy")
+    assert policy == {"maxmemory-policy": "noeviction"}

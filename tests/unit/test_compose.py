@@ -145,3 +145,11 @@ def test_services_log_in_to_redis_as_their_own_users() -> None:
     assert urls["materialiser"].startswith("redis://materialiser:")
     assert urls["checkapi"].startswith("redis://checker:")
     assert urls["canary"].startswith("redis://checker:")
+
+
+def test_redis_never_evicts_and_kafka_never_elects_an_unclean_leader() -> None:
+    """A Redis that evicted a deny would answer allow; the guarantees rest on these."""
+    command = SERVICES["redis"]["command"]
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    kafka = SERVICES["kafka"]["environment"]
+    assert kafka["KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"] == "false"
