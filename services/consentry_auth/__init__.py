@@ -15,6 +15,7 @@ but never mint. A token names its principal in ``sub`` as ``<kind>:<id>``:
 """
 
 from consentry_auth.tokens import (
+    AUTH_FAILURE_REASONS,
     CHECK_AUDIENCE,
     WRITE_AUDIENCE,
     AuthError,
@@ -27,6 +28,7 @@ from consentry_auth.tokens import (
 )
 
 __all__ = [
+    "AUTH_FAILURE_REASONS",
     "CHECK_AUDIENCE",
     "WRITE_AUDIENCE",
     "AuthError",

@@ -50,6 +50,17 @@ def default_audiences(subject: str) -> list[str]:
     return [WRITE_AUDIENCE]
 
 
+AUTH_FAILURE_REASONS = (
+    "missing",
+    "malformed",
+    "bad_signature",
+    "expired",
+    "wrong_audience",
+    "bad_subject",
+)
+"""Every ``AuthError.reason``: the bounded label values of the 401 counters."""
+
+
 class AuthError(Exception):
     """The request carries no usable token; ``reason`` is a short, bounded label."""
 

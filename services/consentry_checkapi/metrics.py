@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter
 
+from consentry_auth import AUTH_FAILURE_REASONS
+
 REFUSALS = Counter(
     "consentry_check_http_refusals_total",
     "Check requests refused by authorisation (403), by reason.",
@@ -15,12 +17,5 @@ AUTH_FAILURES = Counter(
     ["reason"],
 )
 REFUSALS.labels(reason="services_only")
-for _reason in (
-    "missing",
-    "malformed",
-    "bad_signature",
-    "expired",
-    "wrong_audience",
-    "bad_subject",
-):
+for _reason in AUTH_FAILURE_REASONS:
     AUTH_FAILURES.labels(reason=_reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ class PrometheusServer:
     targets: dict[str, list[str]] = field(default_factory=dict)
     """job name -> ["127.0.0.1:port", ...]"""
     port: int = 0
+    alert_for: str | None = None
+    """Tests only: replace every alert's ``for`` duration (e.g. ``2s``), to see an alert
+    fire without waiting out minutes; the rules are otherwise the deployed ones."""
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -46,6 +50,10 @@ class PrometheusServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(DEPLOY / "prometheus.local.yml", self.data_dir / "prometheus.yml")
         shutil.copytree(DEPLOY / "rules", self.data_dir / "rules", dirs_exist_ok=True)
+        if self.alert_for is not None:
+            for rules in (self.data_dir / "rules").glob("*.yml"):
+                text = re.sub(r"(?m)^(\s+for:) \S+$", rf"\1 {self.alert_for}", rules.read_text())
+                rules.write_text(text)
         self.write_targets()
         self._process = ManagedProcess(
             "prometheus",
@@ -75,6 +83,11 @@ class PrometheusServer:
         if self._process is None:
             raise StackError("Prometheus was not started")
         return self._process
+
+    def alerts(self) -> dict[str, str]:
+        """Alert name -> state (``pending`` or ``firing``) right now."""
+        found = httpx.get(f"{self.url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+        return {a["labels"]["alertname"]: a["state"] for a in found}
 
     def stop(self) -> None:
         if self._process is not None:

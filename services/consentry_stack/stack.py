@@ -194,8 +194,10 @@ class Stack:
             "consentry-canary": [local(self.metrics_port("canary"))],
         }
 
-    def start_prometheus(self) -> PrometheusServer:
-        self.prometheus = PrometheusServer(self.root / "prometheus", self.scrape_targets())
+    def start_prometheus(self, alert_for: str | None = None) -> PrometheusServer:
+        self.prometheus = PrometheusServer(
+            self.root / "prometheus", self.scrape_targets(), alert_for=alert_for
+        )
         self.prometheus.start()
         return self.prometheus
 

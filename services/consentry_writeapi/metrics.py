@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
+from consentry_auth import AUTH_FAILURE_REASONS
+
 REQUESTS = Counter(
     "consentry_write_requests_total",
     "Write API requests by route template and status.",
@@ -43,12 +45,5 @@ for _reason in (
     "not_readable",
 ):
     REFUSALS.labels(reason=_reason)
-for _reason in (
-    "missing",
-    "malformed",
-    "bad_signature",
-    "expired",
-    "wrong_audience",
-    "bad_subject",
-):
+for _reason in AUTH_FAILURE_REASONS:
     AUTH_FAILURES.labels(reason=_reason)

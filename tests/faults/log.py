@@ -35,7 +35,7 @@ from consentry_stack.stack import Stack
 from consentry_state import StateReader, keys
 from consentry_state.slotcodec import decode_slot
 from tests.conftest import new_party
-from tests.integration.events import decision_event, track_event
+from tests.integration.events import decision_event, record_at, track_event
 
 TAXONOMY = load_taxonomy()
 PURPOSES = sorted(TAXONOMY.defaults)
@@ -169,18 +169,10 @@ async def write_for(
 
 
 async def in_log(bootstrap: str, partition: int, offset: int) -> ConsentChanged:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tp = TopicPartition(CONSENT_CHANGES.name, partition)
-        consumer.assign([tp])
-        consumer.seek(tp, offset)
-        record = await asyncio.wait_for(consumer.getone(tp), timeout=10)
-        event = decode(record.value)
-        assert isinstance(event, ConsentChanged)
-        return event
-    finally:
-        await consumer.stop()
+    record = await record_at(bootstrap, CONSENT_CHANGES.name, partition, offset)
+    event = decode(record.value)
+    assert isinstance(event, ConsentChanged)
+    return event
 
 
 async def verify_acknowledged(stack: Stack, accepted: list[tuple[str, dict[str, object]]]) -> None:

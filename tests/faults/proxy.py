@@ -18,9 +18,14 @@ import contextlib
 import socket
 import struct
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 
+from consentry_stack.kafka import KafkaBroker
 from consentry_stack.ports import free_port
+from consentry_stack.stack import Stack
 
 
 class Mode(StrEnum):
@@ -124,3 +129,28 @@ class FaultProxy:
                 writer.write(chunk)
                 await writer.drain()
         writer.transport.abort()
+
+
+@contextmanager
+def proxied_stack(
+    root: Path, env: dict[str, str]
+) -> Iterator[tuple[Stack, FaultProxy, FaultProxy]]:
+    """A running stack whose write API reaches Kafka, and whose materialiser reaches
+    Redis, through proxies (yielded in that order); everything else connects directly."""
+    kafka_via, redis_via = free_port(), free_port()
+    stack = Stack(
+        root,
+        canary_interval_s=60,
+        env_overrides=env,
+        write_kafka_via=kafka_via,
+        materialiser_redis_via=redis_via,
+    )
+    assert isinstance(stack.kafka, KafkaBroker)
+    kafka = FaultProxy(stack.kafka.proxied_port, kafka_via).start()
+    redis = FaultProxy(stack.redis.port, redis_via).start()
+    try:
+        with stack.running():
+            yield stack, kafka, redis
+    finally:
+        kafka.stop()
+        redis.stop()

@@ -15,12 +15,10 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from consentry_stack.kafka import KafkaBroker
-from consentry_stack.ports import free_port
 from consentry_stack.stack import Stack
 from tests.conftest import new_isrc, new_party, new_upc
 from tests.faults.log import compare, replay_log
-from tests.faults.proxy import FaultProxy, Mode
+from tests.faults.proxy import FaultProxy, Mode, proxied_stack
 from tests.integration.http import SERVICE, await_answer, register
 
 SHORT = {
@@ -33,25 +31,8 @@ SHORT = {
 
 @pytest.fixture
 def proxied(tmp_path: Path) -> Iterator[tuple[Stack, FaultProxy, FaultProxy]]:
-    """A stack whose write API reaches Kafka, and whose materialiser reaches Redis,
-    through proxies; everything else connects directly."""
-    kafka_proxy_port, redis_proxy_port = free_port(), free_port()
-    stack = Stack(
-        tmp_path / "stack",
-        canary_interval_s=60,
-        env_overrides=SHORT,
-        write_kafka_via=kafka_proxy_port,
-        materialiser_redis_via=redis_proxy_port,
-    )
-    assert isinstance(stack.kafka, KafkaBroker)
-    kafka = FaultProxy(stack.kafka.proxied_port, kafka_proxy_port).start()
-    redis = FaultProxy(stack.redis.port, redis_proxy_port).start()
-    try:
-        with stack.running():
-            yield stack, kafka, redis
-    finally:
-        kafka.stop()
-        redis.stop()
+    with proxied_stack(tmp_path / "stack", SHORT) as running:
+        yield running
 
 
 def _decide(stack: Stack, party: str, choice: str, key: str, timeout: float = 30) -> httpx.Response:

@@ -33,11 +33,10 @@ from redis.asyncio import Redis
 
 from consentry_events import Choice, ConsentChanged, Scope
 from consentry_stack.kafka import KafkaBroker
-from consentry_stack.ports import free_port
 from consentry_stack.stack import Stack
 from consentry_state import keys
 from tests.faults.log import LogRecord, compare, in_log, replay_log
-from tests.faults.proxy import FaultProxy, Mode
+from tests.faults.proxy import FaultProxy, Mode, proxied_stack
 from tests.integration.events import decision_event
 from tests.integration.http import SERVICE, await_answer, register
 
@@ -87,23 +86,8 @@ class Record:
 
 @pytest.fixture
 def soak_stack(tmp_path: Path) -> Iterator[tuple[Stack, FaultProxy, FaultProxy]]:
-    kafka_via, redis_via = free_port(), free_port()
-    stack = Stack(
-        tmp_path / "stack",
-        canary_interval_s=60,
-        env_overrides=SETTINGS,
-        write_kafka_via=kafka_via,
-        materialiser_redis_via=redis_via,
-    )
-    assert isinstance(stack.kafka, KafkaBroker)
-    kafka = FaultProxy(stack.kafka.proxied_port, kafka_via).start()
-    redis = FaultProxy(stack.redis.port, redis_via).start()
-    try:
-        with stack.running():
-            yield stack, kafka, redis
-    finally:
-        kafka.stop()
-        redis.stop()
+    with proxied_stack(tmp_path / "stack", SETTINGS) as running:
+        yield running
 
 
 async def _write(http: httpx.AsyncClient, stack: Stack, rec: Record, write: Write) -> None:

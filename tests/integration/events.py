@@ -1,9 +1,13 @@
-"""Builders of valid events for tests."""
+"""Builders of valid events for tests, and reading one record back from the log."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 
 from consentry_events import Choice, ConsentChanged, Scope, TrackChanged
 
@@ -43,3 +47,18 @@ def decision_event(
 
 def track_event(isrc: str, upc: str, parties: list[str]) -> TrackChanged:
     return TrackChanged(isrc=isrc, upc=upc, parties=tuple(parties), recorded_at=datetime.now(UTC))
+
+
+async def record_at(bootstrap: str, topic: str, partition: int, offset: int) -> ConsumerRecord:
+    """The record at ``offset`` of ``topic``/``partition``, read straight from Kafka."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, partition)
+        consumer.assign([tp])
+        consumer.seek(tp, offset)
+        record: ConsumerRecord = await asyncio.wait_for(consumer.getone(tp), timeout=10)
+        assert record.offset == offset
+        return record
+    finally:
+        await consumer.stop()

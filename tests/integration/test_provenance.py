@@ -10,11 +10,12 @@ import uuid
 from collections.abc import Mapping
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from consentry_events import CONSENT_CHANGES, Choice, ConsentChanged, decode, encode
 from consentry_stack.stack import Stack
 from tests.conftest import new_party
+from tests.integration.events import record_at
 
 
 def _post(
@@ -76,18 +77,10 @@ def test_the_same_key_from_another_principal_is_another_request(stack: Stack) ->
 
 
 async def _record_at(bootstrap: str, partition: int, offset: int) -> tuple[bytes, bytes]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tp = TopicPartition(CONSENT_CHANGES.name, partition)
-        consumer.assign([tp])
-        consumer.seek(tp, offset)
-        record = await asyncio.wait_for(consumer.getone(tp), timeout=10)
-        assert record.key is not None
-        assert record.value is not None
-        return record.key, record.value
-    finally:
-        await consumer.stop()
+    record = await record_at(bootstrap, CONSENT_CHANGES.name, partition, offset)
+    assert record.key is not None
+    assert record.value is not None
+    return record.key, record.value
 
 
 async def _publish(bootstrap: str, partition: int, key: bytes, value: bytes) -> int:

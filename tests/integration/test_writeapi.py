@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from consentry_events import CONSENT_CHANGES, ConsentChanged, decode
 from consentry_stack.kafka import KafkaBroker, create_topics
@@ -18,22 +17,13 @@ from consentry_stack.ports import free_port
 from consentry_stack.processes import ManagedProcess
 from consentry_stack.stack import Stack
 from tests.conftest import new_isrc, new_party
+from tests.integration.events import record_at
 from tests.integration.http import ADMIN, CATALOGUE
 
 
 async def read_at(bootstrap: str, topic: str, partition: int, offset: int) -> bytes | None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tp = TopicPartition(topic, partition)
-        consumer.assign([tp])
-        consumer.seek(tp, offset)
-        record = await asyncio.wait_for(consumer.getone(tp), timeout=10)
-        assert record.offset == offset
-        value: bytes | None = record.value
-        return value
-    finally:
-        await consumer.stop()
+    value: bytes | None = (await record_at(bootstrap, topic, partition, offset)).value
+    return value
 
 
 def test_accepted_decision_is_in_kafka_at_the_token(stack: Stack) -> None:
