@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Sequence
@@ -102,14 +103,27 @@ class Issuer:
 
 
 class Verifier:
-    """Checks signature, issuer, audience and expiry; returns the token's principal."""
+    """Checks signature, issuer, audience and expiry; returns the token's principal.
 
-    def __init__(self, public_pem: bytes, audience: str, leeway_s: float = 30.0) -> None:
+    A signature check costs ~130 µs, more than the rest of a cached check, so the claims
+    of tokens that verified are remembered (by the whole token string, signature
+    included; at most ``cache_size``); expiry is checked again on every use."""
+
+    def __init__(
+        self, public_pem: bytes, audience: str, leeway_s: float = 30.0, cache_size: int = 4096
+    ) -> None:
         self._key = serialization.load_pem_public_key(public_pem)
         self._audience = audience
         self._leeway_s = leeway_s
+        self._verified = functools.lru_cache(maxsize=cache_size)(self._signed_claims)
 
     def verify(self, token: str) -> Principal:
+        subject, expires = self._verified(token)
+        if time.time() > expires + self._leeway_s:
+            raise AuthError("expired", "the token has expired")
+        return Principal(subject)
+
+    def _signed_claims(self, token: str) -> tuple[str, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -133,4 +147,4 @@ class Verifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not _SUBJECT.match(subject):
             raise AuthError("bad_subject", "the token's subject is not '<kind>:<id>'")
-        return Principal(subject)
+        return subject, float(claims["exp"])
