@@ -109,6 +109,25 @@ PANELS: list[tuple[str, str, list[tuple[str, str]]]] = [
             ("age", "max(consentry_check_materialiser_heartbeat_age_seconds)"),
         ],
     ),
+    (
+        "Refused requests (403 by reason, 401 by token problem)",
+        "reqps",
+        [
+            (
+                "write 403 {{reason}}",
+                "sum by (reason) (rate(consentry_write_refusals_total[5m]))",
+            ),
+            (
+                "check 403 {{reason}}",
+                "sum by (reason) (rate(consentry_check_http_refusals_total[5m]))",
+            ),
+            (
+                "401 {{reason}}",
+                "sum by (reason) (rate(consentry_write_auth_failures_total[5m])) + on (reason) "
+                "sum by (reason) (rate(consentry_check_http_auth_failures_total[5m]))",
+            ),
+        ],
+    ),
 ]
 
 

@@ -9,11 +9,21 @@ import uvicorn
 from consentry_writeapi.app import create_app
 from consentry_writeapi.settings import WriteSettings
 
+KEEP_ALIVE_S = 75
+"""Idle keep-alive connections are kept longer than clients' and load balancers' usual
+60 s, so a client never sends a request on a connection the server is closing."""
+
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = WriteSettings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
 
 
 if __name__ == "__main__":
