@@ -280,7 +280,8 @@ def test_soak_random_faults_lose_nothing_and_never_allow_wrongly(
     assert report["wrong_allows"] == 0
     assert report["lost_acknowledged"] == 0
     assert report["mismatches"] == 0
-    assert sum(rec.faults.values()) >= SOAK_S / 5, "faults were injected throughout"
+    # one fault every 2-7 s (a pause, then a hold), none in the last 6 s
+    assert sum(rec.faults.values()) >= SOAK_S / 10, "faults were injected throughout"
 
 
 async def _verify(stack: Stack, rec: Record) -> dict[str, Any]:
