@@ -1,10 +1,11 @@
-"""The HTTP services' edge: bearer-token authentication and refusals."""
+"""The HTTP services' edge: serving, bearer-token authentication and refusals."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+import uvicorn
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import Counter
 
@@ -62,3 +63,13 @@ class Refused(HTTPException):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(status_code=403, detail={"reason": reason, "message": message})
         self.reason = reason
+
+
+KEEP_ALIVE_S = 75
+"""Idle keep-alive connections are kept longer than clients' and load balancers' usual
+60 s, so a client never sends a request on a connection the server is closing."""
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Run an HTTP service in the foreground (one uvicorn worker)."""
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_S)

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from consentry_stack.kafka import KafkaCluster
 from consentry_stack.stack import Stack
 from tests.conftest import new_isrc, new_party, new_upc
-from tests.faults.log import verify_acknowledged, write_for
-from tests.integration.http import SERVICE, await_answer, decide, register
+from tests.faults.log import Answered, verify_acknowledged, watch_checks, write_for
+from tests.integration.http import await_answer, decide, register
 
 
 @pytest.fixture
@@ -42,27 +40,10 @@ def test_a_broker_killed_during_writes_loses_no_acknowledged_change(stack: Stack
     await_answer(stack, isrc, "ai.training", "deny")
     victim = stack.kafka.nodes[1]
     results: list[tuple[str, int, dict[str, object]]] = []
-    checks: list[str] = []
 
-    async def watch_checks(seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        service = stack.bearer(SERVICE)
-        async with httpx.AsyncClient(timeout=5) as http:
-            while time.monotonic() < deadline:
-                response = await http.get(
-                    f"{stack.check_url}/v1/check",
-                    params={"isrc": isrc, "purpose": "ai.training"},
-                    headers=service,
-                )
-                assert response.status_code == 200
-                answer = response.json()
-                assert answer["answer"] == "deny", f"allowed during the fault: {answer}"
-                checks.append(answer["reasons"][0]["basis"])
-                await asyncio.sleep(0.05)
-
-    async def scenario() -> None:
+    async def scenario() -> list[Answered]:
         writes = asyncio.create_task(write_for(stack, 16.0, results))
-        watching = asyncio.create_task(watch_checks(16.0))
+        watching = asyncio.create_task(watch_checks(stack, isrc, "ai.training", 16.0))
         await asyncio.sleep(3)
         victim.process.signal(signal.SIGKILL)
         victim.stop()
@@ -70,9 +51,13 @@ def test_a_broker_killed_during_writes_loses_no_acknowledged_change(stack: Stack
         await asyncio.to_thread(victim.launch)
         await asyncio.to_thread(victim.wait_ready, 60)
         await writes
-        await watching
+        return await watching
 
-    asyncio.run(scenario())
+    answered = asyncio.run(scenario())
+    assert all(a.status == 200 for a in answered), answered
+    allowed = [a for a in answered if a.answer != "deny"]
+    assert not allowed, f"allowed during the fault: {allowed}"
+    checks = [a.basis for a in answered]
     accepted = [(party, body) for party, status, body in results if status == 202]
     failed = [(status, body) for _, status, body in results if status != 202]
     assert accepted, "writes must go on while one broker of three is down"

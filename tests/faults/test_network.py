@@ -17,9 +17,9 @@ from redis.asyncio import Redis
 
 from consentry_stack.stack import Stack
 from tests.conftest import new_isrc, new_party, new_upc
-from tests.faults.log import compare, replay_log
+from tests.faults.log import Answered, compare, replay_log, watch_checks
 from tests.faults.proxy import FaultProxy, Mode, proxied_stack
-from tests.integration.http import SERVICE, await_answer, register
+from tests.integration.http import await_answer, register
 
 SHORT = {
     "CONSENTRY_WRITE_PRODUCE_TIMEOUT_S": "2",
@@ -102,26 +102,11 @@ def test_materialiser_redis_faults_never_give_a_wrong_allow(
     artist, isrc = new_party(), new_isrc()
     register(stack, isrc, new_upc(), [artist])
     await_answer(stack, isrc, "ai.training", "allow")
-    answers: list[tuple[float, str, str]] = []
     opted_out_at: list[float] = []
     bound_s = float(SHORT["CONSENTRY_CHECK_HEARTBEAT_BOUND_S"])
 
-    async def watch(seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        headers = stack.bearer(SERVICE)
-        async with httpx.AsyncClient(timeout=10) as http:
-            while time.monotonic() < deadline:
-                response = await http.get(
-                    f"{stack.check_url}/v1/check",
-                    params={"isrc": isrc, "purpose": "ai.training"},
-                    headers=headers,
-                )
-                body = response.json()
-                answers.append((time.monotonic(), body["answer"], body["reasons"][0]["basis"]))
-                await asyncio.sleep(0.05)
-
-    async def scenario() -> None:
-        watching = asyncio.create_task(watch(34))
+    async def scenario() -> list[Answered]:
+        watching = asyncio.create_task(watch_checks(stack, isrc, "ai.training", 34))
         for mode, delay in (
             (Mode.DELAY, 0.3),
             (Mode.BLACKHOLE, 0.0),
@@ -138,14 +123,15 @@ def test_materialiser_redis_faults_never_give_a_wrong_allow(
             await asyncio.sleep(6)
             redis_proxy.set(Mode.PASS)
             await asyncio.sleep(2)
-        await watching
+        return await watching
 
-    asyncio.run(scenario())
-    late = [a for a in answers if a[0] > opted_out_at[0] + bound_s + 1]
+    answers = asyncio.run(scenario())
+    assert all(a.status == 200 for a in answers), answers
+    late = [a for a in answers if a.at > opted_out_at[0] + bound_s + 1]
     assert late, "checks ran during the faults"
-    wrong = [a for a in late if a[1] == "allow"]
+    wrong = [a for a in late if a.answer == "allow"]
     assert not wrong, f"allowed after the opt-out: {wrong[:5]}"
-    bases = {basis for _, _, basis in late}
+    bases = {a.basis for a in late}
     assert "unverifiable" in bases, "a blackholed materialiser makes answers unverifiable"
     await_answer(stack, isrc, "ai.training", "deny")
 
