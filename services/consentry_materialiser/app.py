@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -23,6 +24,7 @@ from consentry_events import (
 from consentry_materialiser import metrics
 from consentry_materialiser.apply import RawRecord, apply_batch
 from consentry_materialiser.enforce import Enforcer
+from consentry_materialiser.log_end import LogEnds
 from consentry_materialiser.rebuild import Rebuilder
 from consentry_materialiser.settings import MaterialiserSettings
 from consentry_state import StateWriter, keys
@@ -74,6 +76,12 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         socket_connect_timeout=settings.redis_timeout_s,
     )
     writer = StateWriter(redis)
+    log_ends = LogEnds(settings.kafka(), settings.log_end_timeout_s)
+
+    @app.on_before_shutdown.connect
+    async def close_log_ends(_: faust.App, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await log_ends.close()
+
     applied_at: dict[tuple[str, int], int] = {}
     """(topic, partition) -> log time of the newest record this worker applied."""
 
@@ -126,26 +134,39 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     @app.timer(interval=settings.heartbeat_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
     async def heartbeat() -> None:
         try:
-            freshness = await partition_freshness()
+            freshness = await measure_partitions()
             if await writer.beat(freshness):
                 metrics.HEARTBEAT.set(time.time())
         except RedisError as exc:
             log.warning("heartbeat not written: %s", exc)
+        except (KafkaError, TimeoutError) as exc:
+            log.warning("heartbeat not written, the log end is unknown: %r", exc)
 
-    async def partition_freshness() -> dict[str, int]:
-        """Per assigned partition: now when caught up, else the log time of the last
-        record applied (0 when none yet): how far the state can be trusted."""
-        now = time.time_ns() // 1_000_000
+    async def measure_partitions() -> dict[str, int]:
+        """Per assigned partition: the time up to which Redis holds all of it, and its lag.
+
+        Complete up to the moment we asked the broker for the log end if everything
+        before that end is applied; else up to the log time of the last record this
+        worker applied (0 when none yet). No answer from the broker, no heartbeat: the
+        freshness ages and checks fail closed.
+        """
         assigned = sorted(app.consumer.assignment())
+        if not assigned:
+            return {}
+        asked_at = time.time_ns() // 1_000_000
+        ends = await log_ends(assigned)
         fields = [keys.watermark_field(tp.topic, tp.partition) for tp in assigned]
-        marks = await redis.hmget(keys.WATERMARKS, fields) if fields else []
+        marks = await redis.hmget(keys.WATERMARKS, fields)
         freshness: dict[str, int] = {}
         for tp, field, mark in zip(assigned, fields, marks, strict=True):
-            end = app.consumer.highwater(tp)
+            end = ends.get(tp)
             if end is None:
-                continue  # nothing fetched yet: the previous value ages on its own
-            caught_up = end == 0 or (mark is not None and int(mark) >= end - 1)
-            freshness[field] = now if caught_up else applied_at.get((tp.topic, tp.partition), 0)
+                continue  # the previous value ages on its own
+            applied = -1 if mark is None else int(mark)
+            lag = max(0, end - (applied + 1))
+            metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
+            last_applied = applied_at.get((tp.topic, tp.partition), 0)
+            freshness[field] = asked_at if lag == 0 else last_applied
         return freshness
 
     rebuilder = Rebuilder(
@@ -161,23 +182,5 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
             await rebuilder.tick()
         except RedisError as exc:
             log.warning("cannot see whether Redis holds the whole log: %s", exc)
-
-    @app.timer(interval=1.0)  # type: ignore[untyped-decorator]  # faust ships no types
-    async def consumer_lag() -> None:
-        assigned = sorted(app.consumer.assignment())
-        if not assigned:
-            return
-        fields = [keys.watermark_field(tp.topic, tp.partition) for tp in assigned]
-        try:
-            marks = await redis.hmget(keys.WATERMARKS, fields)
-        except RedisError:
-            return
-        for tp, mark in zip(assigned, marks, strict=True):
-            end = app.consumer.highwater(tp)
-            if end is None:
-                continue
-            applied = -1 if mark is None else int(mark)
-            lag = max(0, end - (applied + 1))
-            metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
 
     return app

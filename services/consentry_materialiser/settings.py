@@ -35,6 +35,11 @@ class MaterialiserSettings(KafkaClientSettings):
         default=0.002, gt=0, description="Longest wait to fill a batch (adds to propagation)."
     )
     heartbeat_interval_s: float = Field(default=0.5, gt=0, description="Heartbeat period.")
+    log_end_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Longest wait for the broker to tell the log's end; no answer, no heartbeat.",
+    )
     purposes_file: Path | None = Field(
         default=None, description="Purpose taxonomy (TOML), for enforcement events; demo if unset."
     )

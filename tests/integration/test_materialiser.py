@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 from redis.asyncio import Redis
 
+from consentry_auth.kafka import KafkaConnection
 from consentry_domain import ConsentState, load_taxonomy
 from consentry_events import (
     CATALOGUE,
@@ -19,6 +22,7 @@ from consentry_events import (
     partition_key,
 )
 from consentry_events.models import ConsentChanged, TrackChanged
+from consentry_materialiser.log_end import LogEnds
 from consentry_sdk import ConsentChecker
 from consentry_stack.stack import Stack
 from consentry_state import StateReader, keys
@@ -121,3 +125,52 @@ async def dead_letters_from(bootstrap: str, sources: set[str]) -> dict[str, str]
     finally:
         await consumer.stop()
     return found
+
+
+async def test_log_ends_are_the_brokers_high_watermarks_and_a_silent_broker_times_out(
+    stack: Stack,
+) -> None:
+    party = new_party()
+    event = decision_event(party, "ai", Choice.DENY, Scope.PARTY)
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka.bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = [
+            await producer.send_and_wait(
+                CONSENT_CHANGES.name, encode(event), key=partition_key(event)
+            )
+            for _ in range(3)
+        ]
+    finally:
+        await producer.stop()
+    tp = TopicPartition(CONSENT_CHANGES.name, sent[0].partition)
+
+    ends = LogEnds(KafkaConnection(stack.kafka.bootstrap), timeout_s=5)
+    try:
+        got = (await ends([tp]))[tp]
+    finally:
+        await ends.close()
+    reference = AIOKafkaConsumer(bootstrap_servers=stack.kafka.bootstrap)
+    await reference.start()
+    try:
+        later = (await reference.end_offsets([tp]))[tp]
+    finally:
+        await reference.stop()
+    assert sent[-1].offset + 1 <= got <= later
+
+    # A broker that accepts connections and never answers: no end, within the timeout.
+    held: list[asyncio.StreamWriter] = []
+    silent = await asyncio.start_server(lambda _, w: held.append(w), "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    mute = LogEnds(KafkaConnection(f"127.0.0.1:{port}"), timeout_s=1)
+    started = time.monotonic()
+    try:
+        with pytest.raises((TimeoutError, KafkaError)):
+            await mute([tp])
+    finally:
+        await mute.close()
+        for writer in held:
+            writer.close()
+        silent.close()
+        await silent.wait_closed()
+    assert time.monotonic() - started < 3
