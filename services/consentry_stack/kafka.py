@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -125,9 +125,17 @@ class KafkaBroker:
     """When set, a second listener (``proxied_port``) advertised at this port: a client
     that bootstraps there keeps talking through whatever forwards it (a fault proxy)."""
     proxied_port: int = 0
+    scram_users: dict[str, str] = field(default_factory=dict)
+    """SASL/SCRAM-SHA-512 users (name -> password). When set, the node also listens with
+    SASL_PLAINTEXT on ``sasl_port`` and authorises every request by ACLs (nothing is
+    allowed without one); the PLAINTEXT loopback listener, used by the controller and the
+    launcher, stays the super user ANONYMOUS -- a test stand-in for a cluster's admin."""
+    sasl_port: int = 0
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
+        if self.scram_users:
+            self.sasl_port = self.sasl_port or free_port()
         self.controller_port = self.controller_port or free_port()
         if self.proxy_port:
             self.proxied_port = self.proxied_port or free_port()
@@ -140,6 +148,12 @@ class KafkaBroker:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def sasl_bootstrap(self) -> str:
+        if not self.sasl_port:
+            raise StackError("this Kafka node has no SASL listener (no scram_users)")
+        return f"127.0.0.1:{self.sasl_port}"
 
     @property
     def process(self) -> ManagedProcess:
@@ -158,6 +172,18 @@ class KafkaBroker:
         if self.proxy_port:
             listeners.append(f"PROXIED://127.0.0.1:{self.proxied_port}")
             advertised.append(f"PROXIED://127.0.0.1:{self.proxy_port}")
+        secured: list[str] = []
+        if self.scram_users:
+            listeners.append(f"SASL://127.0.0.1:{self.sasl_port}")
+            advertised.append(f"SASL://127.0.0.1:{self.sasl_port}")
+            secured = [
+                "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                "listener.name.sasl.scram-sha-512.sasl.jaas.config="
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "allow.everyone.if.no.acl.found=false",
+                "super.users=User:ANONYMOUS",
+            ]
         props.write_text(
             "\n".join(
                 [
@@ -169,7 +195,8 @@ class KafkaBroker:
                     "inter.broker.listener.name=PLAINTEXT",
                     "controller.listener.names=CONTROLLER",
                     "listener.security.protocol.map="
-                    "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT",
+                    "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT,SASL:SASL_PLAINTEXT",
+                    *secured,
                     f"log.dirs={self.data_dir / 'log'}",
                     f"offsets.topic.replication.factor={self.replication}",
                     "offsets.topic.num.partitions=6",
@@ -212,6 +239,10 @@ class KafkaBroker:
                 f"--cluster-id={self.cluster_id}",
                 "-c",
                 str(props),
+                *(
+                    f"--add-scram=SCRAM-SHA-512=[name={user},password={password}]"
+                    for user, password in self.scram_users.items()
+                ),
             ],
             capture_output=True,
             text=True,
@@ -248,6 +279,27 @@ class KafkaBroker:
         if not wait_listening(self.port, timeout_s):
             raise StackError(f"Kafka did not listen on {self.port}:\n{self.process.tail()}")
         asyncio.run(_wait_metadata(self.bootstrap, deadline))
+
+    def acl(self, *args: str) -> None:
+        """Run ``kafka-acls.sh --add <args>`` (Kafka's AclCommand) as the super user."""
+        result = subprocess.run(
+            [
+                _java(),
+                "-cp",
+                f"{kafka_libs()}/*",
+                f"-Dlog4j.configuration=file:{self.data_dir / 'log4j.properties'}",
+                "kafka.admin.AclCommand",
+                f"--bootstrap-server={self.bootstrap}",
+                "--add",
+                "--force",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise StackError(f"kafka-acls --add {' '.join(args)} failed:\n{result.stderr}")
 
     @property
     def processes(self) -> list[ManagedProcess]:

@@ -52,10 +52,17 @@ class Stack:
     forward to ``kafka.proxied_port`` (one broker only)."""
     materialiser_redis_via: int = 0
     """Fault tests: the materialiser reaches Redis through this loopback port."""
+    kafka_scram_users: dict[str, str] = field(default_factory=dict)
+    """SASL/SCRAM users for a broker that authorises by ACLs (one broker only); the
+    services' ``*_KAFKA_*`` credentials then come through ``env_overrides``."""
 
     def __post_init__(self) -> None:
         self.kafka = (
-            KafkaBroker(self.root / "kafka", proxy_port=self.write_kafka_via)
+            KafkaBroker(
+                self.root / "kafka",
+                proxy_port=self.write_kafka_via,
+                scram_users=self.kafka_scram_users,
+            )
             if self.kafka_nodes == 1
             else KafkaCluster(self.root / "kafka", self.kafka_nodes)
         )

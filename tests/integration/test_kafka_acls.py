@@ -1,0 +1,171 @@
+"""deploy/kafka/README.md, run for real: SASL/SCRAM principals and exactly its ACLs.
+
+A broker of its own that authorises every request (nothing without an ACL) gets the
+``acl ...`` lines of the deployment guide, read from the guide itself, through Kafka's
+own AclCommand. The write API and the materialiser then run as their principals over
+SASL_PLAINTEXT, and ``consentry-admin verify-chain`` as the auditor: an opt-out goes
+all the way through, so the guide grants enough. And each principal is refused what the
+guide's "never" column says, so it grants no more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
+
+from consentry_events import CATALOGUE, CONSENT_CHANGES, DEAD_LETTER, ENFORCEMENT
+from consentry_stack.kafka import KafkaBroker
+from consentry_stack.stack import Stack
+from tests.conftest import new_isrc, new_party, new_upc
+from tests.integration.http import await_answer, decide, register
+
+GUIDE = Path(__file__).parents[2] / "deploy" / "kafka" / "README.md"
+PRINCIPALS = ("consentry-writeapi", "consentry-materialiser", "consentry-auditor")
+STRANGER = "consentry-stranger"
+"""A valid user with no ACL: what the check side would be, given a principal by mistake."""
+USERS = {name: secrets.token_urlsafe(18) for name in (*PRINCIPALS, STRANGER)}
+
+
+def documented_acls() -> list[list[str]]:
+    """The arguments of every ``acl`` line in the guide, its shell variables filled in."""
+    text = GUIDE.read_text().replace("\\\n", " ")
+    variables = {"CONSENT": CONSENT_CHANGES.name, "CATALOGUE": CATALOGUE.name}
+    lines = [line for line in text.splitlines() if line.startswith("acl --")]
+    return [
+        [re.sub(r"\$(\w+)", lambda m: variables[m.group(1)], arg) for arg in shlex.split(line)[1:]]
+        for line in lines
+    ]
+
+
+def credentials(prefix: str, user: str, bootstrap: str) -> dict[str, str]:
+    return {
+        f"{prefix}KAFKA_BOOTSTRAP": bootstrap,
+        f"{prefix}KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        f"{prefix}KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        f"{prefix}KAFKA_USERNAME": user,
+        f"{prefix}KAFKA_PASSWORD": USERS[user],
+    }
+
+
+def sasl_bootstrap(stack: Stack) -> str:
+    assert isinstance(stack.kafka, KafkaBroker)
+    return stack.kafka.sasl_bootstrap
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = Stack(tmp_path_factory.mktemp("secured"), kafka_scram_users=USERS)
+    try:
+        stack.start_infra()
+        acls = documented_acls()
+        granted = {args[args.index("--allow-principal") + 1] for args in acls}
+        assert granted == {f"User:{p}" for p in PRINCIPALS}, f"the guide's acl lines: {acls}"
+        assert isinstance(stack.kafka, KafkaBroker)
+        for args in acls:
+            stack.kafka.acl(*args)
+        sasl = sasl_bootstrap(stack)
+        stack.env_overrides.update(
+            credentials("CONSENTRY_WRITE_", "consentry-writeapi", sasl)
+            | credentials("CONSENTRY_MATERIALISER_", "consentry-materialiser", sasl)
+        )
+        stack.start_services()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def test_the_services_run_as_their_principals_with_only_the_documented_acls(
+    secured: Stack,
+) -> None:
+    artist, isrc = new_party(), new_isrc()
+    register(secured, isrc, new_upc(), [artist])
+    await_answer(secured, isrc, "ai.training", "allow")
+    decide(secured, artist, "ai.training", "deny", "party")
+    await_answer(secured, isrc, "ai.training", "deny")
+
+    history = httpx.get(
+        f"{secured.write_url}/v1/parties/{artist}/history",
+        headers=secured.bearer(artist),
+        timeout=10,
+    )
+    assert history.status_code == 200, history.text
+    assert [d["choice"] for d in history.json()["decisions"]] == ["deny"]
+
+    audit = subprocess.run(
+        [sys.executable, "-m", "consentry_admin", "verify-chain", artist],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("CONSENTRY_")},
+            **credentials("CONSENTRY_AUDIT_", "consentry-auditor", sasl_bootstrap(secured)),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+@pytest.mark.parametrize(
+    ("user", "topic"),
+    [
+        ("consentry-materialiser", CONSENT_CHANGES.name),
+        ("consentry-materialiser", CATALOGUE.name),
+        ("consentry-auditor", CONSENT_CHANGES.name),
+        ("consentry-writeapi", ENFORCEMENT.name),
+        ("consentry-writeapi", DEAD_LETTER.name),
+        (STRANGER, CONSENT_CHANGES.name),
+        (STRANGER, ENFORCEMENT.name),
+    ],
+)
+def test_a_principal_cannot_write_where_the_guide_says_never(
+    secured: Stack, user: str, topic: str
+) -> None:
+    async def attempt() -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=sasl_bootstrap(secured),
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="SCRAM-SHA-512",
+            sasl_plain_username=user,
+            sasl_plain_password=USERS[user],
+            request_timeout_ms=10_000,
+        )
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, b"{}", key=b"forged")
+        finally:
+            await producer.stop()
+
+    with pytest.raises(TopicAuthorizationFailedError):
+        asyncio.run(attempt())
+
+
+def test_a_wrong_password_is_refused(secured: Stack) -> None:
+    async def attempt() -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=sasl_bootstrap(secured),
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="SCRAM-SHA-512",
+            sasl_plain_username="consentry-writeapi",
+            sasl_plain_password="not-" + USERS["consentry-writeapi"],
+            request_timeout_ms=10_000,
+        )
+        try:
+            await producer.start()
+            await producer.send_and_wait(CONSENT_CHANGES.name, b"{}", key=b"forged")
+        finally:
+            await producer.stop()
+
+    with pytest.raises(KafkaError):
+        asyncio.run(attempt())
