@@ -23,6 +23,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from consentry_events import TOPICS
 from consentry_stack.ports import free_port, wait_listening
 from consentry_stack.processes import ManagedProcess, StackError
+from consentry_stack.tls import ServerTls
 
 KAFKA_VERSION = "3.9.1"
 SCALA_VERSION = "2.13"
@@ -131,6 +132,8 @@ class KafkaBroker:
     allowed without one); the PLAINTEXT loopback listener, used by the controller and the
     launcher, stays the super user ANONYMOUS -- a test stand-in for a cluster's admin."""
     sasl_port: int = 0
+    tls: ServerTls | None = None
+    """With ``scram_users``: the SASL listener speaks SASL_SSL with this certificate."""
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -173,10 +176,17 @@ class KafkaBroker:
             listeners.append(f"PROXIED://127.0.0.1:{self.proxied_port}")
             advertised.append(f"PROXIED://127.0.0.1:{self.proxy_port}")
         secured: list[str] = []
+        sasl_protocol = "SASL_PLAINTEXT" if self.tls is None else "SASL_SSL"
+        if self.tls is not None:
+            secured = [
+                "listener.name.sasl.ssl.keystore.type=PKCS12",
+                f"listener.name.sasl.ssl.keystore.location={self.tls.keystore}",
+                f"listener.name.sasl.ssl.keystore.password={self.tls.password}",
+            ]
         if self.scram_users:
             listeners.append(f"SASL://127.0.0.1:{self.sasl_port}")
             advertised.append(f"SASL://127.0.0.1:{self.sasl_port}")
-            secured = [
+            secured += [
                 "sasl.enabled.mechanisms=SCRAM-SHA-512",
                 "listener.name.sasl.scram-sha-512.sasl.jaas.config="
                 "org.apache.kafka.common.security.scram.ScramLoginModule required;",
@@ -195,7 +205,7 @@ class KafkaBroker:
                     "inter.broker.listener.name=PLAINTEXT",
                     "controller.listener.names=CONTROLLER",
                     "listener.security.protocol.map="
-                    "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT,SASL:SASL_PLAINTEXT",
+                    f"PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT,SASL:{sasl_protocol}",
                     *secured,
                     f"log.dirs={self.data_dir / 'log'}",
                     f"offsets.topic.replication.factor={self.replication}",

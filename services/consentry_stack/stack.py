@@ -19,6 +19,7 @@ from consentry_stack.ports import free_port, port_is_free
 from consentry_stack.processes import ManagedProcess, StackError
 from consentry_stack.prometheus import PrometheusServer
 from consentry_stack.redis_server import RedisServer
+from consentry_stack.tls import ServerTls
 
 PROBE_ISRC = "ZZCSY0000000"
 PROBE_PARTY = "consentry:launcher"
@@ -55,6 +56,8 @@ class Stack:
     kafka_scram_users: dict[str, str] = field(default_factory=dict)
     """SASL/SCRAM users for a broker that authorises by ACLs (one broker only); the
     services' ``*_KAFKA_*`` credentials then come through ``env_overrides``."""
+    kafka_tls: ServerTls | None = None
+    """With ``kafka_scram_users``: that listener speaks SASL_SSL with this certificate."""
 
     def __post_init__(self) -> None:
         self.kafka = (
@@ -62,6 +65,7 @@ class Stack:
                 self.root / "kafka",
                 proxy_port=self.write_kafka_via,
                 scram_users=self.kafka_scram_users,
+                tls=self.kafka_tls,
             )
             if self.kafka_nodes == 1
             else KafkaCluster(self.root / "kafka", self.kafka_nodes)

@@ -12,7 +12,8 @@ from consentry_writeapi.settings import WriteSettings
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = WriteSettings()
-    serve(create_app(settings), settings.host, settings.port)
+    # asyncio, not uvloop: its Kafka clients may speak TLS (see serve).
+    serve(create_app(settings), settings.host, settings.port, loop="asyncio")
 
 
 if __name__ == "__main__":

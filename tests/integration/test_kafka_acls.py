@@ -11,6 +11,7 @@ guide's "never" column says, so it grants no more.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 import secrets
@@ -24,10 +25,12 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
+from aiokafka.helpers import create_ssl_context
 
 from consentry_events import CATALOGUE, CONSENT_CHANGES, DEAD_LETTER, ENFORCEMENT
 from consentry_stack.kafka import KafkaBroker
 from consentry_stack.stack import Stack
+from consentry_stack.tls import write_server_tls
 from tests.conftest import new_isrc, new_party, new_upc
 from tests.integration.http import await_answer, decide, register
 
@@ -49,14 +52,29 @@ def documented_acls() -> list[list[str]]:
     ]
 
 
-def credentials(prefix: str, user: str, bootstrap: str) -> dict[str, str]:
+def credentials(prefix: str, user: str, stack: Stack) -> dict[str, str]:
+    assert stack.kafka_tls is not None
     return {
-        f"{prefix}KAFKA_BOOTSTRAP": bootstrap,
-        f"{prefix}KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        f"{prefix}KAFKA_BOOTSTRAP": sasl_bootstrap(stack),
+        f"{prefix}KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
         f"{prefix}KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
         f"{prefix}KAFKA_USERNAME": user,
         f"{prefix}KAFKA_PASSWORD": USERS[user],
+        f"{prefix}KAFKA_CA_FILE": str(stack.kafka_tls.ca_file),
     }
+
+
+def producer_as(stack: Stack, user: str, password: str, trust: Path | None) -> AIOKafkaProducer:
+    """A producer over SASL_SSL trusting ``trust`` (None: the system's CAs only)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=sasl_bootstrap(stack),
+        security_protocol="SASL_SSL",
+        ssl_context=create_ssl_context(cafile=None if trust is None else str(trust)),
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_plain_username=user,
+        sasl_plain_password=password,
+        request_timeout_ms=10_000,
+    )
 
 
 def sasl_bootstrap(stack: Stack) -> str:
@@ -66,7 +84,8 @@ def sasl_bootstrap(stack: Stack) -> str:
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(tmp_path_factory.mktemp("secured"), kafka_scram_users=USERS)
+    root = tmp_path_factory.mktemp("secured")
+    stack = Stack(root, kafka_scram_users=USERS, kafka_tls=write_server_tls(root / "tls"))
     try:
         stack.start_infra()
         acls = documented_acls()
@@ -75,10 +94,9 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         assert isinstance(stack.kafka, KafkaBroker)
         for args in acls:
             stack.kafka.acl(*args)
-        sasl = sasl_bootstrap(stack)
         stack.env_overrides.update(
-            credentials("CONSENTRY_WRITE_", "consentry-writeapi", sasl)
-            | credentials("CONSENTRY_MATERIALISER_", "consentry-materialiser", sasl)
+            credentials("CONSENTRY_WRITE_", "consentry-writeapi", stack)
+            | credentials("CONSENTRY_MATERIALISER_", "consentry-materialiser", stack)
         )
         stack.start_services()
         yield stack
@@ -107,7 +125,7 @@ def test_the_services_run_as_their_principals_with_only_the_documented_acls(
         [sys.executable, "-m", "consentry_admin", "verify-chain", artist],
         env={
             **{k: v for k, v in os.environ.items() if not k.startswith("CONSENTRY_")},
-            **credentials("CONSENTRY_AUDIT_", "consentry-auditor", sasl_bootstrap(secured)),
+            **credentials("CONSENTRY_AUDIT_", "consentry-auditor", secured),
         },
         capture_output=True,
         text=True,
@@ -132,15 +150,11 @@ def test_the_services_run_as_their_principals_with_only_the_documented_acls(
 def test_a_principal_cannot_write_where_the_guide_says_never(
     secured: Stack, user: str, topic: str
 ) -> None:
+    assert secured.kafka_tls is not None
+    ca_file = secured.kafka_tls.ca_file
+
     async def attempt() -> None:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=sasl_bootstrap(secured),
-            security_protocol="SASL_PLAINTEXT",
-            sasl_mechanism="SCRAM-SHA-512",
-            sasl_plain_username=user,
-            sasl_plain_password=USERS[user],
-            request_timeout_ms=10_000,
-        )
+        producer = producer_as(secured, user, USERS[user], ca_file)
         await producer.start()
         try:
             await producer.send_and_wait(topic, b"{}", key=b"forged")
@@ -151,16 +165,21 @@ def test_a_principal_cannot_write_where_the_guide_says_never(
         asyncio.run(attempt())
 
 
-def test_a_wrong_password_is_refused(secured: Stack) -> None:
+# A refused TLS handshake can leave asyncio's plain socket transport behind, unclosed
+# (seen once in ~15 runs, reported at interpreter exit): it is collected inside the test
+# below and its ResourceWarning ignored there, and only there.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("fault", ["wrong password", "untrusted broker"])
+def test_a_wrong_password_or_an_unverified_broker_is_refused(secured: Stack, fault: str) -> None:
+    """The write API's own user, but a wrong password; or the right one, but a client
+    that does not trust the broker's certificate (it would talk to an impostor too)."""
+    assert secured.kafka_tls is not None
+    user = "consentry-writeapi"
+    password = "not-" + USERS[user] if fault == "wrong password" else USERS[user]
+    trust = secured.kafka_tls.ca_file if fault == "wrong password" else None
+
     async def attempt() -> None:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=sasl_bootstrap(secured),
-            security_protocol="SASL_PLAINTEXT",
-            sasl_mechanism="SCRAM-SHA-512",
-            sasl_plain_username="consentry-writeapi",
-            sasl_plain_password="not-" + USERS["consentry-writeapi"],
-            request_timeout_ms=10_000,
-        )
+        producer = producer_as(secured, user, password, trust)
         try:
             await producer.start()
             await producer.send_and_wait(CONSENT_CHANGES.name, b"{}", key=b"forged")
@@ -169,3 +188,4 @@ def test_a_wrong_password_is_refused(secured: Stack) -> None:
 
     with pytest.raises(KafkaError):
         asyncio.run(attempt())
+    gc.collect()
