@@ -128,9 +128,10 @@ class KafkaBroker:
     proxied_port: int = 0
     scram_users: dict[str, str] = field(default_factory=dict)
     """SASL/SCRAM-SHA-512 users (name -> password). When set, the node also listens with
-    SASL_PLAINTEXT on ``sasl_port`` and authorises every request by ACLs (nothing is
-    allowed without one); the PLAINTEXT loopback listener, used by the controller and the
-    launcher, stays the super user ANONYMOUS -- a test stand-in for a cluster's admin."""
+    SASL (SASL_SSL with ``tls``, else SASL_PLAINTEXT) on ``sasl_port`` and authorises
+    every request by ACLs (nothing is allowed without one); the PLAINTEXT loopback
+    listener, used by the controller and the launcher, stays the super user ANONYMOUS --
+    a test stand-in for a cluster's admin."""
     sasl_port: int = 0
     tls: ServerTls | None = None
     """With ``scram_users``: the SASL listener speaks SASL_SSL with this certificate."""
@@ -175,25 +176,10 @@ class KafkaBroker:
         if self.proxy_port:
             listeners.append(f"PROXIED://127.0.0.1:{self.proxied_port}")
             advertised.append(f"PROXIED://127.0.0.1:{self.proxy_port}")
-        secured: list[str] = []
-        sasl_protocol = "SASL_PLAINTEXT" if self.tls is None else "SASL_SSL"
-        if self.tls is not None:
-            secured = [
-                "listener.name.sasl.ssl.keystore.type=PKCS12",
-                f"listener.name.sasl.ssl.keystore.location={self.tls.keystore}",
-                f"listener.name.sasl.ssl.keystore.password={self.tls.password}",
-            ]
+        secured = self._sasl_settings()
         if self.scram_users:
             listeners.append(f"SASL://127.0.0.1:{self.sasl_port}")
             advertised.append(f"SASL://127.0.0.1:{self.sasl_port}")
-            secured += [
-                "sasl.enabled.mechanisms=SCRAM-SHA-512",
-                "listener.name.sasl.scram-sha-512.sasl.jaas.config="
-                "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-                "allow.everyone.if.no.acl.found=false",
-                "super.users=User:ANONYMOUS",
-            ]
         props.write_text(
             "\n".join(
                 [
@@ -205,7 +191,8 @@ class KafkaBroker:
                     "inter.broker.listener.name=PLAINTEXT",
                     "controller.listener.names=CONTROLLER",
                     "listener.security.protocol.map="
-                    f"PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT,SASL:{sasl_protocol}",
+                    "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT,"
+                    f"SASL:{'SASL_PLAINTEXT' if self.tls is None else 'SASL_SSL'}",
                     *secured,
                     f"log.dirs={self.data_dir / 'log'}",
                     f"offsets.topic.replication.factor={self.replication}",
@@ -226,6 +213,26 @@ class KafkaBroker:
             _LOG4J.format(path=self.data_dir / "server.log")
         )
         return props
+
+    def _sasl_settings(self) -> list[str]:
+        """The SASL listener's settings (none without ``scram_users``)."""
+        if not self.scram_users:
+            return []
+        settings = [
+            "sasl.enabled.mechanisms=SCRAM-SHA-512",
+            "listener.name.sasl.scram-sha-512.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found=false",
+            "super.users=User:ANONYMOUS",
+        ]
+        if self.tls is not None:
+            settings += [
+                "listener.name.sasl.ssl.keystore.type=PKCS12",
+                f"listener.name.sasl.ssl.keystore.location={self.tls.keystore}",
+                f"listener.name.sasl.ssl.keystore.password={self.tls.password}",
+            ]
+        return settings
 
     def start(self, timeout_s: float = 60.0) -> None:
         self.format()
