@@ -15,7 +15,7 @@ test: setup lint
 
 lint:
 	$(VENV)/ruff check .
-	$(VENV)/mypy events services bench tests
+	$(VENV)/mypy events services tools tests
 
 # Starts its own stack, loads 100,000 tracks, measures; writes bench/results/.
 bench: setup

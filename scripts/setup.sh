@@ -26,7 +26,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.consentry-installed
 # The editable install maps the packages present when it ran: a new package reinstalls.
-packages=$(find events services bench -mindepth 1 -maxdepth 1 -type d -name 'consentry_*' | sort | sha1sum)
+packages=$(find events services tools -mindepth 1 -maxdepth 1 -type d -name 'consentry_*' | sort | sha1sum)
 if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ] \
    || [ "$(cat "$stamp")" != "$packages" ]; then
   echo "setup: installing pinned Python dependencies into .venv"

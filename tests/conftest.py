@@ -7,8 +7,6 @@ break a server start dedicated ones instead of touching these.
 
 from __future__ import annotations
 
-import random
-import string
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,19 +21,3 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with Stack(Path(tmp_path_factory.mktemp("stack")), canary_interval_s=2.0).running() as up:
         yield up
 
-
-_rng = random.Random()
-
-
-def new_isrc() -> str:
-    """A fresh ISRC so tests on the shared stack never see each other's tracks."""
-    letters = "".join(_rng.choices(string.ascii_uppercase + string.digits, k=3))
-    return f"ZZ{letters}{_rng.randrange(10**7):07d}"
-
-
-def new_upc() -> str:
-    return f"{_rng.randrange(10**13):013d}"
-
-
-def new_party(kind: str = "artist") -> str:
-    return f"{kind}:t-{_rng.getrandbits(48):012x}"

@@ -4,7 +4,14 @@ Everything here is versioned data. Producers and consumers import these models a
 nothing else decides what a record on a Consentry topic looks like.
 """
 
-from consentry_events.codec import DecodeError, decode, encode, partition_key, record_hash
+from consentry_events.codec import (
+    ContractError,
+    DecodeError,
+    decode,
+    encode,
+    partition_key,
+    record_hash,
+)
 from consentry_events.models import (
     AnyEvent,
     Authority,
@@ -39,6 +46,7 @@ __all__ = [
     "Authority",
     "Choice",
     "ConsentChanged",
+    "ContractError",
     "DecodeError",
     "DelegationAction",
     "DelegationChanged",

@@ -11,7 +11,11 @@ from consentry_events.models import AnyEvent, ConsentChanged, DelegationChanged,
 _ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(Event)
 
 
-class DecodeError(ValueError):
+class ContractError(ValueError):
+    """Base of the event contract's errors: data that is not what the contract says."""
+
+
+class DecodeError(ContractError):
     """A record that is not a valid Consentry event; the message says why."""
 
 

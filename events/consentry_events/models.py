@@ -135,13 +135,21 @@ def check_scope_and_window(
     effective_from: datetime | None,
     expires_at: datetime | None,
 ) -> None:
-    """Refuse combinations the model cannot mean; shared by the events and the write API."""
+    """Refuse combinations the model cannot mean."""
     if scope is Scope.PARTY and (upc or isrc):
         raise ValueError("scope 'party' covers all the party's works: give neither upc nor isrc")
     if scope is Scope.RELEASE and (not upc or isrc):
         raise ValueError("scope 'release' needs upc (and no isrc)")
     if scope is Scope.TRACK and (not isrc or upc):
         raise ValueError("scope 'track' needs isrc (and no upc)")
+    check_window(choice, effective_from, expires_at)
+
+
+def check_window(
+    choice: Choice, effective_from: datetime | None, expires_at: datetime | None
+) -> None:
+    """A window is for allow and deny only, and ends after it starts; shared with the
+    write API."""
     if choice is Choice.WITHDRAWN and (effective_from or expires_at):
         raise ValueError("a withdrawal takes effect at once: give no effective_from or expires_at")
     if effective_from and expires_at and expires_at <= effective_from:

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from consentry_events.codec import ContractError
 from consentry_events.topics import CATALOGUE, CONSENT_CHANGES
 
 _TOPICS = {"consent": CONSENT_CHANGES.name, "catalogue": CATALOGUE.name}
+TOKEN_PATTERN = r"^(consent|catalogue):[0-9]{1,9}:[0-9]{1,18}$"
+"""What a token looks like (for request schemas)."""
+
+
+class InvalidToken(ContractError):
+    """Not a consistency token as the write API returns them."""
 _CODES = {topic: code for code, topic in _TOPICS.items()}
 
 
@@ -29,7 +36,7 @@ def parse_token(text: str) -> Token:
         code, partition, offset = text.split(":")
         return Token(_TOPICS[code], int(partition), int(offset))
     except (ValueError, KeyError):
-        raise ValueError(
+        raise InvalidToken(
             f"consistency token {text!r} is not '<consent|catalogue>:<partition>:<offset>' "
             "as returned by the write API"
         ) from None

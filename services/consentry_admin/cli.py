@@ -11,10 +11,10 @@ from pathlib import Path
 import click
 from pydantic_settings import SettingsConfigDict
 
-from consentry_auth import CHECK_AUDIENCE, WRITE_AUDIENCE, Issuer, default_audiences
-from consentry_auth.kafka import KafkaClientSettings
+from consentry_auth import CHECK_AUDIENCE, WRITE_AUDIENCE, AuthError, Issuer, default_audiences
 from consentry_auth.keys import write_keys
-from consentry_writeapi.history import party_records, verify_chain
+from consentry_domain.chain import verify_chain
+from consentry_kafka import KafkaClientSettings, party_history
 
 _AUDIENCES = {"write": WRITE_AUDIENCE, "check": CHECK_AUDIENCE}
 
@@ -98,7 +98,7 @@ def token(subject: str, key: Path, audiences: tuple[str, ...], ttl: int) -> None
     chosen = [_AUDIENCES[a] for a in audiences] or default_audiences(subject)
     try:
         click.echo(Issuer(key.read_bytes()).issue(subject, chosen, ttl))
-    except ValueError as exc:
+    except AuthError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -121,7 +121,7 @@ def verify_chain_command(party: str, bootstrap: str | None) -> None:
     settings = AuditSettings()
     if bootstrap:
         settings = settings.model_copy(update={"kafka_bootstrap": bootstrap})
-    report = verify_chain(party, asyncio.run(party_records(settings.kafka(), party)))
+    report = verify_chain(party, asyncio.run(party_history(settings.kafka(), party)))
     click.echo(json.dumps(asdict(report), indent=2))
     if report.first_broken is not None:
         raise SystemExit(1)

@@ -90,7 +90,11 @@ class Issuer:
 
     def issue(self, subject: str, audiences: Sequence[str], ttl_s: float = 3600.0) -> str:
         if not _SUBJECT.match(subject):
-            raise ValueError(f"subject {subject!r} is not '<kind>:<id>'")
+            raise AuthError(
+                "bad_subject",
+                f"subject {subject!r} is not '<kind>:<id>' (e.g. artist:nina-vale): "
+                "a lower-case kind, a colon, an id of letters, digits, '.', '_' or '-'",
+            )
         now = int(time.time())
         claims = {
             "iss": ISSUER,

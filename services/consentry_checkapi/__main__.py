@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from consentry_auth.web import serve
 from consentry_checkapi.app import create_app
 from consentry_checkapi.settings import CheckServiceSettings
+from consentry_http import serve
 
 
 def main() -> None:

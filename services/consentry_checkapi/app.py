@@ -1,4 +1,4 @@
-"""The check service's routes; one composition root in ``create_app``.
+"""The check service's composition root and routes.
 
 Same semantics as the SDK (it is the SDK, with its cache, behind HTTP). Responses are
 serialised with orjson straight from the domain answer: the response models document
@@ -15,17 +15,15 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import REGISTRY, make_asgi_app
 
 from consentry_auth import CHECK_AUDIENCE, Principal, PrincipalKind, Verifier
-from consentry_auth.web import BearerAuth, Caller, Refused
 from consentry_checkapi import metrics
-from consentry_checkapi.schemas import AnswerOut, BatchAnswer, BatchCheck
+from consentry_checkapi.schemas import AnswerOut, BatchAnswer, BatchCheck, CheckQuery, Readiness
 from consentry_checkapi.settings import CheckServiceSettings
 from consentry_domain import Answer, load_taxonomy
-from consentry_events.models import Isrc, PurposePath
+from consentry_http import BearerAuth, Caller, HttpProblem, Refused, responses, service_app
 from consentry_sdk import ConsentChecker
 from consentry_sdk.cache import AnswerCache
 from consentry_sdk.checker import redis_for_checks
@@ -59,11 +57,6 @@ def _json(content: object, status_code: int = 200) -> Response:
     return Response(orjson.dumps(content), status_code, media_type="application/json")
 
 
-def _bad_token(message: str) -> Response:
-    detail = [{"loc": ["token"], "msg": message, "type": "value_error"}]
-    return _json({"detail": detail}, 422)
-
-
 async def _watch_health(checker: ConsentChecker, every_s: float = 1.0) -> None:
     """Export what the check side can vouch for, also while the materialiser is down."""
     while True:
@@ -83,22 +76,37 @@ async def _service(principal: Caller) -> Principal:
     return principal
 
 
+def _checker(request: Request) -> ConsentChecker:
+    checker: ConsentChecker = request.app.state.checker
+    return checker
+
+
+Checker = Annotated[ConsentChecker, Depends(_checker)]
+Service = Annotated[Principal, Depends(_service)]
+def _count(problem: HttpProblem) -> None:
+    if problem.status_code == 403:
+        metrics.REFUSALS.labels(reason=problem.reason).inc()
+
+
 def create_app(settings: CheckServiceSettings) -> FastAPI:
+    taxonomy = load_taxonomy(settings.purposes_file)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = redis_for_checks(settings)
         cache = AnswerCache(settings.cache_bound_s) if settings.cache_bound_s > 0 else None
         listener = asyncio.create_task(listen(settings.redis_url, cache)) if cache else None
-        app.state.checker = ConsentChecker(
+        checker = ConsentChecker(
             StateReader(redis),
-            load_taxonomy(settings.purposes_file),
+            taxonomy,
             heartbeat_bound_ms=int(settings.heartbeat_bound_s * 1000),
             cache=cache,
             token_wait_s=settings.token_wait_s,
         )
-        collector = CheckerCollector(app.state.checker)
+        app.state.checker = checker
+        collector = CheckerCollector(checker)
         REGISTRY.register(collector)
-        watcher = asyncio.create_task(_watch_health(app.state.checker))
+        watcher = asyncio.create_task(_watch_health(checker))
         yield
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -110,61 +118,57 @@ def create_app(settings: CheckServiceSettings) -> FastAPI:
                 await listener
         await redis.aclose()
 
-    app = FastAPI(
-        title="Consentry check service",
-        version="1",
+    app = service_app(
+        "Consentry check service",
+        max_body_bytes=settings.max_body_bytes,
+        purposes=taxonomy.defaults,
+        on_problem=_count,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
-    app.state.auth = BearerAuth(
+    BearerAuth(
         Verifier(settings.auth_public_key_file.read_bytes(), CHECK_AUDIENCE),
         metrics.AUTH_FAILURES,
-    )
+    ).install(app)
     app.mount("/metrics", make_asgi_app())
 
-    @app.exception_handler(Refused)
-    async def refused(request: Request, exc: Refused) -> Response:
-        metrics.REFUSALS.labels(reason=exc.reason).inc()
-        return await http_exception_handler(request, exc)
-
-    def checker(request: Request) -> ConsentChecker:
-        found: ConsentChecker = request.app.state.checker
-        return found
-
-    @app.get("/v1/check", response_model=AnswerOut, dependencies=[Depends(_service)])
+    @app.get(
+        "/v1/check",
+        response_model=AnswerOut,
+        tags=["checks"],
+        responses=responses(401, 403, 422),
+    )
     async def check_one(
-        request: Request,
-        isrc: Annotated[Isrc, Query(description="The track's ISRC.")],
-        purpose: Annotated[PurposePath, Query(description="Dotted AI purpose, e.g. ai.training.")],
-        token: Annotated[
-            str | None, Query(description="Consistency token from the write API.")
-        ] = None,
+        _: Service, checker: Checker, query: Annotated[CheckQuery, Query()]
     ) -> Response:
         """May this track be used for this purpose now? Deny when unverifiable."""
-        try:
-            answer = await checker(request).check(isrc, purpose, token=token)
-        except ValueError as exc:
-            return _bad_token(str(exc))
+        answer = await checker.check(query.isrc, query.purpose, token=query.token)
         return _json(answer_json(answer))
 
-    @app.post("/v1/check", response_model=BatchAnswer, dependencies=[Depends(_service)])
-    async def check_batch(request: Request, body: BatchCheck) -> Response:
+    @app.post(
+        "/v1/check",
+        response_model=BatchAnswer,
+        tags=["checks"],
+        responses=responses(400, 401, 403, 413, 422),
+    )
+    async def check_batch(_: Service, checker: Checker, body: BatchCheck) -> Response:
         """Answers for up to 1,000 tracks from at most one Redis round trip."""
-        try:
-            answers = await checker(request).check_many(body.isrcs, body.purpose, token=body.token)
-        except ValueError as exc:
-            return _bad_token(str(exc))
+        answers = await checker.check_many(body.isrcs, body.purpose, token=body.token)
         return _json({"answers": [answer_json(answers[isrc]) for isrc in body.isrcs]})
 
-    @app.get("/healthz")
+    @app.get("/healthz", response_model=Readiness, tags=["probes"])
     async def healthz() -> dict[str, str]:
         """Alive: the process answers (it may still be answering 'unverifiable')."""
         return {"status": "alive"}
 
-    @app.get("/readyz")
-    async def readyz(request: Request) -> JSONResponse:
+    @app.get(
+        "/readyz",
+        response_model=Readiness,
+        tags=["probes"],
+        responses={503: {"model": Readiness, "description": "Answers cannot be verified."}},
+    )
+    async def readyz(checker: Checker) -> JSONResponse:
         """Ready only when answers can be verified; the body says which part is missing."""
-        health = await checker(request).health()
+        health = await checker.health()
         body = {
             "status": "ready" if health.verifiable else "unverifiable",
             "redis": "reachable" if health.redis_reachable else "unreachable",

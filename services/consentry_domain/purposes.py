@@ -8,10 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from consentry_domain.answers import Verdict
-
-
-class TaxonomyError(ValueError):
-    """The purpose configuration is unusable; the message names the entry."""
+from consentry_domain.errors import TaxonomyError
 
 
 def ancestors(purpose: str) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from enum import StrEnum
 from consentry_events import Choice, Scope
 
 
-class Outcome(StrEnum):
+class ApplyOutcome(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     STALE = "stale"
@@ -71,16 +71,16 @@ class Slot:
         return None
 
 
-def merge(slot: Slot, entry: Entry) -> tuple[Slot, Outcome]:
+def merge(slot: Slot, entry: Entry) -> tuple[Slot, ApplyOutcome]:
     if entry.offset == slot.floor or any(e.offset == entry.offset for e in slot.entries):
-        return slot, Outcome.DUPLICATE
+        return slot, ApplyOutcome.DUPLICATE
     if entry.offset < slot.floor:
-        return slot, Outcome.STALE
+        return slot, ApplyOutcome.STALE
     if any(e.decision_id == entry.decision_id for e in slot.entries):
-        return slot, Outcome.DUPLICATE  # the same decision sent again at a later offset
+        return slot, ApplyOutcome.DUPLICATE  # the same decision sent again at a later offset
     if entry.shadows_older:
         kept = tuple(e for e in slot.entries if e.offset > entry.offset)
         head = () if entry.choice is Choice.WITHDRAWN else (entry,)
-        return Slot(entry.offset, head + kept), Outcome.APPLIED
+        return Slot(entry.offset, head + kept), ApplyOutcome.APPLIED
     entries = tuple(sorted((*slot.entries, entry), key=lambda e: e.offset))
-    return Slot(slot.floor, entries), Outcome.APPLIED
+    return Slot(slot.floor, entries), ApplyOutcome.APPLIED

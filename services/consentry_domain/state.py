@@ -14,7 +14,7 @@ from datetime import datetime
 from consentry_domain.answers import Answer
 from consentry_domain.purposes import Taxonomy, ancestors
 from consentry_domain.resolve import resolve
-from consentry_domain.slots import Entry, Outcome, Slot, SlotKey, merge
+from consentry_domain.slots import ApplyOutcome, Entry, Slot, SlotKey, merge
 from consentry_domain.state_types import Track
 from consentry_events import AnyEvent, ConsentChanged, DelegationChanged, Scope, TrackChanged
 
@@ -49,24 +49,24 @@ class ConsentState:
     tracks: dict[str, tuple[int, Track]] = field(default_factory=dict)
     slots: dict[SlotKey, Slot] = field(default_factory=dict)
 
-    def apply_decision(self, key: SlotKey, entry: Entry) -> Outcome:
+    def apply_decision(self, key: SlotKey, entry: Entry) -> ApplyOutcome:
         slot, outcome = merge(self.slots.get(key, Slot()), entry)
         self.slots[key] = slot
         return outcome
 
-    def apply_track(self, offset: int, track: Track) -> Outcome:
+    def apply_track(self, offset: int, track: Track) -> ApplyOutcome:
         current = self.tracks.get(track.isrc)
         if current is not None and current[0] >= offset:
-            return Outcome.DUPLICATE if current[0] == offset else Outcome.STALE
+            return ApplyOutcome.DUPLICATE if current[0] == offset else ApplyOutcome.STALE
         self.tracks[track.isrc] = (offset, track)
-        return Outcome.APPLIED
+        return ApplyOutcome.APPLIED
 
-    def apply(self, event: AnyEvent, offset: int) -> Outcome:
+    def apply(self, event: AnyEvent, offset: int) -> ApplyOutcome:
         """Decisions and tracks; a delegation changes who may decide, not any answer."""
         if isinstance(event, ConsentChanged):
             return self.apply_decision(slot_key_of(event), entry_of(event, offset))
         if isinstance(event, DelegationChanged):
-            return Outcome.APPLIED
+            return ApplyOutcome.APPLIED
         return self.apply_track(offset, track_of(event))
 
     def track(self, isrc: str) -> Track | None:

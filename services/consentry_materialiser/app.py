@@ -21,21 +21,21 @@ from consentry_events import (
     ENFORCEMENT,
     EnforcementChanged,
 )
+from consentry_kafka import LogEnds, LogRecord
 from consentry_materialiser import metrics
-from consentry_materialiser.apply import RawRecord, apply_batch
-from consentry_materialiser.enforce import Enforcer
-from consentry_materialiser.log_end import LogEnds
+from consentry_materialiser.apply import apply_batch
+from consentry_materialiser.enforce import Enforcer, NotYetApplied
 from consentry_materialiser.rebuild import Rebuilder
 from consentry_materialiser.settings import MaterialiserSettings
-from consentry_state import StateWriter, keys
+from consentry_state import LogProgress, StateWriter
 
 log = logging.getLogger(__name__)
 
 
-def raw_records(events: Sequence[Any]) -> list[RawRecord]:
+def log_records(events: Sequence[Any]) -> list[LogRecord]:
     """faust events -> the records our batch functions take (no faust types beyond here)."""
     return [
-        RawRecord(
+        LogRecord(
             e.message.topic,
             e.message.partition,
             e.message.offset,
@@ -76,6 +76,7 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         socket_connect_timeout=settings.redis_timeout_s,
     )
     writer = StateWriter(redis)
+    progress = LogProgress(redis)
     log_ends = LogEnds(settings.kafka(), settings.log_end_timeout_s)
 
     @app.on_before_shutdown.connect
@@ -97,7 +98,7 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
 
     enforcer = Enforcer(redis, load_taxonomy(settings.purposes_file), publish)
 
-    async def dead_letter(record: RawRecord, reason: str) -> None:
+    async def dead_letter(record: LogRecord, reason: str) -> None:
         log.warning(
             "dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
         )
@@ -111,7 +112,7 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     @app.agent(source, name="materialise")
     async def materialise(stream: Any) -> None:
         async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
-            records = raw_records(events)
+            records = log_records(events)
             await apply_batch(records, writer, dead_letter)
             for record in records:
                 key = (record.topic, record.partition)
@@ -122,7 +123,16 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         @app.agent(source, name="enforce")
         async def enforce(stream: Any) -> None:
             async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
-                await enforcer.handle(raw_records(events))
+                records = log_records(events)
+                delay_s = 0.1
+                while True:  # at least once: a batch is never skipped, only retried
+                    try:
+                        await enforcer.handle(records)
+                        break
+                    except (RedisError, OSError, NotYetApplied) as exc:
+                        log.warning("enforcement postponed, retrying in %.1fs: %s", delay_s, exc)
+                        await asyncio.sleep(delay_s)
+                        delay_s = min(delay_s * 2, 2.0)
 
         @app.timer(interval=settings.due_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
         async def windows() -> None:
@@ -142,7 +152,7 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         except (KafkaError, TimeoutError) as exc:
             log.warning("heartbeat not written, the log end is unknown: %r", exc)
 
-    async def measure_partitions() -> dict[str, int]:
+    async def measure_partitions() -> dict[tuple[str, int], int]:
         """Per assigned partition: the time up to which Redis holds all of it, and its lag.
 
         Complete up to the moment we asked the broker for the log end if everything
@@ -155,18 +165,16 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
             return {}
         asked_at = time.time_ns() // 1_000_000
         ends = await log_ends(assigned)
-        fields = [keys.watermark_field(tp.topic, tp.partition) for tp in assigned]
-        marks = await redis.hmget(keys.WATERMARKS, fields)
-        freshness: dict[str, int] = {}
-        for tp, field, mark in zip(assigned, fields, marks, strict=True):
+        applied = await progress.applied((tp.topic, tp.partition) for tp in assigned)
+        freshness: dict[tuple[str, int], int] = {}
+        for tp in assigned:
             end = ends.get(tp)
             if end is None:
                 continue  # the previous value ages on its own
-            applied = -1 if mark is None else int(mark)
-            lag = max(0, end - (applied + 1))
+            ident = (tp.topic, tp.partition)
+            lag = max(0, end - (applied[ident] + 1))
             metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
-            last_applied = applied_at.get((tp.topic, tp.partition), 0)
-            freshness[field] = asked_at if lag == 0 else last_applied
+            freshness[ident] = asked_at if lag == 0 else applied_at.get(ident, 0)
         return freshness
 
     rebuilder = Rebuilder(

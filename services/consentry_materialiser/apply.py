@@ -1,6 +1,6 @@
 """One batch of log records -> Redis, with bad records sent to the dead-letter topic.
 
-The batch is applied with one pipelined round trip; a Redis failure is retried until it
+The batch is applied with one script call; a Redis failure is retried until it
 succeeds (the stream waits, nothing is skipped), because faust acknowledges -- and later
 commits -- a batch only after this function returns.
 """
@@ -11,50 +11,45 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
-from consentry_domain import Outcome
-from consentry_events import CONSENT_CHANGES, ConsentChanged
+from consentry_domain import ApplyOutcome
+from consentry_events import CONSENT_CHANGES, ConsentChanged, DecodeError
+from consentry_events.logged import LoggedEvent, Position
+from consentry_kafka import LogRecord
 from consentry_materialiser import metrics
-from consentry_state import Applied, StateWriter
+from consentry_state import StateWriter, ToApply
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class RawRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    timestamp_ms: int = 0
-    """The record's log time (Kafka timestamp)."""
+DeadLetter = Callable[[LogRecord, str], Awaitable[None]]
 
 
-DeadLetter = Callable[[RawRecord, str], Awaitable[None]]
+def to_apply(record: LogRecord) -> tuple[ToApply, str | None]:
+    """The record as applied, and why it is dead-lettered (``None`` when it is not)."""
+    try:
+        return record.decoded(), None
+    except DecodeError as exc:
+        return Position(record.topic, record.partition, record.offset), str(exc)
 
 
 async def apply_batch(
-    records: Sequence[RawRecord],
+    records: Sequence[LogRecord],
     writer: StateWriter,
     dead_letter: DeadLetter,
     *,
     retry_delay_s: float = 0.1,
     max_retry_delay_s: float = 2.0,
-) -> list[Outcome]:
+) -> list[ApplyOutcome]:
     """Apply ``records`` in order; a dead-lettered record's outcome is ``SKIPPED``.
 
     Dead-lettered records still advance their partition's watermark, so the watermark
     means "handled up to here" and nothing waits on a record that will never apply.
     """
-    batch: list[Applied] = []
+    batch: list[ToApply] = []
     for record in records:
-        applied, problem = Applied.decode(
-            record.topic, record.partition, record.offset, record.value
-        )
+        applied, problem = to_apply(record)
         if problem is not None:
             await dead_letter(record, problem)
         batch.append(applied)
@@ -63,21 +58,25 @@ async def apply_batch(
     return outcomes
 
 
-def _observe(batch: Sequence[Applied], outcomes: Sequence[Outcome]) -> None:
+def _observe(batch: Sequence[ToApply], outcomes: Sequence[ApplyOutcome]) -> None:
     now = time.time()
     for record, outcome in zip(batch, outcomes, strict=True):
         log = "consent" if record.topic == CONSENT_CHANGES.name else "catalogue"
-        label = "dead_lettered" if outcome is Outcome.SKIPPED else outcome.value
+        label = "dead_lettered" if outcome is ApplyOutcome.SKIPPED else outcome.value
         metrics.EVENTS.labels(log=log, outcome=label).inc()
-        if outcome is Outcome.APPLIED and isinstance(record.event, ConsentChanged):
+        if (
+            outcome is ApplyOutcome.APPLIED
+            and isinstance(record, LoggedEvent)
+            and isinstance(record.event, ConsentChanged)
+        ):
             lag = now - record.event.recorded_at.timestamp()
             metrics.PROPAGATION_SECONDS.observe(max(0.0, lag))
     metrics.LAST_APPLIED.set(now)
 
 
 async def _apply_until_done(
-    writer: StateWriter, batch: list[Applied], delay_s: float, max_delay_s: float
-) -> list[Outcome]:
+    writer: StateWriter, batch: list[ToApply], delay_s: float, max_delay_s: float
+) -> list[ApplyOutcome]:
     while True:
         try:
             return await writer.apply(batch)

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from consentry_auth.kafka import KafkaClientSettings
+from consentry_kafka import KafkaClientSettings
 
 
 class MaterialiserSettings(KafkaClientSettings):

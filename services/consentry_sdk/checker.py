@@ -21,8 +21,7 @@ from consentry_sdk.cache import AnswerCache
 from consentry_sdk.invalidation import listen
 from consentry_sdk.metrics import REDIS_BATCH, REDIS_SINGLE
 from consentry_sdk.settings import CheckSettings
-from consentry_state import Snapshot, StateReader, TrackView
-from consentry_state.keys import watermark_field
+from consentry_state import Snapshot, StateReader, TrackView, keys
 
 log = logging.getLogger(__name__)
 
@@ -131,15 +130,15 @@ class ConsentChecker:
     ) -> dict[str, Answer]:
         generation = self._cache.generation if self._cache is not None else 0
         deadline = time.monotonic() + self._token_wait_s
-        field = watermark_field(wanted.topic, wanted.partition) if wanted else ""
+        mark = (wanted.topic, wanted.partition) if wanted else None
         while True:
             try:
-                snapshot = await self._reader.gather(isrcs, purpose, field)
+                snapshot = await self._reader.gather(isrcs, purpose, mark)
             except (RedisError, OSError) as exc:
                 log.warning("consent unverifiable, Redis failed: %s", exc)
                 return self._unverifiable(isrcs, purpose)
             now = self._clock_ms()
-            if not self._fresh(snapshot.heartbeat_ms, now):
+            if not self._fresh(snapshot.fresh_until_ms, now):
                 return self._unverifiable(isrcs, purpose)
             applied = -1 if snapshot.watermark is None else snapshot.watermark
             if wanted is None or applied >= wanted.offset:
@@ -155,11 +154,11 @@ class ConsentChecker:
         for isrc, view in snapshot.tracks.items():
             if view is None:
                 answer = resolve(isrc, purpose, None, {}, self._taxonomy, now_ms)
-                tags: tuple[str, ...] = (f"t:{isrc}",)
+                tags: tuple[str, ...] = (keys.track_tag(isrc),)
                 boundary = None
             else:
                 answer = resolve(isrc, purpose, view.track, view.candidates, self._taxonomy, now_ms)
-                tags = (f"t:{isrc}", *(f"p:{party}" for party in view.track.parties))
+                tags = view.tags
                 boundary = _next_boundary_ms(view, now_ms)
             answers[isrc] = answer
             if self._cache is not None:
@@ -174,8 +173,8 @@ class ConsentChecker:
         reason = Reason(Basis.UNVERIFIABLE, verdict, purpose=purpose)
         return {isrc: Answer(isrc, purpose, verdict, (reason,)) for isrc in isrcs}
 
-    def _fresh(self, heartbeat_ms: int | None, now_ms: int) -> bool:
-        return heartbeat_ms is not None and now_ms - heartbeat_ms <= self._bound_ms
+    def _fresh(self, fresh_until_ms: int | None, now_ms: int) -> bool:
+        return fresh_until_ms is not None and now_ms - fresh_until_ms <= self._bound_ms
 
     async def health(self) -> Health:
         """Redis reachable? Materialiser heartbeat within the bound? Cache subscribed?"""
@@ -184,11 +183,11 @@ class ConsentChecker:
             snapshot = await self._reader.gather([], "ai")
         except (RedisError, OSError):
             return Health(False, None, False, live)
-        if snapshot.heartbeat_ms is None:
+        if snapshot.fresh_until_ms is None:
             return Health(True, None, False, live)
         now = self._clock_ms()
-        age = (now - snapshot.heartbeat_ms) / 1000
-        return Health(True, age, self._fresh(snapshot.heartbeat_ms, now), live)
+        age = (now - snapshot.fresh_until_ms) / 1000
+        return Health(True, age, self._fresh(snapshot.fresh_until_ms, now), live)
 
     async def verifiable(self) -> bool:
         return (await self.health()).verifiable

@@ -1,12 +1,33 @@
-"""Consentry's Redis state: the keyspace, the atomic writes and the one-round-trip read.
+"""Consentry's Redis state: every key, every stored value, every script -- and nothing
+outside this package names a key or parses a stored value (a test enforces it).
 
-Redis holds a cache of the log that can be rebuilt from Kafka at any time. Layout:
+Redis holds a cache of the log that can be rebuilt from Kafka at any time. The names
+are defined in ``keys``; per concern, one small reader/writer:
+
+============================  ==========================================================
+``StateWriter`` (writer)      apply a batch of log records atomically, with watermarks;
+                              each partition's freshness (heartbeat)
+``StateReader`` (reader)      everything a check needs for a batch of tracks, one trip
+``LogProgress``,              watermarks, freshness, whole or not; the rebuild's epoch
+``RebuildMarks`` (progress)   and replayed partitions
+``ChainHeads`` (heads)        a party's chain head and a write's intent on it
+``PartyLock`` (locks)         the write API's per-party lock
+``IdempotencyRecords``        the write API's Idempotency-Key records
+``Delegations``               who may decide for a party
+``CatalogueIndex``,           the enforcer's: tracks a decision reaches, answers last
+``PublishedAnswers``,         published downstream, windows opening or closing
+``DecisionWindows``
+``StoredState`` (stored)      a party's slots and a track's record, read back
+``ACL_RULES`` (acl)           each service's Redis user, from the key families
+============================  ==========================================================
+
+The layout (``keys``):
 
 ``cs:party:<party>`` (hash)
     one field per decision slot, ``<s>|<work>|<purpose>`` with ``s`` one of ``p``
     (party-wide, empty work), ``r`` (release, work = UPC), ``t`` (track, work = ISRC);
     the value is the slot as JSON ``{"f": floor, "e": [[offset, choice, id, from_ms,
-    until_ms], ...]}``.
+    until_ms], ...]}`` (``codec``).
 ``cs:track:<isrc>`` (hash)
     ``o`` catalogue offset (version), ``u`` UPC, ``p`` space-separated parties, ``s`` status;
     ``a:<purpose>`` the answer last published (or baselined) on the enforcement topic.
@@ -27,11 +48,12 @@ Redis holds a cache of the log that can be rebuilt from Kafka at any time. Layou
     applied; written only while ``cs:ready`` exists. Checks take the least fresh.
 ``cs:head:<party>`` (hash)
     the party's hash-chain head: ``o`` offset, ``h`` SHA-256 of that record, ``d`` its
-    event id; advanced by the materialiser and by the write API after each acknowledgement.
+    event id, ``u`` a write's intent; advanced by the materialiser and by the write API
+    after each acknowledgement.
 ``cs:dg:<party>`` (hash)
     ``<delegate>|<purpose>`` -> ``<offset>|grant`` or ``<offset>|revoke``.
-``cs:idem:<digest>``, ``cs:lock:<party>``
-    the write API's idempotency records and per-party write locks (see its package).
+``cs:idem:<digest>`` (string), ``cs:lock:<party>`` (string)
+    the write API's Idempotency-Key records and per-party write locks.
 ``cs:ready``, ``cs:epoch``, ``cs:rebuilt:<epoch>``
     the state holds the whole log; the rebuild under way; partitions rebuilt in it.
 
@@ -39,7 +61,38 @@ Consentry runs on one Redis primary (with read replicas for checks), not Redis C
 the read script derives party keys from track records.
 """
 
+from consentry_state.delegations import Delegation, Delegations
+from consentry_state.enforcement import (
+    CatalogueIndex,
+    DecisionWindows,
+    DueWindow,
+    PublishedAnswers,
+)
+from consentry_state.heads import ChainHeads, Head
+from consentry_state.idempotency import IdempotencyRecords
+from consentry_state.locks import PartyLock
+from consentry_state.progress import LogProgress, RebuildMarks
 from consentry_state.reader import Snapshot, StateReader, TrackView
-from consentry_state.writer import Applied, StateWriter
+from consentry_state.stored import StoredState
+from consentry_state.writer import StateWriter, ToApply
 
-__all__ = ["Applied", "Snapshot", "StateReader", "StateWriter", "TrackView"]
+__all__ = [
+    "CatalogueIndex",
+    "ChainHeads",
+    "DecisionWindows",
+    "Delegation",
+    "Delegations",
+    "DueWindow",
+    "Head",
+    "IdempotencyRecords",
+    "LogProgress",
+    "PartyLock",
+    "PublishedAnswers",
+    "RebuildMarks",
+    "Snapshot",
+    "StateReader",
+    "StateWriter",
+    "StoredState",
+    "ToApply",
+    "TrackView",
+]

@@ -1,41 +1,88 @@
-"""Key and field names of the Redis layout (see the package docstring)."""
+"""Every Redis key, field and tag name of the layout, defined once (see the package docstring).
+
+Python code builds names with the functions here; the Lua scripts get the same prefixes
+from ``LUA_NAMES``, prepended to every script as a table ``K`` (``K.party .. party``), so
+no name is typed twice. Nothing outside this package names a key.
+"""
 
 from __future__ import annotations
 
 from consentry_domain import SlotKey
 from consentry_events import Scope
 
-WATERMARKS = "cs:wm"
-DUE = "cs:due"
-READY = "cs:ready"
+PREFIX = "cs:"
+"""Every key of the layout starts with it (ACL patterns rely on that)."""
+
+WATERMARKS = PREFIX + "wm"
+"""Hash ``<topic>:<partition>`` -> highest offset applied (the watermark)."""
+DUE = PREFIX + "due"
+"""Sorted set ``<ms>|<party>|<slot field>`` scored by a decision window's opening or closing."""
+READY = PREFIX + "ready"
 """Present while the state holds the whole log; removed with everything by a flush."""
-EPOCH = "cs:epoch"
+EPOCH = PREFIX + "epoch"
 """The current rebuild's id, shared by every worker of the group."""
-INVALIDATIONS = "cs:inv"
-"""Pub/sub channel: space-separated ``p:<party>`` / ``t:<isrc>`` tags of what a batch changed."""
-FRESHNESS = "cs:fresh"
+INVALIDATIONS = PREFIX + "inv"
+"""Pub/sub channel: space-separated tags (``track_tag``, ``party_tag``) of what a batch changed."""
+FRESHNESS = PREFIX + "fresh"
 """Hash ``<topic>:<partition>`` -> ms up to which that partition's state is complete."""
+
+_PARTY = PREFIX + "party:"
+_TRACK = PREFIX + "track:"
+_HEAD = PREFIX + "head:"
+_DELEGATIONS = PREFIX + "dg:"
+_PARTY_TRACKS = PREFIX + "pt:"
+_RELEASE_TRACKS = PREFIX + "rt:"
+_REBUILT = PREFIX + "rebuilt:"
+_IDEMPOTENCY = PREFIX + "idem:"
+_LOCK = PREFIX + "lock:"
+
+TRACK_TAG = "t:"
+PARTY_TAG = "p:"
 
 SCOPE_CODES = {Scope.PARTY: "p", Scope.RELEASE: "r", Scope.TRACK: "t"}
 SCOPES_BY_CODE = {code: scope for scope, code in SCOPE_CODES.items()}
 
+# Fields of a track hash and of a chain head.
+TRACK_OFFSET, TRACK_UPC, TRACK_PARTIES, TRACK_STATUS = "o", "u", "p", "s"
+HEAD_OFFSET, HEAD_HASH, HEAD_EVENT, HEAD_INTENT = "o", "h", "d", "u"
+
+LUA_NAMES = {
+    "party": _PARTY,
+    "track": _TRACK,
+    "head": _HEAD,
+    "delegations": _DELEGATIONS,
+    "party_tracks": _PARTY_TRACKS,
+    "release_tracks": _RELEASE_TRACKS,
+    "rebuilt": _REBUILT,
+    "watermarks": WATERMARKS,
+    "due": DUE,
+    "ready": READY,
+    "epoch": EPOCH,
+    "invalidations": INVALIDATIONS,
+    "freshness": FRESHNESS,
+    "track_tag": TRACK_TAG,
+    "party_tag": PARTY_TAG,
+}
+"""The names the Lua scripts use, as the table ``K``."""
+
 
 def party_key(party: str) -> str:
-    return f"cs:party:{party}"
+    """Hash of the party's decision slots: ``slot_field`` -> encoded slot."""
+    return _PARTY + party
 
 
 def track_key(isrc: str) -> str:
-    return f"cs:track:{isrc}"
+    return _TRACK + isrc
 
 
 def head_key(party: str) -> str:
-    """The party's chain head: ``o`` offset, ``h`` record hash, ``d`` event id."""
-    return f"cs:head:{party}"
+    """The party's chain head: offset, record hash, event id, and a write's intent."""
+    return _HEAD + party
 
 
 def delegations_key(party: str) -> str:
-    """The party's delegations: field ``<delegate>|<purpose>`` -> ``<offset>|grant|revoke``."""
-    return f"cs:dg:{party}"
+    """The party's delegations: ``delegation_field`` -> ``<offset>|grant|revoke``."""
+    return _DELEGATIONS + party
 
 
 def delegation_field(delegate: str, purpose: str) -> str:
@@ -44,12 +91,27 @@ def delegation_field(delegate: str, purpose: str) -> str:
 
 def party_tracks_key(party: str) -> str:
     """Set of the ISRCs the party holds rights in (kept by the apply script)."""
-    return f"cs:pt:{party}"
+    return _PARTY_TRACKS + party
 
 
 def release_tracks_key(upc: str) -> str:
     """Set of the ISRCs on the release (kept by the apply script)."""
-    return f"cs:rt:{upc}"
+    return _RELEASE_TRACKS + upc
+
+
+def rebuilt_key(epoch: str) -> str:
+    """Hash of the partitions replayed whole in rebuild ``epoch``."""
+    return _REBUILT + epoch
+
+
+def idempotency_key(digest: str) -> str:
+    """The write API's record of one (principal, Idempotency-Key)."""
+    return _IDEMPOTENCY + digest
+
+
+def lock_key(party: str) -> str:
+    """The write API's per-party write lock."""
+    return _LOCK + party
 
 
 def published_field(purpose: str) -> str:
@@ -68,3 +130,18 @@ def parse_slot_field(party: str, field: str) -> SlotKey:
 
 def watermark_field(topic: str, partition: int) -> str:
     return f"{topic}:{partition}"
+
+
+def track_tag(isrc: str) -> str:
+    """Invalidation tag: the track's record changed."""
+    return TRACK_TAG + isrc
+
+
+def party_tag(party: str) -> str:
+    """Invalidation tag: one of the party's decisions changed."""
+    return PARTY_TAG + party
+
+
+def pattern(prefix_of: str) -> str:
+    """ACL key pattern of a family of keys: ``pattern(head_key(""))`` -> ``cs:head:*``."""
+    return prefix_of + "*"

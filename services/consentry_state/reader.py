@@ -6,14 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
 
 from consentry_domain import Slot, SlotKey, Track
 from consentry_domain.purposes import ancestors
 from consentry_events import Scope, TrackStatus
 from consentry_state import keys
-from consentry_state.scripts import GATHER
-from consentry_state.slotcodec import decode_slot
+from consentry_state.codec import decode_slot
+from consentry_state.scripts import GATHER, run
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,11 +20,19 @@ class TrackView:
     track: Track
     candidates: dict[str, list[tuple[SlotKey, Slot]]]
 
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The invalidation tags an answer about this track depends on."""
+        return (keys.track_tag(self.track.isrc), *map(keys.party_tag, self.track.parties))
+
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    heartbeat_ms: int | None
+    fresh_until_ms: int | None
+    """The least fresh partition's "complete up to" time (epoch ms); None while the state
+    is incomplete or no worker vouches for it."""
     watermark: int | None
+    """The offset applied on the asked partition (a consistency token's), if asked."""
     tracks: dict[str, TrackView | None]
 
 
@@ -63,27 +70,19 @@ class StateReader:
         self._redis = redis
 
     async def gather(
-        self, isrcs: Sequence[str], purpose: str, watermark_field: str = ""
+        self, isrcs: Sequence[str], purpose: str, watermark_of: tuple[str, int] | None = None
     ) -> Snapshot:
+        """The tracks' records and candidate slots, the least freshness, and the watermark
+        of ``watermark_of`` (topic, partition) if given -- all read atomically."""
         paths = ancestors(purpose)
-        args: list[str | int] = [watermark_field, len(paths), *paths, *isrcs]
-        try:
-            reply = await self._redis.evalsha_ro(GATHER.sha, 0, *args)
-        except NoScriptError:
-            await self._redis.script_load(GATHER.source)
-            reply = await self._redis.evalsha_ro(GATHER.sha, 0, *args)
-        heartbeat, watermark, *rows = reply
+        mark = "" if watermark_of is None else keys.watermark_field(*watermark_of)
+        args: list[str | int] = [mark, len(paths), *paths, *isrcs]
+        reply = await run(self._redis, GATHER, *args, read_only=True)
+        assert isinstance(reply, list)
+        fresh_until, watermark, *rows = reply
         return Snapshot(
-            _int_or_none(heartbeat),
+            _int_or_none(fresh_until),
             _int_or_none(watermark),
             {isrc: _decode_track(isrc, paths, row) for isrc, row in zip(isrcs, rows, strict=True)},
         )
 
-
-async def party_slots(redis: Redis, party: str) -> dict[SlotKey, Slot]:
-    """Every materialised decision slot of one party."""
-    raw = await redis.hgetall(keys.party_key(party))
-    return {
-        keys.parse_slot_field(party, _text(field)): decode_slot(value)
-        for field, value in raw.items()
-    }

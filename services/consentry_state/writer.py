@@ -8,59 +8,27 @@ that failed for a lost script can simply be sent again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
 
-from consentry_domain import Outcome
+from consentry_domain import ApplyOutcome
 from consentry_domain.state import entry_of, slot_key_of
-from consentry_events import (
-    AnyEvent,
-    ConsentChanged,
-    DecodeError,
-    DelegationChanged,
-    decode,
-    record_hash,
-)
+from consentry_events import AnyEvent, ConsentChanged, DelegationChanged
+from consentry_events.logged import LoggedEvent, Position
 from consentry_state import keys
-from consentry_state.scripts import APPLY_BATCH, BEAT, MARK_REBUILT, LuaScript
+from consentry_state.scripts import APPLY_BATCH, BEAT, run
+
+ToApply = LoggedEvent[AnyEvent] | Position
+"""An event at its place, or only a place: a record that is not an event (dead-lettered)
+still advances its partition's watermark."""
 
 
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """An event with its place in the log; ``None`` for a record that was dead-lettered."""
-
-    topic: str
-    partition: int
-    offset: int
-    event: AnyEvent | None
-    digest: str = ""
-    """The record's hash (a party's chain link); empty for tracks and dead letters."""
-
-    @classmethod
-    def decode(
-        cls, topic: str, partition: int, offset: int, value: bytes | None
-    ) -> tuple[Applied, str | None]:
-        """The record as applied, and why it is dead-lettered (``None`` when it is not)."""
-        try:
-            event = decode(value)
-        except DecodeError as exc:
-            return cls(topic, partition, offset, None), str(exc)
-        digest = "" if value is None or not is_party_event(event) else record_hash(value)
-        return cls(topic, partition, offset, event, digest), None
-
-
-def is_party_event(event: AnyEvent) -> bool:
-    return isinstance(event, ConsentChanged | DelegationChanged)
-
-
-def _args(record: Applied) -> tuple[str | int, ...]:
+def _args(record: ToApply) -> tuple[str | int, ...]:
     mark = keys.watermark_field(record.topic, record.partition)
-    event = record.event
-    if event is None:
+    if isinstance(record, Position):
         return ("x", mark, record.offset, "", "", "", "", "", "", "")
+    event = record.event
     if isinstance(event, ConsentChanged):
         entry = entry_of(event, record.offset)
         return (
@@ -106,34 +74,22 @@ class StateWriter:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def apply(self, batch: Sequence[Applied]) -> list[Outcome]:
-        """Apply a batch in order, atomically; returns each event's outcome."""
+    async def apply(self, batch: Sequence[ToApply]) -> list[ApplyOutcome]:
+        """Apply a batch in order, atomically; returns each record's outcome."""
         if not batch:
             return []
         args: list[str | int] = [len(batch)]
         for record in batch:
             args.extend(_args(record))
-        try:
-            results = await self._redis.evalsha(APPLY_BATCH.sha, 0, *args)
-        except NoScriptError:
-            await self._redis.script_load(APPLY_BATCH.source)
-            results = await self._redis.evalsha(APPLY_BATCH.sha, 0, *args)
-        return [Outcome(r.decode() if isinstance(r, bytes) else r) for r in results]
+        results = await run(self._redis, APPLY_BATCH, *args)
+        assert isinstance(results, list)
+        return [ApplyOutcome(r.decode() if isinstance(r, bytes) else r) for r in results]
 
-    async def beat(self, freshness: dict[str, int]) -> bool:
-        """Record each partition's freshness -- only while the state is complete."""
+    async def beat(self, freshness: Mapping[tuple[str, int], int]) -> bool:
+        """Record each (topic, partition)'s freshness -- the time (epoch ms) up to which
+        its state is complete -- only while the state is whole; False when it is not."""
         args: list[str | int] = []
-        for field, ms in freshness.items():
-            args += [field, ms]
-        return bool(await self._script(BEAT, *args))
+        for (topic, partition), ms in freshness.items():
+            args += [keys.watermark_field(topic, partition), ms]
+        return bool(await run(self._redis, BEAT, *args))
 
-    async def _script(self, script: LuaScript, *args: str | int) -> object:
-        try:
-            return await self._redis.evalsha(script.sha, 0, *args)
-        except NoScriptError:
-            await self._redis.script_load(script.source)
-            return await self._redis.evalsha(script.sha, 0, *args)
-
-    async def mark_rebuilt(self, epoch: str, total: int, fields: list[str]) -> bool:
-        """Partitions ``fields`` hold the whole log again; True once every partition does."""
-        return await self._script(MARK_REBUILT, epoch, total, *fields) == 1

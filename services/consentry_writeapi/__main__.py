@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from consentry_auth.web import serve
+from consentry_http import serve
 from consentry_writeapi.app import create_app
 from consentry_writeapi.settings import WriteSettings
 

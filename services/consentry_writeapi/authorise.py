@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from consentry_auth import Principal, PrincipalKind
-from consentry_auth.web import Refused
 from consentry_events import Authority
+from consentry_http import Refused
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,21 @@
-"""Publishing events: a small port and its aiokafka adapter."""
+"""Publishing events: a small port, its aiokafka adapter, and a timing wrapper."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from consentry_auth.kafka import KafkaConnection
+from consentry_events import CONSENT_CHANGES
+from consentry_kafka import KafkaConnection
+from consentry_writeapi import metrics
+from consentry_writeapi.errors import PublishError, WriteOutcome
 
 log = logging.getLogger(__name__)
 
@@ -22,19 +25,6 @@ class Receipt:
     topic: str
     partition: int
     offset: int
-
-
-class Outcome(StrEnum):
-    NOT_WRITTEN = "not_written"
-    UNKNOWN = "unknown"
-
-
-class PublishError(Exception):
-    """The broker did not acknowledge the event; ``outcome`` says whether it may exist."""
-
-    def __init__(self, message: str, outcome: Outcome) -> None:
-        super().__init__(message)
-        self.outcome = outcome
 
 
 class Publisher(Protocol):
@@ -87,7 +77,7 @@ class KafkaPublisher:
 
     async def publish(self, topic: str, key: bytes, value: bytes) -> Receipt:
         if self._producer is None:
-            raise PublishError("not connected to Kafka yet", Outcome.NOT_WRITTEN)
+            raise PublishError("not connected to Kafka yet", WriteOutcome.NOT_WRITTEN)
         try:
             async with asyncio.timeout(self._timeout_s):
                 meta = await self._producer.send_and_wait(topic, value, key=key)
@@ -95,13 +85,27 @@ class KafkaPublisher:
             raise PublishError(
                 f"the broker did not acknowledge within {self._timeout_s:g}s; "
                 "the change may or may not have been recorded",
-                Outcome.UNKNOWN,
+                WriteOutcome.UNKNOWN,
             ) from None
         except KafkaError as exc:
             log.warning("produce to %s failed: %r", topic, exc)
             raise PublishError(
                 f"the broker refused or failed the write ({type(exc).__name__}); "
                 "the change may or may not have been recorded",
-                Outcome.UNKNOWN,
+                WriteOutcome.UNKNOWN,
             ) from exc
         return Receipt(meta.topic, meta.partition, meta.offset)
+
+
+class TimedPublisher:
+    """Times acknowledged produces per log, for the produce-latency histogram."""
+
+    def __init__(self, inner: Publisher) -> None:
+        self._inner = inner
+
+    async def publish(self, topic: str, key: bytes, value: bytes) -> Receipt:
+        started = time.perf_counter()
+        receipt = await self._inner.publish(topic, key, value)
+        log = "consent" if topic == CONSENT_CHANGES.name else "catalogue"
+        metrics.PRODUCE_SECONDS.labels(log=log).observe(time.perf_counter() - started)
+        return receipt

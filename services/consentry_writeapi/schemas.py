@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Self
+from datetime import UTC, datetime
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from consentry_events import Authority, Choice, DelegationAction, Scope, TrackStatus
+from consentry_events import (
+    Authority,
+    Choice,
+    ConsentChanged,
+    DelegationAction,
+    DelegationChanged,
+    PartyEvent,
+    Scope,
+    TrackStatus,
+)
 from consentry_events.models import (
     ChainHash,
     Isrc,
@@ -16,28 +25,87 @@ from consentry_events.models import (
     PrincipalId,
     PurposePath,
     Upc,
-    check_scope_and_window,
+    check_window,
 )
+from consentry_events.tokens import Token
+from consentry_http import TAXONOMY_MARK
+
+TaxonomyPurpose = Annotated[PurposePath, Field(json_schema_extra={TAXONOMY_MARK: True})]
+"""A purpose of the loaded taxonomy: listed as an enum in the OpenAPI document, and
+refused with 422 (naming the known ones) when it is not one."""
 
 
-class DecisionRequest(BaseModel):
+class _Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     party: PartyId = Field(description="Who decides: artist:<id>, label:<id>, publisher:<id>.")
-    purpose: PurposePath = Field(description="Dotted AI purpose from the taxonomy.")
-    choice: Choice = Field(description="allow, deny, or withdrawn (forget this scope+purpose).")
-    scope: Scope = Field(description="party (all works), release (give upc) or track (give isrc).")
-    upc: Upc | None = None
-    isrc: Isrc | None = None
-    effective_from: AwareDatetime | None = None
-    expires_at: AwareDatetime | None = None
+    purpose: TaxonomyPurpose = Field(description="Dotted AI purpose from the taxonomy.")
+
+
+class _Decided(_Decision):
+    choice: Literal[Choice.ALLOW, Choice.DENY] = Field(description="allow or deny.")
+    effective_from: AwareDatetime | None = Field(
+        default=None, description="In force from then on."
+    )
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="In force until then; must be after effective_from."
+    )
 
     @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        check_scope_and_window(
-            self.scope, self.upc, self.isrc, self.choice, self.effective_from, self.expires_at
-        )
+    def _window(self) -> Self:
+        check_window(self.choice, self.effective_from, self.expires_at)
         return self
+
+
+class _Withdrawn(_Decision):
+    choice: Literal[Choice.WITHDRAWN] = Field(
+        description="Forget this scope and purpose: from now on the less specific decisions "
+        "or the default apply. Takes effect at once (no window)."
+    )
+
+
+class PartyDecision(_Decided):
+    """All the party's works, including works registered later."""
+
+    scope: Literal[Scope.PARTY]
+
+
+class PartyWithdrawal(_Withdrawn):
+    scope: Literal[Scope.PARTY]
+
+
+class ReleaseDecision(_Decided):
+    """One release (UPC)."""
+
+    scope: Literal[Scope.RELEASE]
+    upc: Upc
+
+
+class ReleaseWithdrawal(_Withdrawn):
+    scope: Literal[Scope.RELEASE]
+    upc: Upc
+
+
+class TrackDecision(_Decided):
+    """One track (ISRC)."""
+
+    scope: Literal[Scope.TRACK]
+    isrc: Isrc
+
+
+class TrackWithdrawal(_Withdrawn):
+    scope: Literal[Scope.TRACK]
+    isrc: Isrc
+
+
+DecisionRequest = Annotated[
+    Annotated[PartyDecision | PartyWithdrawal, Field(discriminator="choice")]
+    | Annotated[ReleaseDecision | ReleaseWithdrawal, Field(discriminator="choice")]
+    | Annotated[TrackDecision | TrackWithdrawal, Field(discriminator="choice")],
+    Field(discriminator="scope"),
+]
+"""A decision at one scope -- ``party`` takes no work, ``release`` a UPC, ``track`` an
+ISRC -- either allow/deny (optionally in a window) or a withdrawal (no window)."""
 
 
 class DelegationRequest(BaseModel):
@@ -45,7 +113,7 @@ class DelegationRequest(BaseModel):
 
     party: PartyId = Field(description="The party that grants or revokes (you).")
     delegate: PartyId = Field(description="Who may then decide for it, e.g. its label.")
-    purpose: PurposePath = Field(description="The purpose, and every purpose under it.")
+    purpose: TaxonomyPurpose = Field(description="The purpose, and every purpose under it.")
     action: DelegationAction
 
 
@@ -54,7 +122,12 @@ class TrackRequest(BaseModel):
 
     isrc: Isrc
     upc: Upc
-    parties: list[PartyId] = Field(min_length=1, max_length=64)
+    parties: list[PartyId] = Field(
+        min_length=1,
+        max_length=64,
+        json_schema_extra={"uniqueItems": True},
+        description="Every rights holder of the recording, each once.",
+    )
     status: TrackStatus = TrackStatus.ACTIVE
 
     @model_validator(mode="after")
@@ -77,6 +150,19 @@ class Accepted(BaseModel):
     accepted_at: datetime
     decision_id: UUID | None = None
     delegation_id: UUID | None = None
+
+
+def accepted(topic: str, partition: int, offset: int, event: PartyEvent | None = None) -> Accepted:
+    """The answer to a write the broker acknowledged at ``topic``/``partition``/``offset``."""
+    return Accepted(
+        token=str(Token(topic, partition, offset)),
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        accepted_at=datetime.now(UTC),
+        decision_id=event.decision_id if isinstance(event, ConsentChanged) else None,
+        delegation_id=event.delegation_id if isinstance(event, DelegationChanged) else None,
+    )
 
 
 class DecisionOut(BaseModel):

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from consentry_auth.kafka import KafkaClientSettings
+from consentry_kafka import KafkaClientSettings
 
 
 class WriteSettings(KafkaClientSettings):
@@ -15,7 +15,8 @@ class WriteSettings(KafkaClientSettings):
 
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0",
-        description="Redis (a replica will do), read for a party's current decisions.",
+        description="The Redis primary (user writeapi): the write API writes chain heads, "
+        "write intents, idempotency records and per-party locks there -- never a replica.",
     )
     produce_timeout_s: float = Field(
         default=10.0,

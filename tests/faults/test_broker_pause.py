@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from consentry_stack.stack import Stack
-from tests.faults.log import verify_acknowledged, write_for
+from tests.support.acknowledged import acknowledged, outcome_of, verify_acknowledged, write_for
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_paused_broker_never_yields_an_acknowledged_write_that_is_lost(stack: St
         await writes
 
     asyncio.run(scenario())
-    accepted = [(party, body) for party, status, body in results if status == 202]
+    accepted = acknowledged(results)
     failed = [(status, body) for _, status, body in results if status != 202]
     assert accepted, "some writes must have been acknowledged"
     assert failed, "a pause longer than the produce timeout must fail some writes"
@@ -51,7 +51,7 @@ def test_paused_broker_never_yields_an_acknowledged_write_that_is_lost(stack: St
     # which the client must treat as unknown too. Neither is an acknowledgement.
     assert all(status in (503, 0) for status, _ in failed), failed
     assert all(
-        body.get("outcome") in {"unknown", "not_written"} for status, body in failed if status
+        outcome_of(body) in {"unknown", "not_written"} for status, body in failed if status
     )
 
     asyncio.run(verify_acknowledged(stack, accepted))

@@ -16,9 +16,10 @@ import pytest
 
 from consentry_stack.kafka import KafkaCluster
 from consentry_stack.stack import Stack
-from tests.conftest import new_isrc, new_party, new_upc
-from tests.faults.log import Answered, verify_acknowledged, watch_checks, write_for
-from tests.integration.http import await_answer, decide, register
+from tests.support.acknowledged import acknowledged, verify_acknowledged, write_for
+from tests.support.http import await_answer, decide, register
+from tests.support.ids import new_isrc, new_party, new_upc
+from tests.support.watch import Answered, watch_checks
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_a_broker_killed_during_writes_loses_no_acknowledged_change(stack: Stack
     allowed = [a for a in answered if a.answer != "deny"]
     assert not allowed, f"allowed during the fault: {allowed}"
     checks = [a.basis for a in answered]
-    accepted = [(party, body) for party, status, body in results if status == 202]
+    accepted = acknowledged(results)
     failed = [(status, body) for _, status, body in results if status != 202]
     assert accepted, "writes must go on while one broker of three is down"
     # 503 says whether the change may exist; 0 is a connection lost before any answer,

@@ -29,15 +29,15 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
-from redis import Redis
+from redis.asyncio import Redis
 
 from consentry_events import CONSENT_CHANGES, Choice, ConsentChanged, Scope, encode, partition_key
 from consentry_stack.stack import Stack
-from consentry_state import keys
-from tests.conftest import new_isrc, new_party, new_upc
+from consentry_state import LogProgress
 from tests.faults.proxy import FaultProxy, Mode, proxied_stack
-from tests.integration.events import decision_event
-from tests.integration.http import await_answer, check, register
+from tests.support.events import decision_event
+from tests.support.http import await_answer, check, register
+from tests.support.ids import new_isrc, new_party, new_upc
 
 BOUND_S = 2.0
 STREAM_S = 20.0
@@ -68,8 +68,8 @@ class Backlog:
 
     acknowledged_at: float = 0.0
     """Wall-clock time by which every backlog record was in the log (0: not yet)."""
-    last_offsets: dict[str, int] = field(default_factory=dict)
-    """Watermark field -> offset of the backlog's last record in that partition."""
+    last_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    """(topic, partition) -> offset of the backlog's last record in that partition."""
     sent: int = 0
 
 
@@ -96,8 +96,8 @@ def _stream(stack: Stack, seconds: float, stop: threading.Event, backlog: Backlo
         await producer.start()
         try:
             for meta in await send(producer, batch(BACKLOG)):
-                field = keys.watermark_field(meta.topic, meta.partition)
-                backlog.last_offsets[field] = max(backlog.last_offsets.get(field, -1), meta.offset)
+                tp = (meta.topic, meta.partition)
+                backlog.last_offsets[tp] = max(backlog.last_offsets.get(tp, -1), meta.offset)
             backlog.acknowledged_at = time.time()
             until = time.monotonic() + seconds
             while time.monotonic() < until and not stop.is_set():
@@ -109,20 +109,22 @@ def _stream(stack: Stack, seconds: float, stop: threading.Event, backlog: Backlo
     asyncio.run(run())
 
 
-def backlog_applied(redis: Redis, backlog: Backlog) -> bool:
-    fields = list(backlog.last_offsets)
-    marks = redis.hmget(keys.WATERMARKS, fields)
-    return all(
-        mark is not None and int(mark) >= backlog.last_offsets[field]
-        for field, mark in zip(fields, marks, strict=True)
-    )
+def backlog_applied(redis_url: str, backlog: Backlog) -> bool:
+    async def read() -> bool:
+        redis = Redis.from_url(redis_url)
+        try:
+            applied = await LogProgress(redis).applied(backlog.last_offsets)
+        finally:
+            await redis.aclose()
+        return all(applied[tp] >= offset for tp, offset in backlog.last_offsets.items())
+
+    return asyncio.run(read())
 
 
 def test_a_materialiser_far_behind_makes_checks_unverifiable_and_the_alert_fire(
     slowed: tuple[Stack, FaultProxy],
 ) -> None:
     stack, redis_proxy = slowed
-    redis = Redis.from_url(stack.redis.url)
     isrc = new_isrc()
     register(stack, isrc, new_upc(), [new_party()])
     await_answer(stack, isrc, "ai.training", "allow")
@@ -147,7 +149,7 @@ def test_a_materialiser_far_behind_makes_checks_unverifiable_and_the_alert_fire(
             # acknowledged_at, and (read after the answer) they are not all applied yet.
             since = asked_at - backlog.acknowledged_at
             due = backlog.acknowledged_at and since > BOUND_S + SLACK_S
-            if due and not backlog_applied(redis, backlog):
+            if due and not backlog_applied(stack.redis.url, backlog):
                 behind_checks += 1
                 assert answer["reasons"][0]["basis"] == "unverifiable", answer
                 assert answer["answer"] == "deny", answer
@@ -155,7 +157,6 @@ def test_a_materialiser_far_behind_makes_checks_unverifiable_and_the_alert_fire(
     finally:
         stop.set()
         stream.join()
-        redis.close()
     redis_proxy.set(Mode.PASS)
     assert behind_checks >= 20, f"only {behind_checks} checks while provably behind"
     assert peak_lag > 1000, f"the lag alert's signal stayed at {peak_lag}"

@@ -15,14 +15,9 @@ from redis.asyncio import Redis
 
 from consentry_domain import ConsentState
 from consentry_stack.stack import Stack
-from tests.faults.log import (
-    applied_fraction,
-    compare,
-    history,
-    produce,
-    wait_fraction,
-    wait_whole,
-)
+from tests.support.history import history
+from tests.support.log import produce
+from tests.support.state import applied_fraction, compare, wait_fraction, wait_whole
 
 
 def test_sigkill_mid_stream_then_restart_equals_a_clean_replay(infra: Stack) -> None:
@@ -34,8 +29,13 @@ def test_sigkill_mid_stream_then_restart_equals_a_clean_replay(infra: Stack) -> 
         try:
             worker = infra.materialiser()
             worker.start()
-            await wait_whole(redis, timeout_s=60)  # up on the empty log: now stream into it
+            await wait_whole(redis, timeout_s=60)  # up, and its group joined, on the empty log
+            worker.stop()
+            # Written while no worker runs, so the restarted one has a backlog to work
+            # through and the kill lands mid-stream however fast it applies.
             marks = await produce(infra.kafka.bootstrap, first, replay)
+            worker = infra.materialiser()
+            worker.start()
             await wait_fraction(redis, marks, 0.3, timeout_s=60)
             worker.signal(signal.SIGKILL)
             worker.stop()

@@ -16,10 +16,13 @@ import pytest
 from redis.asyncio import Redis
 
 from consentry_stack.stack import Stack
-from tests.conftest import new_isrc, new_party, new_upc
-from tests.faults.log import Answered, compare, replay_log, watch_checks
 from tests.faults.proxy import FaultProxy, Mode, proxied_stack
-from tests.integration.http import await_answer, register
+from tests.support.eventually import eventually
+from tests.support.http import await_answer, register
+from tests.support.ids import new_isrc, new_party, new_upc
+from tests.support.log import replay_log
+from tests.support.state import compare
+from tests.support.watch import Answered, watch_checks
 
 SHORT = {
     "CONSENTRY_WRITE_PRODUCE_TIMEOUT_S": "2",
@@ -52,14 +55,12 @@ def _history(stack: Stack, party: str) -> list[dict[str, Any]]:
 
 
 def _retry_until_answered(stack: Stack, party: str, choice: str, key: str) -> httpx.Response:
-    deadline = time.monotonic() + 60
-    while True:
+    def answered() -> httpx.Response | None:
         response = _decide(stack, party, choice, key)
-        if response.status_code == 202:
-            return response
-        assert response.status_code in (409, 503), response.text
-        assert time.monotonic() < deadline, response.text
-        time.sleep(0.5)
+        assert response.status_code in (202, 409, 503), response.text
+        return response if response.status_code == 202 else None
+
+    return eventually(answered, 60, f"{party}'s retry answered 202", poll_s=0.5)
 
 
 @pytest.mark.parametrize("fault", [Mode.DROP_RESPONSES, Mode.BLACKHOLE, Mode.RESET])
@@ -74,10 +75,10 @@ def test_write_path_faults_answer_unknown_and_a_retry_makes_one_change(
     kafka.set(fault)
     first = _decide(stack, party, "deny", key)
     assert first.status_code == 503, first.text
-    outcome = first.json()["outcome"]
+    outcome = first.json()["detail"]["outcome"]
     if fault is Mode.DROP_RESPONSES:
         assert outcome == "unknown", first.text  # the broker wrote it; nobody heard back
-        assert "may or may not have been recorded" in first.json()["detail"]
+        assert "may or may not have been recorded" in first.json()["detail"]["message"]
     else:
         assert outcome in ("unknown", "not_written"), first.text
     kafka.set(Mode.PASS)

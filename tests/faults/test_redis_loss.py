@@ -17,8 +17,9 @@ import pytest
 import redis
 
 from consentry_stack.stack import Stack
-from tests.conftest import new_isrc, new_party, new_upc
-from tests.integration.http import await_answer, check, decide, register
+from tests.support.eventually import eventually
+from tests.support.http import await_answer, check, decide, register
+from tests.support.ids import new_isrc, new_party, new_upc
 
 
 @pytest.fixture
@@ -54,12 +55,18 @@ def test_redis_lost_denies_until_rebuilt_from_kafka(stack: Stack, loss: str) -> 
     register(stack, later, new_upc(), [new_party(), label])
 
     answers_during = 0
-    while not ready(stack):
-        assert time.monotonic() - lost < 60, "the state was not rebuilt within 60 s"
+
+    def rebuilt() -> bool:
+        nonlocal answers_during
+        if ready(stack):
+            return True
         for isrc in [*ours[:5], later]:
             answer = check(stack, isrc, "ai.training")
             assert answer["answer"] == "deny", f"allowed during the rebuild: {answer}"
             answers_during += 1
+        return False
+
+    eventually(rebuilt, 60, "the state rebuilt from Kafka", poll_s=0)
     rebuilt_after = time.monotonic() - lost
 
     for isrc in [*ours, later]:

@@ -22,7 +22,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,14 +31,19 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from consentry_events import Choice, ConsentChanged, Scope
+from consentry_events import CONSENT_CHANGES, AnyEvent, Choice, ConsentChanged, Scope
+from consentry_events.logged import LoggedEvent
+from consentry_events.tokens import Token
 from consentry_stack.kafka import KafkaBroker
 from consentry_stack.stack import Stack
-from consentry_state import keys
-from tests.faults.log import LogRecord, compare, in_log, replay_log
 from tests.faults.proxy import FaultProxy, Mode, proxied_stack
-from tests.integration.events import decision_event
-from tests.integration.http import SERVICE, await_answer, register
+from tests.faults.soak_ledger import Check, Ledger, Write, wrong_allows
+from tests.support.acknowledged import Acknowledged, unaccounted
+from tests.support.events import decision_event
+from tests.support.eventually import eventually_async
+from tests.support.http import SERVICE, await_answer, register
+from tests.support.log import replay_log
+from tests.support.state import compare
 
 SOAK_S = float(os.environ.get("CONSENTRY_SOAK_S", "45"))
 PARTIES = 24
@@ -51,46 +56,13 @@ SETTINGS = {
 }
 
 
-@dataclass
-class Write:
-    party: str
-    choice: str
-    key: str
-    outcome: str = "pending"
-    """ok (202), failed (refused, nothing written) or unknown (may have been written)."""
-    partition: int = -1
-    offset: int = -1
-    decision_id: str = ""
-    attempts: int = 0
-
-
-@dataclass
-class Check:
-    isrc: str
-    party: str
-    token_offset: int
-    answer: str
-    basis: str
-    ended_ms: int
-
-
-@dataclass
-class Record:
-    writes: list[Write] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
-    unanswered_checks: int = 0
-    faults: Counter[str] = field(default_factory=Counter)
-    acknowledged: dict[str, Write] = field(default_factory=dict)
-    """The latest acknowledged write per party (its token goes with the party's checks)."""
-
-
 @pytest.fixture
 def soak_stack(tmp_path: Path) -> Iterator[tuple[Stack, FaultProxy, FaultProxy]]:
     with proxied_stack(tmp_path / "stack", SETTINGS) as running:
         yield running
 
 
-async def _write(http: httpx.AsyncClient, stack: Stack, rec: Record, write: Write) -> None:
+async def _write(http: httpx.AsyncClient, stack: Stack, rec: Ledger, write: Write) -> None:
     body = {
         "party": write.party,
         "purpose": "ai.training",
@@ -112,7 +84,7 @@ async def _write(http: httpx.AsyncClient, stack: Stack, rec: Record, write: Writ
         latest = rec.acknowledged.get(write.party)
         if latest is None or latest.offset < write.offset:
             rec.acknowledged[write.party] = write
-    elif response.status_code == 503 and response.json().get("outcome") == "unknown":
+    elif response.status_code == 503 and response.json()["detail"].get("outcome") == "unknown":
         write.outcome = "unknown"
     elif response.status_code in (409, 503):
         write.outcome = "failed" if write.outcome == "pending" else write.outcome
@@ -120,7 +92,7 @@ async def _write(http: httpx.AsyncClient, stack: Stack, rec: Record, write: Writ
         raise AssertionError(f"unexpected answer {response.status_code}: {response.text}")
 
 
-async def _writer(stack: Stack, rec: Record, parties: list[str], until: float, seed: int) -> None:
+async def _writer(stack: Stack, rec: Ledger, parties: list[str], until: float, seed: int) -> None:
     rng = random.Random(seed)
     async with httpx.AsyncClient(timeout=30) as http:
         while time.monotonic() < until:
@@ -131,7 +103,7 @@ async def _writer(stack: Stack, rec: Record, parties: list[str], until: float, s
 
 
 async def _checker(
-    stack: Stack, rec: Record, tracks: dict[str, str], until: float, seed: int
+    stack: Stack, rec: Ledger, tracks: dict[str, str], until: float, seed: int
 ) -> None:
     rng = random.Random(seed)
     headers = stack.bearer(SERVICE)
@@ -142,7 +114,8 @@ async def _checker(
             latest = rec.acknowledged.get(party)
             params = {"isrc": isrc, "purpose": "ai.training"}
             if latest is not None:
-                params["token"] = f"consent:{latest.partition}:{latest.offset}"
+                token = Token(CONSENT_CHANGES.name, latest.partition, latest.offset)
+                params["token"] = str(token)
             try:
                 response = await http.get(
                     f"{stack.check_url}/v1/check", params=params, headers=headers
@@ -166,7 +139,7 @@ async def _checker(
 
 
 async def _faults(
-    stack: Stack, kafka: FaultProxy, redis: FaultProxy, rec: Record, until: float, seed: int
+    stack: Stack, kafka: FaultProxy, redis: FaultProxy, rec: Ledger, until: float, seed: int
 ) -> None:
     rng = random.Random(seed)
     while time.monotonic() < until - 6:
@@ -204,40 +177,18 @@ async def _faults(
             proxy.set(Mode.PASS)
 
 
-async def _settle_unknowns(stack: Stack, rec: Record) -> None:
+async def _settle_unknowns(stack: Stack, rec: Ledger) -> None:
     """Retry every write whose outcome was unknown with its key until it is answered."""
     async with httpx.AsyncClient(timeout=30) as http:
         for write in rec.writes:
-            deadline = time.monotonic() + 60
-            while write.outcome in ("unknown", "pending"):
+            if write.outcome not in ("unknown", "pending"):
+                continue
+
+            async def answered(write: Write = write) -> bool:
                 await _write(http, stack, rec, write)
-                if write.outcome != "ok":
-                    assert time.monotonic() < deadline, f"never settled: {write}"
-                    await asyncio.sleep(0.5)
+                return write.outcome not in ("unknown", "pending")
 
-
-def _wrong_allows(rec: Record, log: list[LogRecord]) -> list[Check]:
-    """An allow is wrong when the party's log up to the token ends in deny and no allow
-    after the token had been written by the time the check answered."""
-    by_party: dict[str, list[LogRecord]] = {}
-    for entry in log:
-        if isinstance(entry.event, ConsentChanged) and entry.event.purpose == "ai.training":
-            by_party.setdefault(entry.event.party, []).append(entry)
-    wrong = []
-    for check in rec.checks:
-        if check.answer != "allow" or check.token_offset < 0:
-            continue
-        entries = by_party.get(check.party, [])
-        upto = [e for e in entries if e.offset <= check.token_offset]
-        later_allow = any(
-            e.offset > check.token_offset
-            and e.event.choice.value == "allow"  # type: ignore[union-attr]
-            and e.timestamp_ms <= check.ended_ms
-            for e in entries
-        )
-        if upto and upto[-1].event.choice.value == "deny" and not later_allow:  # type: ignore[union-attr]
-            wrong.append(check)
-    return wrong
+            await eventually_async(answered, 60, f"{write} settled", poll_s=0.5)
 
 
 def test_soak_random_faults_lose_nothing_and_never_allow_wrongly(
@@ -252,7 +203,7 @@ def test_soak_random_faults_lose_nothing_and_never_allow_wrongly(
         register(stack, isrc, "000000000777", [party])
     for isrc in tracks:
         await_answer(stack, isrc, "ai.training", "allow", timeout_s=15)
-    rec = Record()
+    rec = Ledger()
     started = time.monotonic()
 
     async def run() -> None:
@@ -284,19 +235,18 @@ def test_soak_random_faults_lose_nothing_and_never_allow_wrongly(
     assert sum(rec.faults.values()) >= SOAK_S / 10, "faults were injected throughout"
 
 
-async def _verify(stack: Stack, rec: Record) -> dict[str, Any]:
+async def _verify(stack: Stack, rec: Ledger) -> dict[str, Any]:
+    acknowledged = [
+        Acknowledged(w.party, w.partition, w.offset, w.decision_id)
+        for w in rec.writes
+        if w.outcome == "ok"
+    ]
+    lost = await unaccounted(stack, acknowledged)
+    for problem in lost[:10]:
+        print(f"[soak] lost: {problem}")
     client = Redis.from_url(stack.redis.url)
-    lost = 0
     try:
-        for write in (w for w in rec.writes if w.outcome == "ok"):
-            event = await in_log(stack.kafka.bootstrap, write.partition, write.offset)
-            lost += str(event.decision_id) != write.decision_id
-            field_ = keys.watermark_field("consentry.consent-changes.v1", write.partition)
-            deadline = time.monotonic() + 60
-            while int(await client.hget(keys.WATERMARKS, field_) or -1) < write.offset:
-                assert time.monotonic() < deadline, f"acknowledged {write} never applied"
-                await asyncio.sleep(0.05)
-        log: list[LogRecord] = []
+        log: list[LoggedEvent[AnyEvent]] = []
         replay = await replay_log(stack.kafka.bootstrap, log)
         mismatches = 0
         try:
@@ -306,7 +256,7 @@ async def _verify(stack: Stack, rec: Record) -> dict[str, Any]:
             print(f"[soak] mismatch: {exc}")
     finally:
         await client.aclose()
-    wrong = _wrong_allows(rec, log)
+    wrong = wrong_allows(rec, log)
     for check in wrong[:10]:
         print(f"[soak] wrong allow: {asdict(check)}")
     outcomes = Counter(w.outcome for w in rec.writes)
@@ -320,7 +270,7 @@ async def _verify(stack: Stack, rec: Record) -> dict[str, Any]:
         "checks_by_basis": dict(Counter(c.basis for c in rec.checks)),
         "checks_unanswered": rec.unanswered_checks,
         "faults_injected": sum(rec.faults.values()),
-        "lost_acknowledged": lost,
+        "lost_acknowledged": len(lost),
         "wrong_allows": len(wrong),
         "mismatches": mismatches,
     }
@@ -329,18 +279,18 @@ async def _verify(stack: Stack, rec: Record) -> dict[str, Any]:
 def test_the_checker_catches_a_wrong_allow() -> None:
     """The wrong-allow rule itself, on a made-up record: it must be able to fail."""
 
-    def entry(offset: int, choice: Choice, at_ms: int) -> LogRecord:
+    def entry(offset: int, choice: Choice, at_ms: int) -> LoggedEvent[AnyEvent]:
         event = decision_event("artist:x", "ai.training", choice, Scope.PARTY)
-        return LogRecord("consentry.consent-changes.v1", 0, offset, at_ms, event)
+        return LoggedEvent(CONSENT_CHANGES.name, 0, offset, event, "", at_ms)
 
     now = int(datetime.now(UTC).timestamp() * 1000)
     log = [entry(5, Choice.ALLOW, now - 30), entry(9, Choice.DENY, now - 20)]
-    rec = Record()
+    rec = Ledger()
     rec.checks = [
         Check("ZZSOK0000001", "artist:x", 9, "allow", "decision", now),  # wrong
         Check("ZZSOK0000001", "artist:x", 5, "allow", "decision", now),  # token before deny
         Check("ZZSOK0000001", "artist:x", 9, "deny", "decision", now),
     ]
-    assert _wrong_allows(rec, log) == [rec.checks[0]]
+    assert wrong_allows(rec, log) == [rec.checks[0]]
     log.append(entry(12, Choice.ALLOW, now - 10))  # a later allow explains an allow
-    assert _wrong_allows(rec, log) == []
+    assert wrong_allows(rec, log) == []

@@ -17,8 +17,10 @@ from consentry_domain import ConsentState
 from consentry_events import Choice, Scope
 from consentry_stack.processes import ManagedProcess
 from consentry_stack.stack import Stack
-from tests.faults.log import compare, history, produce, wait_fraction, wait_whole
-from tests.integration.events import decision_event
+from tests.support.events import decision_event
+from tests.support.history import history
+from tests.support.log import produce
+from tests.support.state import compare, wait_fraction, wait_whole
 
 SESSION_TIMEOUT_S = 10.0  # the materialiser's default group session timeout
 

@@ -16,8 +16,8 @@ import pytest
 
 from consentry_auth import CHECK_AUDIENCE, WRITE_AUDIENCE, Issuer, generate_keys
 from consentry_stack.stack import Stack
-from tests.conftest import new_isrc, new_upc
-from tests.integration.http import register
+from tests.support.http import register
+from tests.support.ids import new_isrc, new_upc
 
 BOTH = [WRITE_AUDIENCE, CHECK_AUDIENCE]
 

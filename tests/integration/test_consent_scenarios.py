@@ -12,8 +12,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from consentry_events import CONSENT_CHANGES, ENFORCEMENT, EnforcementChanged
 from consentry_stack.stack import Stack
-from tests.conftest import new_isrc, new_party, new_upc
-from tests.integration.http import await_answer, check, decide, register
+from tests.support.http import await_answer, check, decide, register
+from tests.support.ids import new_isrc, new_party, new_upc
 
 
 def test_label_wide_opt_out_denies_all_its_tracks_even_ones_registered_later(stack: Stack) -> None:

@@ -31,8 +31,8 @@ from consentry_events import CATALOGUE, CONSENT_CHANGES, DEAD_LETTER, ENFORCEMEN
 from consentry_stack.kafka import KafkaBroker
 from consentry_stack.stack import Stack
 from consentry_stack.tls import write_server_tls
-from tests.conftest import new_isrc, new_party, new_upc
-from tests.integration.http import await_answer, decide, register
+from tests.support.http import await_answer, decide, register
+from tests.support.ids import new_isrc, new_party, new_upc
 
 GUIDE = Path(__file__).parents[2] / "deploy" / "kafka" / "README.md"
 PRINCIPALS = ("consentry-writeapi", "consentry-materialiser", "consentry-auditor")

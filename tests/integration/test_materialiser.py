@@ -10,24 +10,24 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from redis.asyncio import Redis
 
-from consentry_auth.kafka import KafkaConnection
 from consentry_domain import ConsentState, load_taxonomy
 from consentry_events import (
     CATALOGUE,
     CONSENT_CHANGES,
-    DEAD_LETTER,
     Choice,
     Scope,
     encode,
     partition_key,
 )
 from consentry_events.models import ConsentChanged, TrackChanged
-from consentry_materialiser.log_end import LogEnds
+from consentry_kafka import KafkaConnection, LogEnds
 from consentry_sdk import ConsentChecker
 from consentry_stack.stack import Stack
-from consentry_state import StateReader, keys
-from tests.conftest import new_isrc, new_party, new_upc
-from tests.integration.events import decision_event, track_event
+from consentry_state import StateReader
+from tests.support.events import decision_event, track_event
+from tests.support.ids import new_isrc, new_party, new_upc
+from tests.support.log import Marks, dead_letters
+from tests.support.state import wait_applied
 
 TAXONOMY = load_taxonomy()
 GARBAGE = [
@@ -36,19 +36,6 @@ GARBAGE = [
     b"[]",
     b'{"type": "catalogue.track", "isrc": 1}',
 ]
-
-
-async def wait_applied(redis: Redis, marks: dict[str, int], timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        current = await redis.hmget(keys.WATERMARKS, list(marks))
-        if all(
-            v is not None and int(v) >= want
-            for v, want in zip(current, marks.values(), strict=True)
-        ):
-            return
-        assert time.monotonic() < deadline, f"not applied in {timeout_s}s: {marks} vs {current}"
-        await asyncio.sleep(0.05)
 
 
 async def test_stream_materialises_to_the_replayed_state_and_garbage_dead_letters(
@@ -69,7 +56,7 @@ async def test_stream_materialises_to_the_replayed_state_and_garbage_dead_letter
         decision_event(artists[2], "ai.dj", Choice.WITHDRAWN, Scope.PARTY),
     ]
     replay = ConsentState()
-    marks: dict[str, int] = {}
+    marks: Marks = {}
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka.bootstrap, acks="all")
     await producer.start()
     try:
@@ -81,13 +68,13 @@ async def test_stream_materialises_to_the_replayed_state_and_garbage_dead_letter
             topic = CONSENT_CHANGES.name if isinstance(event, ConsentChanged) else CATALOGUE.name
             meta = await producer.send_and_wait(topic, encode(event), key=partition_key(event))
             replay.apply(event, meta.offset)
-            marks[keys.watermark_field(meta.topic, meta.partition)] = meta.offset
+            marks[(meta.topic, meta.partition)] = meta.offset
     finally:
         await producer.stop()
 
     redis = Redis.from_url(stack.redis.url)
     try:
-        await wait_applied(redis, marks)
+        await wait_applied(redis, marks, timeout_s=20)
         checker = ConsentChecker(StateReader(redis), TAXONOMY)
         for purpose in sorted(TAXONOMY.defaults):
             answers = await checker.check_many(isrcs, purpose)
@@ -101,30 +88,9 @@ async def test_stream_materialises_to_the_replayed_state_and_garbage_dead_letter
     finally:
         await redis.aclose()
 
-    reasons = await dead_letters_from(stack.kafka.bootstrap, garbage_sources)
+    reasons = await dead_letters(stack.kafka.bootstrap, garbage_sources)
     assert set(reasons) == garbage_sources
     assert all(reason for reason in reasons.values())
-
-
-async def dead_letters_from(bootstrap: str, sources: set[str]) -> dict[str, str]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    found: dict[str, str] = {}
-    try:
-        tp = TopicPartition(DEAD_LETTER.name, 0)
-        consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
-        deadline = time.monotonic() + 20
-        while set(found) != sources and time.monotonic() < deadline:
-            batch = await consumer.getmany(tp, timeout_ms=500)
-            for record in batch.get(tp, []):
-                headers = dict(record.headers)
-                source = headers["consentry-source"].decode()
-                if source in sources:
-                    found[source] = headers["consentry-reason"].decode()
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_log_ends_are_the_brokers_high_watermarks_and_a_silent_broker_times_out(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,8 +16,9 @@ from consentry_events import CONSENT_CHANGES
 from consentry_stack import dashboard
 from consentry_stack.prometheus import DEPLOY, PrometheusServer
 from consentry_stack.stack import Stack
-from tests.conftest import new_isrc, new_party, new_upc
-from tests.integration.http import ADMIN, await_answer, check, decide, register
+from tests.support.eventually import eventually
+from tests.support.http import ADMIN, await_answer, check, decide, register
+from tests.support.ids import new_isrc, new_party, new_upc
 
 RULES = yaml.safe_load((DEPLOY / "rules" / "consentry.yml").read_text())["groups"]
 RECORDED = [r["record"] for g in RULES for r in g["rules"] if "record" in r]
@@ -78,12 +78,14 @@ def test_every_panel_and_alert_has_data_in_a_live_prometheus(
     for expr in ALERTS.values():
         query(prometheus, expr)  # the whole alert expression is valid PromQL
     missing = set(expressions)
-    deadline = time.monotonic() + 60
-    while missing and time.monotonic() < deadline:
+
+    def every_series_found() -> bool:
+        nonlocal missing
         traffic(stack)
         missing = {expr for expr in missing if not query(prometheus, expr)}
-        time.sleep(1)
-    assert not missing, f"no series for: {sorted(missing)}"
+        return not missing
+
+    eventually(every_series_found, 60, f"series for every expression (missing: {missing})", 1)
     lags = query(prometheus, "consentry_canary_last_lag_seconds")
     assert {r["metric"]["path"] for r in lags} == {"http", "sdk"}
 
@@ -100,14 +102,13 @@ def test_stopping_the_materialiser_makes_the_heartbeat_alert_pending(
     assert alert_state(prometheus, "ConsentryMaterialiserHeartbeatStale") is None
     stack.services["materialiser"].stop()
     try:
-        deadline = time.monotonic() + 40
-        while alert_state(prometheus, "ConsentryMaterialiserHeartbeatStale") is None:
-            assert time.monotonic() < deadline, "the heartbeat alert did not go pending"
-            time.sleep(0.5)
-        assert alert_state(prometheus, "ConsentryMaterialiserHeartbeatStale") in {
-            "pending",
-            "firing",
-        }
+        state = eventually(
+            lambda: alert_state(prometheus, "ConsentryMaterialiserHeartbeatStale"),
+            40,
+            "the heartbeat alert pending",
+            poll_s=0.5,
+        )
+        assert state in {"pending", "firing"}
         isrc = new_isrc()
         answer = check(stack, isrc, "ai.training")
         assert [r["basis"] for r in answer["reasons"]] == ["unverifiable"]

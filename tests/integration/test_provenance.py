@@ -14,8 +14,8 @@ from aiokafka import AIOKafkaProducer
 
 from consentry_events import CONSENT_CHANGES, Choice, ConsentChanged, decode, encode
 from consentry_stack.stack import Stack
-from tests.conftest import new_party
-from tests.integration.events import record_at
+from tests.support.events import record_at
+from tests.support.ids import new_party
 
 
 def _post(
@@ -58,7 +58,7 @@ def test_a_retried_write_returns_the_first_answer_and_no_second_event(stack: Sta
 
     different = _post(stack, "/v1/decisions", {**body, "choice": "allow"}, party, key)
     assert different.status_code == 422
-    assert "different request" in different.json()["detail"]
+    assert "different request" in different.json()["detail"]["message"]
     other_key = _post(stack, "/v1/decisions", body, party, f"other-{uuid.uuid4()}")
     assert other_key.status_code == 202
     assert other_key.json()["decision_id"] != first.json()["decision_id"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 import httpx
 
 from consentry_stack.stack import Stack
-from tests.conftest import new_isrc, new_party, new_upc
-from tests.integration.http import ADMIN, await_answer, decide, register
+from tests.support.eventually import eventually
+from tests.support.http import ADMIN, await_answer, decide, register
+from tests.support.ids import new_isrc, new_party, new_upc
 
 
 def test_current_decisions_and_full_history(stack: Stack) -> None:
@@ -35,15 +36,13 @@ def test_current_decisions_and_full_history(stack: Stack) -> None:
     assert by_id[windowed["decision_id"]]["in_force"] is False
     assert by_id[windowed["decision_id"]]["upc"] == upc
 
-    deadline = time.monotonic() + 5
-    while True:
+    def applied() -> Any:
         history = httpx.get(
             f"{stack.write_url}/v1/parties/{artist}/history", headers=headers, timeout=10
         ).json()
-        if all(d["applied"] for d in history["decisions"]) or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    decisions = history["decisions"]
+        return history if all(d["applied"] for d in history["decisions"]) else None
+
+    decisions = eventually(applied, 5, f"{artist}'s history applied", poll_s=0.05)["decisions"]
     assert [d["choice"] for d in decisions] == ["deny", "allow", "deny", "deny", "withdrawn"]
     assert decisions[0]["decision_id"] == first["decision_id"]
     assert decisions[-1]["offset"] == withdrawn["offset"]
@@ -57,4 +56,4 @@ def test_a_malformed_party_is_refused(stack: Stack) -> None:
         f"{stack.write_url}/v1/parties/nobody/decisions", headers=stack.bearer(ADMIN), timeout=10
     )
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["path", "party"]
+    assert response.json()["detail"]["errors"][0]["loc"] == ["path", "party"]

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import redis
 from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
 
 from consentry_stack.stack import Stack
 from consentry_state import keys
-from tests.conftest import new_party
-from tests.integration.http import decide
+from tests.support.eventually import eventually
+from tests.support.http import decide
+from tests.support.ids import new_party
 
 WRITES = [
     ("HSET", "{key}", "p||ai", "{{}}"),
@@ -19,10 +18,10 @@ WRITES = [
     ("DEL", "{key}"),
     ("UNLINK", "{key}"),
     ("EXPIRE", "{key}", "1"),
-    ("RENAME", "{key}", "cs:stolen"),
+    ("RENAME", "{key}", keys.PREFIX + "stolen"),
     ("FLUSHALL",),
     ("FLUSHDB",),
-    ("PUBLISH", "cs:inv", "p:{party}"),
+    ("PUBLISH", keys.INVALIDATIONS, keys.party_tag("{party}")),
     ("EVAL", "return redis.call('DEL', KEYS[1])", "1", "{key}"),
     ("SCRIPT", "FLUSH"),
     ("CONFIG", "SET", "appendonly", "no"),
@@ -35,10 +34,7 @@ def decided(stack: Stack) -> str:
     party = new_party()
     decide(stack, party, "ai.training", "deny", "party")
     admin = _client(stack, "admin")
-    deadline = time.monotonic() + 5
-    while not admin.exists(keys.party_key(party)):
-        assert time.monotonic() < deadline, "the decision was not materialised"
-        time.sleep(0.01)
+    eventually(lambda: admin.exists(keys.party_key(party)), 5, "the decision materialised")
     return party
 
 
@@ -84,7 +80,7 @@ def test_the_write_api_cannot_touch_the_materialised_state(stack: Stack, decided
 def test_the_passwordless_default_user_is_off(stack: Stack) -> None:
     anonymous = redis.Redis(port=stack.redis.port, socket_timeout=5)
     with pytest.raises((AuthenticationError, ResponseError)):
-        anonymous.get("cs:ready")
+        anonymous.get(keys.READY)
 
 
 def test_the_launchers_redis_never_evicts(stack: Stack) -> None:

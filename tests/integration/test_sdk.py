@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
-from consentry_domain import Basis, Verdict, load_taxonomy
+from consentry_domain import Answer, Basis, Verdict, load_taxonomy
 from consentry_domain.purposes import parse_taxonomy
 from consentry_events import CATALOGUE, CONSENT_CHANGES, Choice, Scope
+from consentry_events.logged import LoggedEvent
+from consentry_events.tokens import Token
 from consentry_sdk import CheckSettings, ConsentChecker, connect
 from consentry_stack.redis_server import RedisServer
-from consentry_state import StateReader, StateWriter, keys
-from consentry_state.writer import Applied
-from tests.conftest import new_isrc, new_party, new_upc
-from tests.integration.events import decision_event, track_event
+from consentry_state import StateReader, StateWriter
+from tests.support.events import decision_event, track_event
+from tests.support.eventually import eventually_async
+from tests.support.ids import new_isrc, new_party, new_upc
+from tests.support.state import declare_whole, retire_behind_the_caches_back, vouch
 
 
 @pytest.fixture
@@ -33,20 +36,13 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
     client = Redis.from_url(redis_server.url)
-    await client.hset(keys.FRESHNESS, "test:0", time.time_ns() // 1_000_000)
+    await declare_whole(client)
     yield client
     await client.aclose()
 
 
-async def beat(client: Redis) -> None:
-    await client.hset(keys.FRESHNESS, "test:0", time.time_ns() // 1_000_000)
-
-
-async def until(condition: object, timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
+async def until(condition: Callable[[], bool], what: str, timeout_s: float = 5.0) -> None:
+    await eventually_async(condition, timeout_s, what, poll_s=0.01)
 
 
 def settings(server: RedisServer, **overrides: float) -> CheckSettings:
@@ -55,13 +51,13 @@ def settings(server: RedisServer, **overrides: float) -> CheckSettings:
 
 async def seed(client: Redis, isrc: str, party: str, offset: int = 1) -> None:
     await StateWriter(client).apply(
-        [Applied(CATALOGUE.name, 0, offset, track_event(isrc, new_upc(), [party]))]
+        [LoggedEvent(CATALOGUE.name, 0, offset, track_event(isrc, new_upc(), [party]))]
     )
 
 
 async def opt_out(client: Redis, party: str, offset: int, partition: int = 0) -> None:
     event = decision_event(party, "ai.training", Choice.DENY, Scope.PARTY)
-    await StateWriter(client).apply([Applied(CONSENT_CHANGES.name, partition, offset, event)])
+    await StateWriter(client).apply([LoggedEvent(CONSENT_CHANGES.name, partition, offset, event)])
 
 
 async def test_an_invalidated_answer_is_never_served(
@@ -71,14 +67,17 @@ async def test_an_invalidated_answer_is_never_served(
     await seed(redis, isrc, party)
     async with connect(settings(redis_server, cache_bound_s=30)) as checker:
         assert checker.cache is not None
-        await until(lambda: checker.cache is not None and checker.cache.live)
+        await until(lambda: checker.cache is not None and checker.cache.live, "cache subscribed")
         assert (await checker.check(isrc, "ai.training")).allowed
         hits = checker.cache.hits
         assert (await checker.check(isrc, "ai.training")).allowed
         assert checker.cache.hits == hits + 1, "the second check is a cache hit"
         seen = checker.cache.invalidations
         await opt_out(redis, party, offset=1)
-        await until(lambda: checker.cache is not None and checker.cache.invalidations > seen)
+        await until(
+            lambda: checker.cache is not None and checker.cache.invalidations > seen,
+            "the invalidation heard",
+        )
         answer = await checker.check(isrc, "ai.training")
         assert answer.verdict is Verdict.DENY
         assert answer.reasons[0].party == party
@@ -90,11 +89,11 @@ async def test_a_cached_answer_is_not_served_past_the_bound(
     isrc, party = new_isrc(), new_party()
     await seed(redis, isrc, party)
     async with connect(settings(redis_server, cache_bound_s=0.3)) as checker:
-        await until(lambda: checker.cache is not None and checker.cache.live)
+        await until(lambda: checker.cache is not None and checker.cache.live, "cache subscribed")
         assert (await checker.check(isrc, "ai.training")).allowed
         cached_by = time.monotonic()  # the entry was stored before this instant
         # Change Redis behind the cache's back: no invalidation is published.
-        await redis.hset(keys.track_key(isrc), "s", "retired")
+        await retire_behind_the_caches_back(redis, isrc)
         served_from_cache = 0
         while True:
             asked = time.monotonic()
@@ -114,7 +113,7 @@ async def test_a_token_not_yet_applied_never_yields_an_older_allow(
     await opt_out(redis, new_party(), offset=10, partition=3)  # partition 3 is at offset 10
     async with connect(settings(redis_server, token_wait_s=0.3)) as checker:
         assert (await checker.check(isrc, "ai.training")).allowed  # now cached
-        token = "consent:3:11"
+        token = str(Token(CONSENT_CHANGES.name, 3, 11))
         pending = await checker.check(isrc, "ai.training", token=token)
         assert pending.verdict is Verdict.DENY
         assert [r.basis for r in pending.reasons] == [Basis.PENDING]
@@ -134,10 +133,11 @@ async def test_redis_stopped_denies_unverifiable_and_recovers(
     async with connect(settings(redis_server, cache_bound_s=0.5)) as checker:
         assert (await checker.check(isrc, "ai.training")).allowed
         redis_server.stop()
-        deadline = time.monotonic() + 0.5 + 0.1
-        while (answer := await checker.check(isrc, "ai.training")).allowed:
-            assert time.monotonic() < deadline, "a cached allow outlived the bound"
-            await asyncio.sleep(0.01)
+        async def denied() -> Answer | None:
+            answer = await checker.check(isrc, "ai.training")
+            return None if answer.allowed else answer
+
+        answer = await eventually_async(denied, 0.5 + 0.1, "the cached allow gone", 0.01)
         assert [r.basis for r in answer.reasons] == [Basis.UNVERIFIABLE]
         other = await checker.check(new_isrc(), "ai.training")
         assert [r.basis for r in other.reasons] == [Basis.UNVERIFIABLE]
@@ -148,18 +148,15 @@ async def test_redis_stopped_denies_unverifiable_and_recovers(
         client = Redis.from_url(redis_server.url)
         try:
             assert not (await checker.health()).heartbeat_fresh
-            await beat(client)
+            await declare_whole(client)
             await seed(client, isrc, party)
-            await until_async(lambda: checker.check(isrc, "ai.training"), allowed=True)
+
+            async def allowed() -> bool:
+                return (await checker.check(isrc, "ai.training")).allowed
+
+            await eventually_async(allowed, 5, "answers recovered")
         finally:
             await client.aclose()
-
-
-async def until_async(probe: object, allowed: bool, timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while (await probe()).allowed is not allowed:  # type: ignore[operator]
-        assert time.monotonic() < deadline, "answers did not recover"
-        await asyncio.sleep(0.02)
 
 
 async def test_a_stale_heartbeat_is_unverifiable_and_told_apart(
@@ -167,7 +164,7 @@ async def test_a_stale_heartbeat_is_unverifiable_and_told_apart(
 ) -> None:
     isrc = new_isrc()
     await seed(redis, isrc, new_party())
-    await redis.hset(keys.FRESHNESS, "test:0", time.time_ns() // 1_000_000 - 10_000)
+    await vouch(redis, time.time_ns() // 1_000_000 - 10_000)
     async with connect(settings(redis_server, heartbeat_bound_s=5, cache_bound_s=0)) as checker:
         answer = await checker.check(isrc, "ai.training")
         assert [r.basis for r in answer.reasons] == [Basis.UNVERIFIABLE]
@@ -197,7 +194,7 @@ async def test_a_token_at_offset_zero_is_applied_once_offset_zero_is(
     isrc, party = new_isrc(), new_party()
     await seed(redis, isrc, party, offset=0)  # catalogue partition 0 now at offset 0
     checker = ConsentChecker(StateReader(redis), load_taxonomy(), token_wait_s=0.2)
-    answer = await checker.check(isrc, "ai.training", token="catalogue:0:0")
+    answer = await checker.check(isrc, "ai.training", token=str(Token(CATALOGUE.name, 0, 0)))
     assert answer.reasons[0].basis is Basis.DEFAULT
 
 
@@ -205,7 +202,7 @@ async def test_a_batch_of_100_tracks_is_one_round_trip(redis: Redis) -> None:
     """Counted by Redis itself: on this test's own server nothing else sends commands."""
     isrcs = [new_isrc() for _ in range(100)]
     records = [
-        Applied(CATALOGUE.name, 0, i, track_event(isrc, new_upc(), [new_party(), "label:big"]))
+        LoggedEvent(CATALOGUE.name, 0, i, track_event(isrc, new_upc(), [new_party(), "label:big"]))
         for i, isrc in enumerate(isrcs)
     ]
     await StateWriter(redis).apply(records)

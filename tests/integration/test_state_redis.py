@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import pytest
-import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from consentry_domain import ConsentState, Outcome, Slot, SlotKey, Track, load_taxonomy, merge
+from consentry_domain import ApplyOutcome, ConsentState, Slot, SlotKey, Track, load_taxonomy, merge
 from consentry_domain.state import entry_of
-from consentry_events import Choice, ConsentChanged, Scope
+from consentry_events import (
+    CATALOGUE,
+    CONSENT_CHANGES,
+    Choice,
+    ConsentChanged,
+    Scope,
+    TrackChanged,
+)
+from consentry_events.logged import LoggedEvent, Position
 from consentry_sdk import ConsentChecker
 from consentry_stack.stack import Stack
-from consentry_state import StateReader, StateWriter, keys
-from consentry_state.slotcodec import decode_slot
-from consentry_state.writer import Applied
-from tests.conftest import new_isrc, new_party, new_upc
-from tests.integration.events import decision_event, track_event
+from consentry_state import LogProgress, StateReader, StateWriter, StoredState
+from tests.support.events import decision_event, track_event
+from tests.support.ids import new_isrc, new_party, new_upc
 
 TAXONOMY = load_taxonomy()
+T = TypeVar("T")
 
 
 def now_ms() -> int:
@@ -54,8 +62,8 @@ def state_redis(stack: Stack) -> str:
     return stack.redis.url
 
 
-def run(coro: object) -> object:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
 
 
 @settings(
@@ -67,8 +75,8 @@ def test_lua_merge_equals_the_domain_merge(
 ) -> None:
     party, purpose = new_party(), "ai.training"
     records = [
-        Applied(
-            "consentry.consent-changes.v1",
+        LoggedEvent(
+            CONSENT_CHANGES.name,
             0,
             offset,
             decision_event(
@@ -78,12 +86,20 @@ def test_lua_merge_equals_the_domain_merge(
         for offset, choice, (start, end) in delivered
     ]
 
-    async def apply() -> list[Outcome]:
+    async def apply() -> list[ApplyOutcome]:
         client = Redis.from_url(state_redis)
         try:
             return await StateWriter(client).apply(records)
         finally:
             await client.aclose()
+
+    async def stored() -> Slot | None:
+        client = Redis.from_url(state_redis)
+        try:
+            slots = await StoredState(client).party_slots(party)
+        finally:
+            await client.aclose()
+        return slots.get(SlotKey(party, Scope.PARTY, "", purpose))
 
     outcomes = run(apply())
     expected, expected_outcomes = Slot(), []
@@ -92,34 +108,39 @@ def test_lua_merge_equals_the_domain_merge(
         expected, outcome = merge(expected, entry_of(record.event, record.offset))
         expected_outcomes.append(outcome)
     assert outcomes == expected_outcomes
-    raw = redis.Redis.from_url(state_redis).hget(
-        keys.party_key(party), keys.slot_field(SlotKey(party, Scope.PARTY, "", purpose))
-    )
-    assert raw is not None
-    assert decode_slot(raw) == expected
+    assert run(stored()) == expected
 
 
 def test_tracks_only_move_forward(state_redis: str) -> None:
     isrc, upc = new_isrc(), new_upc()
     newer = track_event(isrc, upc, ["artist:x", "label:y"])
     older = track_event(isrc, upc, ["artist:x"])
-    topic = "consentry.catalogue.v1"
+    topic = CATALOGUE.name
 
-    async def apply() -> list[Outcome]:
+    async def apply() -> list[ApplyOutcome]:
         client = Redis.from_url(state_redis)
         try:
             writer = StateWriter(client)
-            first = await writer.apply([Applied(topic, 3, 10, newer)])
+            first = await writer.apply([LoggedEvent(topic, 3, 10, newer)])
             return first + await writer.apply(
-                [Applied(topic, 3, 9, older), Applied(topic, 3, 10, newer)]
+                [LoggedEvent(topic, 3, 9, older), LoggedEvent(topic, 3, 10, newer)]
             )
         finally:
             await client.aclose()
 
-    assert run(apply()) == [Outcome.APPLIED, Outcome.STALE, Outcome.DUPLICATE]
-    client = redis.Redis.from_url(state_redis)
-    assert client.hget(keys.track_key(isrc), "p") == b"artist:x label:y"
-    assert int(client.hget(keys.WATERMARKS, f"{topic}:3") or -1) >= 10
+    async def stored() -> tuple[object, int]:
+        client = Redis.from_url(state_redis)
+        try:
+            track = await StoredState(client).track(isrc)
+            applied = await LogProgress(client).applied([(topic, 3)])
+        finally:
+            await client.aclose()
+        return track, applied[(topic, 3)]
+
+    assert run(apply()) == [ApplyOutcome.APPLIED, ApplyOutcome.STALE, ApplyOutcome.DUPLICATE]
+    track, applied = run(stored())
+    assert track == (10, Track(isrc, upc, ("artist:x", "label:y")))
+    assert applied >= 10
 
 
 @settings(
@@ -143,11 +164,13 @@ def test_checks_through_redis_equal_the_replayed_domain(
     parties = [new_party("artist"), new_party("label")]
     isrc, upc = new_isrc(), new_upc()
     track = track_event(isrc, upc, parties)
-    records = [Applied("consentry.catalogue.v1", 0, 1, track)]
+    records: list[LoggedEvent[ConsentChanged | TrackChanged]] = [
+        LoggedEvent(CATALOGUE.name, 0, 1, track)
+    ]
     for offset, (who, scope, path, choice) in enumerate(choices, start=1):
         records.append(
-            Applied(
-                "consentry.consent-changes.v1",
+            LoggedEvent(
+                CONSENT_CHANGES.name,
                 0,
                 offset,
                 decision_event(
@@ -157,7 +180,6 @@ def test_checks_through_redis_equal_the_replayed_domain(
         )
     replay = ConsentState()
     for record in records:
-        assert record.event is not None
         replay.apply(record.event, record.offset)
 
     async def check() -> bool:
@@ -180,7 +202,7 @@ def test_track_view_round_trip(state_redis: str) -> None:
         client = Redis.from_url(state_redis)
         try:
             await StateWriter(client).apply(
-                [Applied("consentry.catalogue.v1", 1, 7, track_event(isrc, upc, ["artist:q"]))]
+                [LoggedEvent(CATALOGUE.name, 1, 7, track_event(isrc, upc, ["artist:q"]))]
             )
             view = (await StateReader(client).gather([isrc], "ai")).tracks[isrc]
             return None if view is None else view.track
@@ -192,14 +214,13 @@ def test_track_view_round_trip(state_redis: str) -> None:
 
 def test_a_dead_lettered_record_moves_only_the_watermark(state_redis: str) -> None:
     topic = f"test.{new_party()}"  # a log of this test's own: shared watermarks stay put
-    field = keys.watermark_field(topic, 4)
 
-    async def apply() -> list[Outcome]:
+    async def apply() -> tuple[list[ApplyOutcome], int]:
         client = Redis.from_url(state_redis)
         try:
-            return await StateWriter(client).apply([Applied(topic, 4, 7, None)])
+            outcomes = await StateWriter(client).apply([Position(topic, 4, 7)])
+            return outcomes, (await LogProgress(client).applied([(topic, 4)]))[(topic, 4)]
         finally:
             await client.aclose()
 
-    assert run(apply()) == [Outcome.SKIPPED]
-    assert redis.Redis.from_url(state_redis).hget(keys.WATERMARKS, field) == b"7"
+    assert run(apply()) == ([ApplyOutcome.SKIPPED], 7)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from consentry_auth import Principal
-from consentry_auth.web import Refused
 from consentry_events import Authority
+from consentry_http import Refused
 from consentry_writeapi.authorise import Grant, may_decide
 
 

@@ -14,8 +14,8 @@ from pydantic_settings import BaseSettings
 from consentry_canary.settings import CanarySettings
 from consentry_checkapi.settings import CheckServiceSettings
 from consentry_materialiser.settings import MaterialiserSettings
-from consentry_stack.kafka import KAFKA_VERSION
-from consentry_stack.redis_server import ACL_RULES
+from consentry_stack.kafka_runtime import KAFKA_VERSION
+from consentry_state.acl import ACL_RULES
 from consentry_writeapi.settings import WriteSettings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consentry_domain import Entry, Outcome, Slot, merge
+from consentry_domain import ApplyOutcome, Entry, Slot, merge
 from consentry_events import Choice
 
 windows = st.one_of(
@@ -60,9 +60,9 @@ def test_the_latest_decision_in_force_wins(history: list[Entry], at: int) -> Non
 def test_redelivery_is_a_duplicate_and_older_news_is_stale() -> None:
     deny = Entry(5, Choice.DENY, "d5")
     slot, outcome = merge(Slot(), deny)
-    assert outcome is Outcome.APPLIED
-    assert merge(slot, deny) == (slot, Outcome.DUPLICATE)
-    assert merge(slot, Entry(3, Choice.ALLOW, "d3")) == (slot, Outcome.STALE)
+    assert outcome is ApplyOutcome.APPLIED
+    assert merge(slot, deny) == (slot, ApplyOutcome.DUPLICATE)
+    assert merge(slot, Entry(3, Choice.ALLOW, "d3")) == (slot, ApplyOutcome.STALE)
 
 
 def test_a_withdrawal_forgets_the_slot() -> None:

@@ -1,10 +1,10 @@
 -- Apply a batch of log records atomically: each decision is merged into its slot by
 -- offset (exactly consentry_domain.slots.merge, contract-tested against it), each track
 -- record replaces an older one, each touched partition's watermark advances to the
--- highest offset applied, and one message on 'cs:inv' names every changed party/track.
+-- highest offset applied, and one message on K.invalidations names every changed party/track.
 --
 -- A party's events (decisions and delegations) also advance the party's chain head
--- 'cs:head:<party>' (offset, record hash, event id), which the write API chains onto.
+-- the head (K.head, offset, record hash, event id), which the write API chains onto.
 -- apply_delegation and advance_head come from party.lua, prepended when loaded.
 --
 -- ARGV[1] = number of records; then 10 values per record:
@@ -17,7 +17,7 @@
 -- from_ms / until_ms are '' when absent. Returns one outcome per record.
 
 local function apply_decision(party, field, offset, choice, id, from, until_)
-  local key = 'cs:party:' .. party
+  local key = K.party .. party
   local floor, entries = -1, {}
   local current = redis.call('HGET', key, field)
   if current then
@@ -58,14 +58,14 @@ local function apply_decision(party, field, offset, choice, id, from, until_)
   redis.call('HSET', key, field, encoded)
   for _, boundary in ipairs({from, until_}) do
     if boundary ~= '' then
-      redis.call('ZADD', 'cs:due', tonumber(boundary), boundary .. '|' .. party .. '|' .. field)
+      redis.call('ZADD', K.due, tonumber(boundary), boundary .. '|' .. party .. '|' .. field)
     end
   end
   return 'applied'
 end
 
 local function apply_track(isrc, offset, upc, parties, status)
-  local key = 'cs:track:' .. isrc
+  local key = K.track .. isrc
   local old = redis.call('HMGET', key, 'o', 'u', 'p')
   local current = tonumber(old[1] or '-1')
   if offset == current then return 'duplicate' end
@@ -74,12 +74,12 @@ local function apply_track(isrc, offset, upc, parties, status)
   for party in string.gmatch(parties, '%S+') do keep[party] = true end
   if old[3] then
     for party in string.gmatch(old[3], '%S+') do
-      if not keep[party] then redis.call('SREM', 'cs:pt:' .. party, isrc) end
+      if not keep[party] then redis.call('SREM', K.party_tracks .. party, isrc) end
     end
   end
-  for party in pairs(keep) do redis.call('SADD', 'cs:pt:' .. party, isrc) end
-  if old[2] and old[2] ~= upc then redis.call('SREM', 'cs:rt:' .. old[2], isrc) end
-  redis.call('SADD', 'cs:rt:' .. upc, isrc)
+  for party in pairs(keep) do redis.call('SADD', K.party_tracks .. party, isrc) end
+  if old[2] and old[2] ~= upc then redis.call('SREM', K.release_tracks .. old[2], isrc) end
+  redis.call('SADD', K.release_tracks .. upc, isrc)
   redis.call('HSET', key, 'o', offset, 'u', upc, 'p', parties, 's', status)
   return 'applied'
 end
@@ -95,14 +95,14 @@ for i = 0, n - 1 do
   elseif kind == 'd' then
     outcome = apply_decision(ARGV[b + 3], ARGV[b + 4], offset, ARGV[b + 5], ARGV[b + 6],
                              ARGV[b + 7], ARGV[b + 8])
-    tag = 'p:' .. ARGV[b + 3]
+    tag = K.party_tag .. ARGV[b + 3]
     advance_head(ARGV[b + 3], offset, ARGV[b + 9], ARGV[b + 6])
   elseif kind == 'g' then
     outcome = apply_delegation(ARGV[b + 3], ARGV[b + 4], offset, ARGV[b + 5])
     advance_head(ARGV[b + 3], offset, ARGV[b + 9], ARGV[b + 6])
   else
     outcome = apply_track(ARGV[b + 3], offset, ARGV[b + 4], ARGV[b + 5], ARGV[b + 6])
-    tag = 't:' .. ARGV[b + 3]
+    tag = K.track_tag .. ARGV[b + 3]
   end
   outcomes[#outcomes + 1] = outcome
   if outcome == 'applied' and tag and not changed[tag] then
@@ -112,8 +112,8 @@ for i = 0, n - 1 do
   if marks[mark] == nil or offset > marks[mark] then marks[mark] = offset end
 end
 for mark, offset in pairs(marks) do
-  local current = tonumber(redis.call('HGET', 'cs:wm', mark) or '-1')
-  if offset > current then redis.call('HSET', 'cs:wm', mark, offset) end
+  local current = tonumber(redis.call('HGET', K.watermarks, mark) or '-1')
+  if offset > current then redis.call('HSET', K.watermarks, mark, offset) end
 end
-if #tags > 0 then redis.call('PUBLISH', 'cs:inv', table.concat(tags, ' ')) end
+if #tags > 0 then redis.call('PUBLISH', K.invalidations, table.concat(tags, ' ')) end
 return outcomes

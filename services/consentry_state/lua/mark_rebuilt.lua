@@ -2,12 +2,12 @@
 -- is, declare the state complete. Nothing happens if the epoch changed meanwhile (Redis
 -- lost its data again), so an empty state is never declared complete.
 -- ARGV: epoch, total partitions, then the partition fields rebuilt
-if redis.call('GET', 'cs:epoch') ~= ARGV[1] then return -1 end
-local key = 'cs:rebuilt:' .. ARGV[1]
+if redis.call('GET', K.epoch) ~= ARGV[1] then return -1 end
+local key = K.rebuilt .. ARGV[1]
 for i = 3, #ARGV do redis.call('HSET', key, ARGV[i], 1) end
 local done = redis.call('HLEN', key)
 if done >= tonumber(ARGV[2]) then
-  redis.call('SET', 'cs:ready', ARGV[1])
+  redis.call('SET', K.ready, ARGV[1])
   redis.call('DEL', key)
   return 1
 end

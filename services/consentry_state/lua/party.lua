@@ -2,9 +2,9 @@
 -- right after Kafka acknowledged a party's event): both move party state only forwards
 -- by log offset, so whichever of the two comes second changes nothing.
 
--- 'cs:dg:<party>' field '<delegate>|<purpose>' = '<offset>|grant' or '<offset>|revoke'
+-- K.delegations .. party: field '<delegate>|<purpose>' = '<offset>|grant' or '<offset>|revoke'
 local function apply_delegation(party, field, offset, action)
-  local key = 'cs:dg:' .. party
+  local key = K.delegations .. party
   local current = redis.call('HGET', key, field)
   if current then
     local at = tonumber(string.match(current, '^(%-?%d+)'))
@@ -16,7 +16,7 @@ local function apply_delegation(party, field, offset, action)
 end
 
 local function advance_head(party, offset, hash, id)
-  local key = 'cs:head:' .. party
+  local key = K.head .. party
   if offset > tonumber(redis.call('HGET', key, 'o') or '-1') then
     redis.call('HSET', key, 'o', offset, 'h', hash, 'd', id)
   end

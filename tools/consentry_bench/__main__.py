@@ -19,7 +19,7 @@ import redis
 
 from consentry_bench import measure, report, tools
 from consentry_bench.catalogue import build
-from consentry_stack.kafka import KAFKA_VERSION
+from consentry_stack.kafka_runtime import KAFKA_VERSION
 from consentry_stack.stack import Stack
 
 

@@ -1,14 +1,8 @@
 """Debian's redis-server on a free loopback port, no persistence (Redis is a cache).
 
 Least privilege: the passwordless default user is off, and each service logs in as a
-user of its own (``ACL_RULES``), with a password made for this server:
-
-* ``materialiser`` writes the consent state (``cs:*``), and nothing dangerous;
-* ``writeapi`` reads the state and writes only its own records -- chain heads,
-  delegations it has just had acknowledged, idempotency records and party locks;
-* ``checker`` (check service, SDK, canary) reads ``cs:*`` and listens on ``cs:inv``:
-  it can neither write nor delete a key, nor publish;
-* ``admin`` is for operators and tests (e.g. a fault test's FLUSHALL).
+user of its own with the rules of ``consentry_state.acl.ACL_RULES`` (derived from the key
+layout), with a password made for this server.
 """
 
 from __future__ import annotations
@@ -24,15 +18,7 @@ import redis
 
 from consentry_stack.ports import free_port
 from consentry_stack.processes import ManagedProcess, StackError
-
-ACL_RULES = {
-    "admin": "~* &* +@all",
-    "materialiser": "~cs:* resetchannels &cs:inv +@all -@dangerous",
-    "writeapi": "%R~cs:* %RW~cs:head:* %RW~cs:dg:* %RW~cs:idem:* %RW~cs:lock:* "
-    "resetchannels +@all -@dangerous -@pubsub",
-    "checker": "%R~cs:* resetchannels &cs:inv -@all +@read +@connection "
-    "+subscribe +unsubscribe +evalsha_ro +eval_ro +script|load +script|exists",
-}
+from consentry_state.acl import ACL_RULES
 
 
 def acl_file(passwords: dict[str, str]) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 
 from consentry_stack.stack import Stack
+from tests.support.eventually import eventually
 
 CATALOGUE = "catalogue:tests"
 SERVICE = "service:tests"
@@ -44,12 +44,11 @@ def check(stack: Stack, isrc: str, purpose: str) -> Any:
 
 
 def await_answer(stack: Stack, isrc: str, purpose: str, answer: str, timeout_s: float = 5.0) -> Any:
-    """Poll the check service until it gives ``answer``; fail past the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+    """Poll the check service until it gives ``answer`` from the state; fail past the deadline."""
+
+    def settled() -> Any:
         found = check(stack, isrc, purpose)
-        settled = found["reasons"][0]["basis"] not in ("unknown_track", "unverifiable")
-        if found["answer"] == answer and settled:
-            return found
-        assert time.monotonic() < deadline, f"{isrc} {purpose}: wanted {answer}, have {found}"
-        time.sleep(0.02)
+        decided = found["reasons"][0]["basis"] not in ("unknown_track", "unverifiable")
+        return found if found["answer"] == answer and decided else None
+
+    return eventually(settled, timeout_s, f"{isrc} {purpose} answered {answer}")

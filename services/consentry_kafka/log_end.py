@@ -14,7 +14,7 @@ from collections.abc import Collection
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from consentry_auth.kafka import KafkaConnection
+from consentry_kafka.connection import KafkaConnection
 
 
 class LogEnds:

@@ -14,12 +14,13 @@ import httpx
 
 from consentry_auth import Issuer, default_audiences
 from consentry_auth.keys import write_keys
-from consentry_stack.kafka import KafkaBroker, KafkaCluster, create_topics
+from consentry_stack.kafka import KafkaBroker, KafkaCluster
 from consentry_stack.ports import free_port, port_is_free
 from consentry_stack.processes import ManagedProcess, StackError
 from consentry_stack.prometheus import PrometheusServer
 from consentry_stack.redis_server import RedisServer
 from consentry_stack.tls import ServerTls
+from consentry_stack.topics import create_topics
 
 PROBE_ISRC = "ZZCSY0000000"
 PROBE_PARTY = "consentry:launcher"

@@ -1,111 +1,23 @@
-"""Apache Kafka in KRaft mode, from Maven Central jars fetched by Maven and cached.
-
-Kafka 3.9.1: the last 3.x release, KRaft production-ready, and it still speaks every
-protocol version aiokafka 0.14 and faust-streaming 0.15 may negotiate.
-"""
+"""Apache Kafka in KRaft mode on loopback: one combined node (optionally with a SCRAM
+and TLS listener authorising by ACLs), or a three-node cluster."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import os
-import shutil
 import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
-from consentry_events import TOPICS
+from consentry_stack.kafka_runtime import LOG4J, java, kafka_libs
 from consentry_stack.ports import free_port, wait_listening
 from consentry_stack.processes import ManagedProcess, StackError
 from consentry_stack.tls import ServerTls
-
-KAFKA_VERSION = "3.9.1"
-SCALA_VERSION = "2.13"
-
-_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>consentry.local</groupId>
-  <artifactId>kafka-runtime</artifactId>
-  <version>1</version>
-  <dependencies>
-    <dependency>
-      <groupId>org.apache.kafka</groupId>
-      <artifactId>kafka_{scala}</artifactId>
-      <version>{kafka}</version>
-    </dependency>
-    <dependency>
-      <groupId>org.slf4j</groupId>
-      <artifactId>slf4j-reload4j</artifactId>
-      <version>1.7.36</version>
-    </dependency>
-  </dependencies>
-</project>
-"""
-
-_LOG4J = """log4j.rootLogger=INFO, file
-log4j.appender.file=org.apache.log4j.FileAppender
-log4j.appender.file.File={path}
-log4j.appender.file.layout=org.apache.log4j.PatternLayout
-log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
-log4j.logger.kafka.request.logger=WARN
-log4j.logger.state.change.logger=WARN
-"""
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("CONSENTRY_CACHE_DIR") or Path.home() / ".cache" / "consentry"
-    return Path(root)
-
-
-def kafka_libs(version: str = KAFKA_VERSION) -> Path:
-    """The directory of Kafka's jars, fetched with Maven from Maven Central on first use."""
-    libs = cache_dir() / f"kafka_{SCALA_VERSION}-{version}" / "libs"
-    marker = libs.parent / "complete"
-    if marker.exists():
-        return libs
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise StackError(
-            "Maven (mvn) is needed to fetch Kafka's jars; install it (apt-get install maven)"
-        )
-    work = libs.parent
-    work.mkdir(parents=True, exist_ok=True)
-    pom = work / "pom.xml"
-    pom.write_text(_POM.format(scala=SCALA_VERSION, kafka=version))
-    result = subprocess.run(
-        [
-            mvn,
-            "-q",
-            "-B",
-            "-f",
-            str(pom),
-            "dependency:copy-dependencies",
-            f"-DoutputDirectory={libs}",
-            "-DincludeScope=runtime",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise StackError(
-            f"Maven could not fetch Kafka {version}:\n{result.stdout}\n{result.stderr}"
-        )
-    marker.write_text(version)
-    return libs
-
-
-def _java() -> str:
-    java = shutil.which("java")
-    if java is None:
-        raise StackError("a Java runtime (17+) is needed to run Kafka")
-    return java
 
 
 @dataclass
@@ -210,7 +122,7 @@ class KafkaBroker:
             )
         )
         (self.data_dir / "log4j.properties").write_text(
-            _LOG4J.format(path=self.data_dir / "server.log")
+            LOG4J.format(path=self.data_dir / "server.log")
         )
         return props
 
@@ -246,7 +158,7 @@ class KafkaBroker:
         log4j = f"-Dlog4j.configuration=file:{self.data_dir / 'log4j.properties'}"
         fmt = subprocess.run(
             [
-                _java(),
+                java(),
                 "-cp",
                 classpath,
                 log4j,
@@ -276,7 +188,7 @@ class KafkaBroker:
         self._process = ManagedProcess(
             f"kafka-{self.node_id}",
             [
-                _java(),
+                java(),
                 f"-Xmx{self.heap}",
                 f"-Xms{self.heap}",
                 "-XX:+UseG1GC",
@@ -301,7 +213,7 @@ class KafkaBroker:
         """Run ``kafka-acls.sh --add <args>`` (Kafka's AclCommand) as the super user."""
         result = subprocess.run(
             [
-                _java(),
+                java(),
                 "-cp",
                 f"{kafka_libs()}/*",
                 f"-Dlog4j.configuration=file:{self.data_dir / 'log4j.properties'}",
@@ -381,29 +293,3 @@ async def _wait_metadata(bootstrap: str, deadline: float) -> None:
             await asyncio.sleep(0.2)
         finally:
             await admin.close()
-
-
-async def _create_topics(bootstrap: str, replication: int) -> None:
-    min_isr = {"min.insync.replicas": str(min(2, replication))}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
-    await admin.start()
-    try:
-        for spec in TOPICS:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(
-                    [
-                        NewTopic(
-                            spec.name,
-                            spec.partitions,
-                            replication,
-                            topic_configs={**spec.configs, **min_isr},
-                        )
-                    ]
-                )
-    finally:
-        await admin.close()
-
-
-def create_topics(bootstrap: str, replication: int = 1) -> None:
-    """Create Consentry's topics with their settings; existing ones are left alone."""
-    asyncio.run(_create_topics(bootstrap, replication))

@@ -13,9 +13,10 @@ from types import FrameType
 
 import click
 
-from consentry_stack.kafka import KAFKA_VERSION, create_topics, kafka_libs
+from consentry_stack.kafka_runtime import KAFKA_VERSION, kafka_libs
 from consentry_stack.processes import StackError
 from consentry_stack.stack import Stack
+from consentry_stack.topics import create_topics
 
 WALKTHROUGH_PRINCIPALS = {
     "artist": "artist:nina-vale",

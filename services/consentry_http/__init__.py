@@ -1,0 +1,35 @@
+"""The HTTP services' edge: bearer authentication, the one error body, serving."""
+
+from consentry_http.app import TAXONOMY_MARK, service_app
+from consentry_http.auth import BearerAuth, Caller
+from consentry_http.problems import (
+    ErrorBody,
+    FieldProblem,
+    HttpProblem,
+    Invalid,
+    Problem,
+    Refused,
+    Unauthenticated,
+    install,
+    invalid_field,
+    responses,
+)
+from consentry_http.serve import serve
+
+__all__ = [
+    "TAXONOMY_MARK",
+    "BearerAuth",
+    "Caller",
+    "ErrorBody",
+    "FieldProblem",
+    "HttpProblem",
+    "Invalid",
+    "Problem",
+    "Refused",
+    "Unauthenticated",
+    "install",
+    "invalid_field",
+    "responses",
+    "serve",
+    "service_app",
+]

@@ -1,0 +1,62 @@
+"""What both HTTP services are built on: a FastAPI app whose docs page needs no internet,
+whose refusals all share one error body, and whose OpenAPI document names the purposes
+of the loaded taxonomy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from consentry_http.problems import HttpProblem, install
+
+TAXONOMY_MARK = "x-consentry-taxonomy"
+"""Put on a purpose field's JSON schema (``json_schema_extra``): the OpenAPI document
+lists the loaded taxonomy's purposes there as an enum."""
+
+
+def service_app(
+    title: str,
+    *,
+    max_body_bytes: int,
+    purposes: Iterable[str],
+    on_problem: Callable[[HttpProblem], None] | None = None,
+    **kwargs: Any,
+) -> FastAPI:
+    """A service's app: Swagger UI and ReDoc assets served from the app itself (no CDN),
+    the one error body, request bodies over ``max_body_bytes`` refused with 413."""
+    app = FastAPIOffline(title=title, version="1", max_body_size=max_body_bytes, **kwargs)
+    install(app, on_problem)
+    known = sorted(purposes)
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _tidy(build(), known)
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise
+    return app
+
+
+def _tidy(node: object, purposes: list[str]) -> None:
+    """Put the taxonomy's purposes where marked, and drop a discriminator whose mapping
+    is not references: pydantic writes nested discriminated unions (a decision's scope,
+    then its choice) with inline schemas there, which OpenAPI does not allow; the
+    ``oneOf`` alone says the same."""
+    if isinstance(node, dict):
+        mapping = node.get("discriminator", {}).get("mapping", {})
+        if any(not isinstance(target, str) for target in mapping.values()):
+            del node["discriminator"]
+        if node.pop(TAXONOMY_MARK, False):
+            node.pop("pattern", None)
+            node.pop("maxLength", None)
+            node["enum"] = purposes
+        for value in node.values():
+            _tidy(value, purposes)
+    elif isinstance(node, list):
+        for value in node:
+            _tidy(value, purposes)

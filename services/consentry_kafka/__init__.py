@@ -1,0 +1,20 @@
+"""How Consentry talks to Kafka: connection settings and credentials, reading partitions
+to their end, and asking the broker where each log ends now."""
+
+from consentry_kafka.connection import KafkaClientSettings, KafkaConnection
+from consentry_kafka.history import party_history
+from consentry_kafka.log_end import LogEnds
+from consentry_kafka.records import LogRecord
+from consentry_kafka.scan import all_partitions, partition_counts, partition_of, read_to_end
+
+__all__ = [
+    "KafkaClientSettings",
+    "KafkaConnection",
+    "LogEnds",
+    "LogRecord",
+    "all_partitions",
+    "partition_counts",
+    "partition_of",
+    "party_history",
+    "read_to_end",
+]

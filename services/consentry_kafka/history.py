@@ -1,0 +1,61 @@
+"""A party's history, read from the consent topic (the system of record).
+
+The party's key fixes its partition (Kafka's murmur2 partitioner), so only that
+partition is scanned, up to its end offset at the time of the request. The cost grows
+with the partition: fine for audits and for settling an unknown write; index it
+elsewhere at larger scale.
+"""
+
+from __future__ import annotations
+
+from aiokafka import TopicPartition
+
+from consentry_events import (
+    CONSENT_CHANGES,
+    ConsentChanged,
+    DecodeError,
+    DelegationChanged,
+    PartyEvent,
+)
+from consentry_events.logged import LoggedEvent
+from consentry_kafka.connection import KafkaConnection
+from consentry_kafka.scan import partition_counts, partition_of, read_to_end
+
+
+async def party_history(
+    kafka: KafkaConnection, party: str, after: int = -1
+) -> list[LoggedEvent[PartyEvent]]:
+    """The party's events (decisions and delegations) past offset ``after``, oldest first.
+
+    Records under the party's key that are not valid events were dead-lettered by the
+    materialiser and are not part of its history.
+    """
+    partitions = (await partition_counts(kafka, [CONSENT_CHANGES.name]))[CONSENT_CHANGES.name]
+    if not partitions:
+        return []
+    key = party.encode()
+    tp = TopicPartition(CONSENT_CHANGES.name, partition_of(key, partitions))
+    found: list[LoggedEvent[PartyEvent]] = []
+    async for records in read_to_end(
+        kafka, [tp], start={tp: after + 1}, max_records=5000, client_id="consentry-history"
+    ):
+        for record in records:
+            if record.key != key:
+                continue
+            try:
+                logged = record.decoded()
+            except DecodeError:
+                continue
+            event = logged.event
+            if isinstance(event, ConsentChanged | DelegationChanged) and event.party == party:
+                found.append(
+                    LoggedEvent(
+                        logged.topic,
+                        logged.partition,
+                        logged.offset,
+                        event,
+                        logged.digest,
+                        logged.timestamp_ms,
+                    )
+                )
+    return found

@@ -1,0 +1,37 @@
+"""Redis ACL rules per role, derived from the layout: least privilege for each service.
+
+* ``materialiser`` writes the consent state (every key of the layout), publishes
+  invalidations, and nothing dangerous;
+* ``writeapi`` reads the state and writes only its own records -- chain heads,
+  delegations it has just had acknowledged, idempotency records and party locks;
+* ``checker`` (check service, SDK, canary) reads the state and listens for
+  invalidations: it can neither write nor delete a key, nor publish;
+* ``admin`` is for operators and tests (e.g. a fault test's FLUSHALL).
+"""
+
+from __future__ import annotations
+
+from consentry_state import keys
+
+_ALL = keys.pattern(keys.PREFIX)
+_WRITEAPI_OWN = (
+    keys.head_key(""),
+    keys.delegations_key(""),
+    keys.idempotency_key(""),
+    keys.lock_key(""),
+)
+
+ACL_RULES = {
+    "admin": "~* &* +@all",
+    "materialiser": f"~{_ALL} resetchannels &{keys.INVALIDATIONS} +@all -@dangerous",
+    "writeapi": " ".join(
+        [
+            f"%R~{_ALL}",
+            *(f"%RW~{keys.pattern(own)}" for own in _WRITEAPI_OWN),
+            "resetchannels +@all -@dangerous -@pubsub",
+        ]
+    ),
+    "checker": f"%R~{_ALL} resetchannels &{keys.INVALIDATIONS} -@all +@read +@connection "
+    "+subscribe +unsubscribe +evalsha_ro +eval_ro +script|load +script|exists",
+}
+"""Role -> the rules of ``ACL SETUSER`` (after ``on`` and the password)."""

@@ -1,0 +1,43 @@
+"""Who may decide for a party: its delegations as materialised (and noted by the write API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from consentry_events import DelegationAction
+from consentry_state import keys
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Delegation:
+    delegate: str
+    purpose: str
+    """The purpose, and every purpose under it."""
+    offset: int
+    """The party's order of the latest grant or revoke for this (delegate, purpose)."""
+    action: DelegationAction
+
+
+class Delegations:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def of(self, party: str) -> list[Delegation]:
+        """The party's latest grant or revoke per (delegate, purpose), sorted."""
+        raw = await self._redis.hgetall(keys.delegations_key(party))
+        found = []
+        for field, value in raw.items():
+            delegate, purpose = _text(field).split("|", 1)
+            offset, action = _text(value).split("|", 1)
+            found.append(Delegation(delegate, purpose, int(offset), DelegationAction(action)))
+        return sorted(found)
+
+    async def granted(self, party: str) -> list[Delegation]:
+        """Only the grants in force now."""
+        return [d for d in await self.of(party) if d.action is DelegationAction.GRANT]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,1 @@
+"""The write API's routes, one module per resource."""

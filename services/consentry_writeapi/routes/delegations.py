@@ -1,0 +1,56 @@
+"""``POST /v1/delegations``: a party lets another decide a purpose for it, or stops."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from consentry_events import DelegationChanged
+from consentry_http import Caller, invalid_field
+from consentry_writeapi.authorise import may_delegate
+from consentry_writeapi.deps import (
+    IdempotencyKey,
+    KeyRecords,
+    Parties,
+    Taxonomy,
+    attempt,
+    known_purpose,
+)
+from consentry_writeapi.routes.answers import WRITE_RESPONSES, written
+from consentry_writeapi.schemas import Accepted, DelegationRequest
+
+router = APIRouter(tags=["delegations"])
+
+
+@router.post(
+    "/v1/delegations", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES
+)
+async def record_delegation(
+    body: DelegationRequest,
+    principal: Caller,
+    taxonomy: Taxonomy,
+    parties: Parties,
+    records: KeyRecords,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Grant (or revoke) another party the right to decide a purpose for you."""
+    known_purpose(taxonomy, body.purpose)
+    if body.delegate == body.party:
+        raise invalid_field(["body", "delegate"], "a party cannot delegate to itself")
+    authority = may_delegate(principal, body.party)
+
+    def make(event_id: uuid.UUID, prev_hash: str | None) -> DelegationChanged:
+        return DelegationChanged(
+            delegation_id=event_id,
+            recorded_at=datetime.now(UTC),
+            actor=principal.subject,
+            authority=authority,
+            prev_hash=prev_hash,
+            **body.model_dump(),
+        )
+
+    handle = attempt(records, principal, key, "delegations", body)
+    return written(await parties.append(body.party, make, handle))

@@ -1,0 +1,141 @@
+"""``GET /v1/parties/{party}/...``: a party's decisions now, its history from the log, its
+delegations and its verified hash chain."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from consentry_auth import Principal
+from consentry_domain import Entry, SlotKey
+from consentry_domain.chain import verify_chain
+from consentry_events import ConsentChanged, Scope
+from consentry_events.logged import LoggedEvent
+from consentry_events.models import PartyId
+from consentry_http import Caller, responses
+from consentry_kafka import party_history
+from consentry_writeapi.authorise import may_read
+from consentry_writeapi.deps import Services, grants
+from consentry_writeapi.schemas import (
+    BrokenLinkOut,
+    ChainOut,
+    DecisionOut,
+    DecisionsOut,
+    DelegationOut,
+    DelegationsOut,
+)
+
+router = APIRouter(tags=["parties"], responses=responses(401, 403, 422, 503))
+
+
+async def _reader(party: PartyId, principal: Caller, services: Services) -> Principal:
+    """The caller, once allowed to read ``party``'s records (403 otherwise)."""
+    may_read(principal, party, await grants(services.delegations, party))
+    return principal
+
+
+Reader = Annotated[Principal, Depends(_reader)]
+
+
+def _moment(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _current(key: SlotKey, entry: Entry, in_force: bool) -> DecisionOut:
+    return DecisionOut(
+        decision_id=entry.decision_id,
+        party=key.party,
+        scope=key.scope,
+        upc=key.work if key.scope is Scope.RELEASE else None,
+        isrc=key.work if key.scope is Scope.TRACK else None,
+        purpose=key.purpose,
+        choice=entry.choice,
+        effective_from=_moment(entry.effective_from_ms),
+        expires_at=_moment(entry.expires_at_ms),
+        offset=entry.offset,
+        in_force=in_force,
+    )
+
+
+def _historic(record: LoggedEvent[ConsentChanged], applied: bool) -> DecisionOut:
+    event = record.event
+    return DecisionOut(
+        decision_id=str(event.decision_id),
+        party=event.party,
+        scope=event.scope,
+        upc=event.upc,
+        isrc=event.isrc,
+        purpose=event.purpose,
+        choice=event.choice,
+        effective_from=event.effective_from,
+        expires_at=event.expires_at,
+        partition=record.partition,
+        offset=record.offset,
+        recorded_at=event.recorded_at,
+        applied=applied,
+        actor=event.actor,
+        authority=event.authority,
+        prev_hash=event.prev_hash,
+    )
+
+
+@router.get("/v1/parties/{party}/decisions", response_model=DecisionsOut)
+async def current_decisions(party: PartyId, _: Reader, services: Services) -> DecisionsOut:
+    """The party's decisions as the checks see them now (materialised in Redis)."""
+    slots = await services.stored.party_slots(party)
+    now = time.time_ns() // 1_000_000
+    decisions = [
+        _current(key, entry, entry.in_force(now))
+        for key, slot in sorted(slots.items())
+        for entry in slot.entries
+    ]
+    return DecisionsOut(party=party, decisions=decisions)
+
+
+@router.get("/v1/parties/{party}/history", response_model=DecisionsOut)
+async def decision_history(party: PartyId, _: Reader, services: Services) -> DecisionsOut:
+    """Every decision the party ever recorded, from Kafka, oldest first: who, when, how."""
+    recorded = await party_history(services.kafka, party)
+    applied = await services.progress.applied((r.topic, r.partition) for r in recorded)
+    decisions = [
+        _historic(
+            LoggedEvent(r.topic, r.partition, r.offset, r.event, r.digest),
+            applied[(r.topic, r.partition)] >= r.offset,
+        )
+        for r in recorded
+        if isinstance(r.event, ConsentChanged)
+    ]
+    return DecisionsOut(party=party, decisions=decisions)
+
+
+@router.get("/v1/parties/{party}/delegations", response_model=DelegationsOut)
+async def delegations(party: PartyId, _: Reader, services: Services) -> DelegationsOut:
+    """Whom the party has delegated which purposes to, now."""
+    granted = await services.delegations.granted(party)
+    return DelegationsOut(
+        party=party,
+        delegations=[
+            DelegationOut(delegate=d.delegate, purpose=d.purpose, offset=d.offset)
+            for d in granted
+        ],
+    )
+
+
+@router.get("/v1/parties/{party}/chain", response_model=ChainOut)
+async def chain(party: PartyId, _: Reader, services: Services) -> ChainOut:
+    """Verify the party's hash chain end to end from Kafka; name the first broken link."""
+    report = verify_chain(party, await party_history(services.kafka, party))
+    broken = report.first_broken
+    return ChainOut(
+        party=party,
+        events=report.events,
+        intact=report.intact,
+        head=report.head,
+        first_broken=None if broken is None else BrokenLinkOut(**asdict(broken)),
+    )
+
+

@@ -1,0 +1,113 @@
+"""The log in tests: producing events straight to the topics, reading one record back,
+and an independent replay of everything into the reference model."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from consentry_domain import ConsentState
+from consentry_events import (
+    CATALOGUE,
+    CONSENT_CHANGES,
+    DEAD_LETTER,
+    AnyEvent,
+    ConsentChanged,
+    DecodeError,
+    TrackChanged,
+    decode,
+    encode,
+    partition_key,
+)
+from consentry_events.logged import LoggedEvent
+from consentry_kafka import KafkaConnection, all_partitions, read_to_end
+from tests.support.events import record_at
+
+Marks = dict[tuple[str, int], int]
+"""(topic, partition) -> the highest offset written there."""
+
+
+def topic_of(event: AnyEvent) -> str:
+    return CATALOGUE.name if isinstance(event, TrackChanged) else CONSENT_CHANGES.name
+
+
+async def produce(
+    bootstrap: str, events: Sequence[AnyEvent], replay: ConsentState | None = None
+) -> Marks:
+    """Write ``events`` in order (acks=all); apply each to ``replay`` at its offset.
+    Returns the highest offset written per partition."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, enable_idempotence=True
+    )
+    await producer.start()
+    marks: Marks = {}
+    try:
+        pending = [
+            await producer.send(topic_of(event), encode(event), key=partition_key(event))
+            for event in events
+        ]
+        for event, meta in zip(events, await asyncio.gather(*pending), strict=True):
+            if replay is not None:
+                replay.apply(event, meta.offset)
+            tp = (meta.topic, meta.partition)
+            marks[tp] = max(marks.get(tp, -1), meta.offset)
+    finally:
+        await producer.stop()
+    return marks
+
+
+async def in_log(bootstrap: str, partition: int, offset: int) -> ConsentChanged:
+    """The decision at ``offset`` of the consent topic's ``partition``."""
+    record = await record_at(bootstrap, CONSENT_CHANGES.name, partition, offset)
+    event = decode(record.value)
+    assert isinstance(event, ConsentChanged)
+    return event
+
+
+async def replay_log(
+    bootstrap: str, seen: list[LoggedEvent[AnyEvent]] | None = None
+) -> ConsentState:
+    """An independent replay: every record of both logs, from the start, into the
+    reference model (each partition in its order; the merge does not depend on the
+    order across partitions). ``seen`` collects the decoded records."""
+    replay = ConsentState()
+    kafka = KafkaConnection(bootstrap)
+    partitions = await all_partitions(kafka, [CONSENT_CHANGES.name, CATALOGUE.name])
+    async for records in read_to_end(kafka, partitions, max_records=5000):
+        for record in records:
+            try:
+                logged = record.decoded()
+            except DecodeError:
+                continue
+            replay.apply(logged.event, logged.offset)
+            if seen is not None:
+                seen.append(logged)
+    return replay
+
+
+async def dead_letters(
+    bootstrap: str, sources: set[str], timeout_s: float = 20.0
+) -> dict[str, str]:
+    """The dead-letter topic's reasons for records from ``sources`` (``topic:partition:offset``),
+    read until all are found or ``timeout_s`` passed."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: dict[str, str] = {}
+    try:
+        tp = TopicPartition(DEAD_LETTER.name, 0)
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        deadline = time.monotonic() + timeout_s
+        while set(found) != sources and time.monotonic() < deadline:
+            batch = await consumer.getmany(tp, timeout_ms=500)
+            for record in batch.get(tp, []):
+                headers = dict(record.headers)
+                source = headers["consentry-source"].decode()
+                if source in sources:
+                    found[source] = headers["consentry-reason"].decode()
+    finally:
+        await consumer.stop()
+    return found

@@ -1,0 +1,77 @@
+"""The enforcement diff: publish every changed answer, never an unchanged one."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from consentry_domain import Answer, Basis, Reason, Verdict, load_taxonomy
+from consentry_domain.enforcement import enforcement_diff, purposes_affected
+
+VERDICTS = st.sampled_from(list(Verdict))
+BASES = st.sampled_from([Basis.DECISION, Basis.DEFAULT, Basis.UNKNOWN_TRACK, Basis.RETIRED_TRACK])
+
+
+def answer(isrc: str, verdict: Verdict, basis: Basis = Basis.DECISION) -> Answer:
+    return Answer(isrc, "ai.training", verdict, (Reason(basis, verdict),))
+
+
+@st.composite
+def situations(draw: st.DrawFn) -> tuple[list[Answer], dict[str, Verdict | None]]:
+    isrcs = draw(st.lists(st.from_regex(r"ZZ[A-Z]{3}[0-9]{7}", fullmatch=True), unique=True))
+    answers = [answer(i, draw(VERDICTS), draw(BASES)) for i in isrcs]
+    published = {i: draw(st.none() | VERDICTS) for i in isrcs}
+    return answers, published
+
+
+def test_a_change_is_published_with_what_was_published_before() -> None:
+    diff = enforcement_diff(
+        [answer("T1", Verdict.DENY), answer("T2", Verdict.ALLOW)],
+        {"T1": Verdict.ALLOW, "T2": Verdict.ALLOW},
+    )
+    assert [(c.answer.isrc, c.previous) for c in diff.changes] == [("T1", Verdict.ALLOW)]
+    assert diff.baseline == ()
+    assert diff.to_record() == {"T1": Verdict.DENY}
+
+
+def test_a_first_answer_is_a_silent_baseline_but_not_for_an_unknown_track() -> None:
+    new = answer("T1", Verdict.ALLOW, Basis.DEFAULT)
+    unknown = answer("T2", Verdict.DENY, Basis.UNKNOWN_TRACK)
+    diff = enforcement_diff([new, unknown], {"T1": None, "T2": None})
+    assert diff.changes == ()
+    assert diff.baseline == (new,)
+    assert diff.to_record() == {"T1": Verdict.ALLOW}
+
+
+@given(situations())
+def test_never_an_unchanged_answer_and_never_a_changed_one_skipped(
+    situation: tuple[list[Answer], dict[str, Verdict | None]],
+) -> None:
+    answers, published = situation
+    diff = enforcement_diff(answers, published)
+    changed = {a.isrc for a in answers if published[a.isrc] not in (None, a.verdict)}
+    assert {c.answer.isrc for c in diff.changes} == changed
+    for change in diff.changes:
+        assert change.previous is published[change.answer.isrc]
+        assert change.answer.verdict is not change.previous
+    for first in diff.baseline:
+        assert published[first.isrc] is None
+        assert first.reasons[0].basis is not Basis.UNKNOWN_TRACK
+    # Afterwards what is recorded as published is exactly the current answer, wherever
+    # anything was published or baselined; nothing else is touched.
+    recorded = diff.to_record()
+    for a in answers:
+        if a.isrc in recorded:
+            assert recorded[a.isrc] is a.verdict
+        else:
+            assert published[a.isrc] is a.verdict or a.reasons[0].basis is Basis.UNKNOWN_TRACK
+
+
+def test_a_decision_reaches_its_purpose_and_every_purpose_under_it() -> None:
+    taxonomy = load_taxonomy()
+    assert purposes_affected(taxonomy, "ai.generation") == [
+        "ai.generation",
+        "ai.generation.stems",
+        "ai.generation.voice",
+    ]
+    assert purposes_affected(taxonomy, "ai.dj") == ["ai.dj"]
