@@ -5,9 +5,13 @@ record is applied, the enforcer resolves every pair it may have affected and com
 each answer with the one last published:
 
 * **changed** -- a published answer exists and the new one differs: publish it;
-* **baseline** -- nothing was published for the pair yet (a newly registered track):
-  record the answer without publishing; downstream learns of new tracks from the
-  catalogue, and of *changes* to known tracks from here;
+* **first** -- nothing was published for the pair yet (a newly registered track, or one
+  the enforcer meets for the first time). A downstream system learns of new tracks from
+  the catalogue and assumes the purpose's default for them, so the answer is published
+  (with no previous answer) only when it differs from that default -- a label that had
+  opted out of ``ai.training`` registers a new track, say -- and is otherwise recorded
+  silently as the baseline. Comparing with the default rather than staying silent also
+  makes the order in which the enforcer meets a track and a decision irrelevant;
 * **unchanged** -- nothing to do. A pair whose track is unknown has no baseline either.
 
 Pure functions only; ``consentry_materialiser.enforce`` is the shell that reads and
@@ -26,7 +30,8 @@ from consentry_domain.purposes import Taxonomy, covers
 @dataclass(frozen=True, slots=True)
 class Change:
     answer: Answer
-    previous: Verdict
+    previous: Verdict | None
+    """None for a first answer that differs from the purpose's default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +49,21 @@ class EnforcementDiff:
 
 
 def enforcement_diff(
-    answers: Iterable[Answer], published: Mapping[str, Verdict | None]
+    answers: Iterable[Answer], published: Mapping[str, Verdict | None], assumed: Verdict
 ) -> EnforcementDiff:
-    """Compare fresh answers (one purpose) with those last published, by ISRC."""
+    """Compare fresh answers (one purpose) with those last published, by ISRC;
+    ``assumed`` is what downstream takes a new track's answer to be (the default)."""
     changes: list[Change] = []
     baseline: list[Answer] = []
     for answer in answers:
         previous = published.get(answer.isrc)
         if previous is None:
-            if answer.reasons and answer.reasons[0].basis is not Basis.UNKNOWN_TRACK:
+            if not answer.reasons or answer.reasons[0].basis is Basis.UNKNOWN_TRACK:
+                continue
+            if answer.verdict is assumed:
                 baseline.append(answer)
+            else:
+                changes.append(Change(answer, None))
         elif answer.verdict is not previous:
             changes.append(Change(answer, previous))
     return EnforcementDiff(tuple(changes), tuple(baseline))

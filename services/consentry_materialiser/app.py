@@ -1,8 +1,12 @@
-"""The faust app: one agent over the consent and catalogue topics, and a heartbeat."""
+"""The faust app: every fetch of the consent and catalogue topics applied to Redis in
+batches, a heartbeat (each partition's freshness), and the rebuild watch.
+
+Enforcement events are computed elsewhere (``consentry_enforcer``, a consumer group of
+its own), so applying the log never waits for them.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -13,18 +17,11 @@ from aiokafka.errors import KafkaError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from consentry_domain import load_taxonomy
-from consentry_events import (
-    CATALOGUE,
-    CONSENT_CHANGES,
-    DEAD_LETTER,
-    ENFORCEMENT,
-    EnforcementChanged,
-)
+from consentry_events import CATALOGUE, CONSENT_CHANGES, DEAD_LETTER
 from consentry_kafka import LogEnds, LogRecord
+from consentry_kafka.batches import BatchApp, log_records
 from consentry_materialiser import metrics
 from consentry_materialiser.apply import apply_batch
-from consentry_materialiser.enforce import Enforcer, NotYetApplied
 from consentry_materialiser.rebuild import Rebuilder
 from consentry_materialiser.settings import MaterialiserSettings
 from consentry_state import LogProgress, StateWriter
@@ -32,23 +29,8 @@ from consentry_state import LogProgress, StateWriter
 log = logging.getLogger(__name__)
 
 
-def log_records(events: Sequence[Any]) -> list[LogRecord]:
-    """faust events -> the records our batch functions take (no faust types beyond here)."""
-    return [
-        LogRecord(
-            e.message.topic,
-            e.message.partition,
-            e.message.offset,
-            e.message.key,
-            e.message.value,
-            int(e.message.timestamp * 1000),
-        )
-        for e in events
-    ]
-
-
 def create_app(settings: MaterialiserSettings) -> faust.App:
-    app = faust.App(
+    app = BatchApp(
         settings.group_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         broker_credentials=settings.kafka().faust_credentials(),
@@ -59,6 +41,7 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         topic_allow_declare=False,
         producer_acks=-1,
         broker_commit_interval=1.0,
+        broker_max_poll_records=settings.fetch_max,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.session_timeout_s / 4,
         # Stop promptly even mid-retry: unacknowledged events are redelivered after a
@@ -69,7 +52,6 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     )
     source = app.topic(CONSENT_CHANGES.name, CATALOGUE.name, key_type=bytes, value_type=bytes)
     dead_letters = app.topic(DEAD_LETTER.name, key_type=bytes, value_type=bytes)
-    enforcement = app.topic(ENFORCEMENT.name, key_type=bytes, value_type=bytes)
     redis = Redis.from_url(
         settings.redis_url,
         socket_timeout=settings.redis_timeout_s,
@@ -86,18 +68,6 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     applied_at: dict[tuple[str, int], int] = {}
     """(topic, partition) -> log time of the newest record this worker applied."""
 
-    async def publish(events: Sequence[EnforcementChanged]) -> None:
-        sent = [
-            await enforcement.send(
-                key=f"{e.isrc}|{e.purpose}".encode(), value=e.model_dump_json().encode()
-            )
-            for e in events
-        ]
-        await asyncio.gather(*sent)
-        metrics.ENFORCEMENT_EVENTS.inc(len(events))
-
-    enforcer = Enforcer(redis, load_taxonomy(settings.purposes_file), publish)
-
     async def dead_letter(record: LogRecord, reason: str) -> None:
         log.warning(
             "dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
@@ -109,37 +79,18 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         sent = await dead_letters.send(key=record.key, value=record.value or b"", headers=headers)
         await sent
 
-    @app.agent(source, name="materialise")
-    async def materialise(stream: Any) -> None:
-        async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
-            records = log_records(events)
-            await apply_batch(records, writer, dead_letter)
-            for record in records:
-                key = (record.topic, record.partition)
-                applied_at[key] = max(applied_at.get(key, 0), record.timestamp_ms)
+    async def materialise(messages: Sequence[Any]) -> None:
+        """One fetch: applied to Redis (in batches of ``batch_max``), then acked -- faust
+        commits only acked offsets, so a crash before this returns redelivers it."""
+        records = log_records(messages)
+        await apply_batch(records, writer, dead_letter, chunk=settings.batch_max)
+        for message in messages:
+            app.consumer.ack(message)
+        for record in records:
+            key = (record.topic, record.partition)
+            applied_at[key] = max(applied_at.get(key, 0), record.timestamp_ms)
 
-    if settings.enforce:
-
-        @app.agent(source, name="enforce")
-        async def enforce(stream: Any) -> None:
-            async for events in stream.take_events(settings.batch_max, settings.batch_within_s):
-                records = log_records(events)
-                delay_s = 0.1
-                while True:  # at least once: a batch is never skipped, only retried
-                    try:
-                        await enforcer.handle(records)
-                        break
-                    except (RedisError, OSError, NotYetApplied) as exc:
-                        log.warning("enforcement postponed, retrying in %.1fs: %s", delay_s, exc)
-                        await asyncio.sleep(delay_s)
-                        delay_s = min(delay_s * 2, 2.0)
-
-        @app.timer(interval=settings.due_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
-        async def windows() -> None:
-            try:
-                await enforcer.due()
-            except RedisError as exc:
-                log.warning("window enforcement postponed: %s", exc)
+    app.deliver_batches(source, materialise)
 
     @app.timer(interval=settings.heartbeat_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
     async def heartbeat() -> None:

@@ -1,8 +1,10 @@
 """One batch of log records -> Redis, with bad records sent to the dead-letter topic.
 
-The batch is applied with one script call; a Redis failure is retried until it
-succeeds (the stream waits, nothing is skipped), because faust acknowledges -- and later
-commits -- a batch only after this function returns.
+The batch is applied in chunks, one atomic script call each (a chunk and its
+watermarks together); a Redis failure is retried until it succeeds (the stream waits,
+nothing is skipped), because the batch is acked -- and its offsets later committed --
+only after this function returns. Chunks bound how long one script holds Redis, and so
+how long a check can wait behind it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
 from redis.exceptions import RedisError
@@ -39,6 +42,7 @@ async def apply_batch(
     writer: StateWriter,
     dead_letter: DeadLetter,
     *,
+    chunk: int = 500,
     retry_delay_s: float = 0.1,
     max_retry_delay_s: float = 2.0,
 ) -> list[ApplyOutcome]:
@@ -53,17 +57,20 @@ async def apply_batch(
         if problem is not None:
             await dead_letter(record, problem)
         batch.append(applied)
-    outcomes = await _apply_until_done(writer, batch, retry_delay_s, max_retry_delay_s)
+    outcomes: list[ApplyOutcome] = []
+    for start in range(0, len(batch), chunk):
+        part = batch[start : start + chunk]
+        outcomes += await _apply_until_done(writer, part, retry_delay_s, max_retry_delay_s)
     _observe(batch, outcomes)
     return outcomes
 
 
 def _observe(batch: Sequence[ToApply], outcomes: Sequence[ApplyOutcome]) -> None:
     now = time.time()
+    counts: Counter[tuple[str, str]] = Counter()
     for record, outcome in zip(batch, outcomes, strict=True):
         log = "consent" if record.topic == CONSENT_CHANGES.name else "catalogue"
-        label = "dead_lettered" if outcome is ApplyOutcome.SKIPPED else outcome.value
-        metrics.EVENTS.labels(log=log, outcome=label).inc()
+        counts[log, "dead_lettered" if outcome is ApplyOutcome.SKIPPED else outcome.value] += 1
         if (
             outcome is ApplyOutcome.APPLIED
             and isinstance(record, LoggedEvent)
@@ -71,6 +78,8 @@ def _observe(batch: Sequence[ToApply], outcomes: Sequence[ApplyOutcome]) -> None
         ):
             lag = now - record.event.recorded_at.timestamp()
             metrics.PROPAGATION_SECONDS.observe(max(0.0, lag))
+    for (log, label), n in counts.items():
+        metrics.EVENTS.labels(log=log, outcome=label).inc(n)
     metrics.LAST_APPLIED.set(now)
 
 

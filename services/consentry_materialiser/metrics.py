@@ -27,10 +27,6 @@ HEARTBEAT = Gauge(
     "consentry_materialiser_heartbeat_timestamp_seconds",
     "When this worker last wrote its heartbeat to Redis.",
 )
-ENFORCEMENT_EVENTS = Counter(
-    "consentry_materialiser_enforcement_events_total",
-    "Enforcement events published (a (track, purpose) answer changed).",
-)
 
 REBUILDS = Counter(
     "consentry_materialiser_rebuilds_total",

@@ -29,25 +29,19 @@ class MaterialiserSettings(KafkaClientSettings):
         description="Redis socket and connect timeout; a batch that times out is retried.",
     )
     batch_max: int = Field(
-        default=500, ge=1, description="Most events applied in one Redis round trip."
+        default=500,
+        ge=1,
+        description="Most records applied in one script call (one Redis round trip, during "
+        "which the script holds Redis).",
     )
-    batch_within_s: float = Field(
-        default=0.002, gt=0, description="Longest wait to fill a batch (adds to propagation)."
+    fetch_max: int = Field(
+        default=2000, ge=1, description="Most records taken from Kafka in one fetch."
     )
     heartbeat_interval_s: float = Field(default=0.5, gt=0, description="Heartbeat period.")
     log_end_timeout_s: float = Field(
         default=2.0,
         gt=0,
         description="Longest wait for the broker to tell the log's end; no answer, no heartbeat.",
-    )
-    purposes_file: Path | None = Field(
-        default=None, description="Purpose taxonomy (TOML), for enforcement events; demo if unset."
-    )
-    enforce: bool = Field(
-        default=True, description="Publish enforcement events from this worker (one agent more)."
-    )
-    due_interval_s: float = Field(
-        default=1.0, gt=0, description="How often opened/closed decision windows are enforced."
     )
     metrics_host: str = Field(default="127.0.0.1", description="Prometheus endpoint address.")
     metrics_port: int = Field(default=9102, ge=0, le=65535, description="Prometheus endpoint port.")

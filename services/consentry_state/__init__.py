@@ -14,9 +14,10 @@ are defined in ``keys``; per concern, one small reader/writer:
 ``PartyLock`` (locks)         the write API's per-party lock
 ``IdempotencyRecords``        the write API's Idempotency-Key records
 ``Delegations``               who may decide for a party
-``CatalogueIndex``,           the enforcer's: tracks a decision reaches, answers last
-``PublishedAnswers``,         published downstream, windows opening or closing
-``DecisionWindows``
+``CatalogueIndex``,           the enforcer's own store (a Redis of its own): tracks a
+``PublishedAnswers``,         decision reaches, answers last published downstream,
+``DecisionWindows``,          windows opening or closing, fan-outs under way
+``FanOuts`` (enforcement)
 ``StoredState`` (stored)      a party's slots and a track's record, read back
 ``ACL_RULES`` (acl)           each service's Redis user, from the key families
 ============================  ==========================================================
@@ -29,13 +30,7 @@ The layout (``keys``):
     the value is the slot as JSON ``{"f": floor, "e": [[offset, choice, id, from_ms,
     until_ms], ...]}`` (``codec``).
 ``cs:track:<isrc>`` (hash)
-    ``o`` catalogue offset (version), ``u`` UPC, ``p`` space-separated parties, ``s`` status;
-    ``a:<purpose>`` the answer last published (or baselined) on the enforcement topic.
-``cs:pt:<party>``, ``cs:rt:<upc>`` (sets)
-    the ISRCs a party holds rights in, and those on a release; kept by the same
-    script that writes the track, used to find the tracks a decision affects.
-``cs:due`` (sorted set)
-    ``<ms>|<party>|<slot field>`` scored by a decision window's opening or closing.
+    ``o`` catalogue offset (version), ``u`` UPC, ``p`` space-separated parties, ``s`` status.
 ``cs:wm`` (hash)
     ``<topic>:<partition>`` -> highest offset applied (the watermark), written in the
     same script as the state it covers.
@@ -57,6 +52,11 @@ The layout (``keys``):
 ``cs:ready``, ``cs:epoch``, ``cs:rebuilt:<epoch>``
     the state holds the whole log; the rebuild under way; partitions rebuilt in it.
 
+In the enforcer's own store (``enforcement``): ``cs:e:pr:<party>`` (set of UPCs),
+``cs:e:rt:<upc>`` (set of ISRCs), ``cs:e:pub:<isrc>`` (hash purpose -> answer last
+published), ``cs:e:due`` (sorted set of window instants), ``cs:e:fan:<topic>:<partition>:
+<offset>`` (the last UPC a decision's fan-out has done).
+
 Consentry runs on one Redis primary (with read replicas for checks), not Redis Cluster:
 the read script derives party keys from track records.
 """
@@ -66,6 +66,7 @@ from consentry_state.enforcement import (
     CatalogueIndex,
     DecisionWindows,
     DueWindow,
+    FanOuts,
     PublishedAnswers,
 )
 from consentry_state.heads import ChainHeads, Head
@@ -83,6 +84,7 @@ __all__ = [
     "Delegation",
     "Delegations",
     "DueWindow",
+    "FanOuts",
     "Head",
     "IdempotencyRecords",
     "LogProgress",

@@ -6,7 +6,10 @@
   delegations it has just had acknowledged, idempotency records and party locks;
 * ``checker`` (check service, SDK, canary) reads the state and listens for
   invalidations: it can neither write nor delete a key, nor publish;
+* ``enforcer`` reads the state to resolve answers, like a check, and nothing else;
 * ``admin`` is for operators and tests (e.g. a fault test's FLUSHALL).
+
+The enforcer's own store is another Redis, with ``STORE_ACL_RULES``.
 """
 
 from __future__ import annotations
@@ -33,5 +36,13 @@ ACL_RULES = {
     ),
     "checker": f"%R~{_ALL} resetchannels &{keys.INVALIDATIONS} -@all +@read +@connection "
     "+subscribe +unsubscribe +evalsha_ro +eval_ro +script|load +script|exists",
+    "enforcer": f"%R~{_ALL} resetchannels -@all +@read +@connection "
+    "+evalsha_ro +eval_ro +script|load +script|exists",
 }
 """Role -> the rules of ``ACL SETUSER`` (after ``on`` and the password)."""
+
+STORE_ACL_RULES = {
+    "admin": "~* &* +@all",
+    "enforcer": f"~{keys.pattern(keys.ENFORCER_PREFIX)} resetchannels +@all -@dangerous",
+}
+"""The enforcer's own store: the enforcer writes its keys; operators administer."""

@@ -1,23 +1,28 @@
-"""What the enforcer keeps in Redis: the tracks a decision reaches, the answers last
-published downstream, and the decision windows that open or close later.
+"""The enforcer's own store -- a Redis of its own, never the check side's (so no check-side
+replica holds it): which tracks a decision can reach, the answers last published
+downstream, the decision windows that open or close later, and how far each fan-out got.
 
-* a party's tracks and a release's tracks are sets kept by the apply script together
-  with each track record;
-* the answer last published for (track, purpose) is a field of the track's hash, written
-  only after the broker acknowledged the enforcement event;
-* a windowed decision's opening and closing instants are a sorted set, written by the
-  apply script with the decision.
+* ``CatalogueIndex``: a party's releases and a release's tracks, added to from catalogue
+  records and never removed from. It over-approximates (a track moved to another release
+  or a party taken off a track stays listed): every candidate is resolved against the
+  check state, where such a track's answer does not change, so an extra candidate costs
+  work and never publishes a wrong answer;
+* ``PublishedAnswers``: per track and purpose, written only after the broker
+  acknowledged the enforcement event;
+* ``DecisionWindows``: ``<ms>|<party>|<slot field>`` scored by the instant;
+* ``FanOuts``: the last release done of a decision's fan-out, so a crash resumes it.
+
+Everything here is derived from the logs and can be rebuilt from them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from consentry_domain import SlotKey, Verdict
-from consentry_events import Scope
 from consentry_state import keys
 
 
@@ -26,33 +31,47 @@ def _text(value: bytes | str) -> str:
 
 
 class CatalogueIndex:
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
+    def __init__(self, store: Redis) -> None:
+        self._store = store
 
-    async def tracks_of(self, key: SlotKey) -> set[str]:
-        """The ISRCs a decision at ``key`` covers: the party's tracks, those of them on
-        the release, or the one track if the party holds rights in it."""
-        party_tracks = keys.party_tracks_key(key.party)
-        if key.scope is Scope.PARTY:
-            members = await self._redis.smembers(party_tracks)
-        elif key.scope is Scope.RELEASE:
-            members = await self._redis.sinter([party_tracks, keys.release_tracks_key(key.work)])
-        else:
-            member = await self._redis.sismember(party_tracks, key.work)
-            members = {key.work} if member else set()
-        return {_text(m) for m in members}
+    async def add(self, tracks: Iterable[tuple[str, str, Sequence[str]]]) -> None:
+        """Index (isrc, upc, parties) records: the release lists the track, each party
+        the release."""
+        async with self._store.pipeline(transaction=False) as pipe:
+            for isrc, upc, parties in tracks:
+                pipe.sadd(keys.release_tracks_key(upc), isrc)
+                for party in parties:
+                    pipe.sadd(keys.party_releases_key(party), upc)
+            await pipe.execute()
+
+    async def releases_of(self, party: str) -> list[str]:
+        """The UPCs on which ``party`` holds rights in some track, sorted."""
+        return sorted(_text(m) for m in await self._store.smembers(keys.party_releases_key(party)))
+
+    async def holds(self, party: str, upc: str) -> bool:
+        return bool(await self._store.sismember(keys.party_releases_key(party), upc))
+
+    async def tracks_on(self, upcs: Sequence[str]) -> dict[str, list[str]]:
+        """The ISRCs on each release, sorted."""
+        async with self._store.pipeline(transaction=False) as pipe:
+            for upc in upcs:
+                pipe.smembers(keys.release_tracks_key(upc))
+            found = await pipe.execute()
+        return {
+            upc: sorted(_text(m) for m in members)
+            for upc, members in zip(upcs, found, strict=True)
+        }
 
 
 class PublishedAnswers:
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
+    def __init__(self, store: Redis) -> None:
+        self._store = store
 
     async def get(self, isrcs: Sequence[str], purpose: str) -> dict[str, Verdict | None]:
-        """The answer last published (or baselined) for each track; None if none yet."""
-        field = keys.published_field(purpose)
-        async with self._redis.pipeline(transaction=False) as pipe:
+        """The answer last published for each track; None if none yet."""
+        async with self._store.pipeline(transaction=False) as pipe:
             for isrc in isrcs:
-                pipe.hget(keys.track_key(isrc), field)
+                pipe.hget(keys.published_key(isrc), purpose)
             values = await pipe.execute()
         return {
             isrc: None if v is None else Verdict(_text(v))
@@ -62,10 +81,9 @@ class PublishedAnswers:
     async def record(self, purpose: str, answers: Mapping[str, Verdict]) -> None:
         if not answers:
             return
-        field = keys.published_field(purpose)
-        async with self._redis.pipeline(transaction=False) as pipe:
+        async with self._store.pipeline(transaction=False) as pipe:
             for isrc, verdict in answers.items():
-                pipe.hset(keys.track_key(isrc), field, verdict.value)
+                pipe.hset(keys.published_key(isrc), purpose, verdict.value)
             await pipe.execute()
 
 
@@ -79,13 +97,20 @@ class DueWindow:
 
 
 class DecisionWindows:
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
+    def __init__(self, store: Redis) -> None:
+        self._store = store
+
+    async def schedule(self, key: SlotKey, instants_ms: Iterable[int]) -> None:
+        """Re-evaluate ``key``'s tracks at each instant (a window's opening and closing)."""
+        field = keys.slot_field(key)
+        members = {f"{ms}|{key.party}|{field}": ms for ms in instants_ms}
+        if members:
+            await self._store.zadd(keys.ENFORCER_DUE, members)
 
     async def due(self, now_ms: int) -> list[DueWindow]:
         """Windows that opened or closed by ``now_ms`` and were not yet handled."""
         found = []
-        for raw in await self._redis.zrangebyscore(keys.DUE, "-inf", now_ms):
+        for raw in await self._store.zrangebyscore(keys.ENFORCER_DUE, "-inf", now_ms):
             assert isinstance(raw, bytes | str)  # members only: no scores were asked for
             member = _text(raw)
             at, party, field = member.split("|", 2)
@@ -94,4 +119,24 @@ class DecisionWindows:
 
     async def handled(self, windows: Sequence[DueWindow]) -> None:
         if windows:
-            await self._redis.zrem(keys.DUE, *(w.member for w in windows))
+            await self._store.zrem(keys.ENFORCER_DUE, *(w.member for w in windows))
+
+
+class FanOuts:
+    """A decision's fan-out goes release by release in UPC order; after each chunk the
+    last UPC done is kept, so a worker that takes the decision over after a crash
+    resumes after it instead of starting again."""
+
+    def __init__(self, store: Redis) -> None:
+        self._store = store
+
+    async def resume_after(self, topic: str, partition: int, offset: int) -> str | None:
+        """The last UPC done; None if the fan-out has not started."""
+        raw = await self._store.get(keys.fanout_key(topic, partition, offset))
+        return None if raw is None else _text(raw)
+
+    async def done_up_to(self, topic: str, partition: int, offset: int, upc: str) -> None:
+        await self._store.set(keys.fanout_key(topic, partition, offset), upc)
+
+    async def finish(self, topic: str, partition: int, offset: int) -> None:
+        await self._store.delete(keys.fanout_key(topic, partition, offset))

@@ -15,8 +15,6 @@ PREFIX = "cs:"
 
 WATERMARKS = PREFIX + "wm"
 """Hash ``<topic>:<partition>`` -> highest offset applied (the watermark)."""
-DUE = PREFIX + "due"
-"""Sorted set ``<ms>|<party>|<slot field>`` scored by a decision window's opening or closing."""
 READY = PREFIX + "ready"
 """Present while the state holds the whole log; removed with everything by a flush."""
 EPOCH = PREFIX + "epoch"
@@ -30,11 +28,19 @@ _PARTY = PREFIX + "party:"
 _TRACK = PREFIX + "track:"
 _HEAD = PREFIX + "head:"
 _DELEGATIONS = PREFIX + "dg:"
-_PARTY_TRACKS = PREFIX + "pt:"
-_RELEASE_TRACKS = PREFIX + "rt:"
 _REBUILT = PREFIX + "rebuilt:"
 _IDEMPOTENCY = PREFIX + "idem:"
 _LOCK = PREFIX + "lock:"
+
+# The enforcer's own store (a Redis of its own, not the check side's).
+ENFORCER_PREFIX = PREFIX + "e:"
+_E = ENFORCER_PREFIX
+ENFORCER_DUE = _E + "due"
+"""Sorted set ``<party>|<slot field>`` scored by a decision window's opening or closing."""
+_E_PARTY_RELEASES = _E + "pr:"
+_E_RELEASE_TRACKS = _E + "rt:"
+_E_PUBLISHED = _E + "pub:"
+_E_FANOUT = _E + "fan:"
 
 TRACK_TAG = "t:"
 PARTY_TAG = "p:"
@@ -51,11 +57,8 @@ LUA_NAMES = {
     "track": _TRACK,
     "head": _HEAD,
     "delegations": _DELEGATIONS,
-    "party_tracks": _PARTY_TRACKS,
-    "release_tracks": _RELEASE_TRACKS,
     "rebuilt": _REBUILT,
     "watermarks": WATERMARKS,
-    "due": DUE,
     "ready": READY,
     "epoch": EPOCH,
     "invalidations": INVALIDATIONS,
@@ -89,16 +92,6 @@ def delegation_field(delegate: str, purpose: str) -> str:
     return f"{delegate}|{purpose}"
 
 
-def party_tracks_key(party: str) -> str:
-    """Set of the ISRCs the party holds rights in (kept by the apply script)."""
-    return _PARTY_TRACKS + party
-
-
-def release_tracks_key(upc: str) -> str:
-    """Set of the ISRCs on the release (kept by the apply script)."""
-    return _RELEASE_TRACKS + upc
-
-
 def rebuilt_key(epoch: str) -> str:
     """Hash of the partitions replayed whole in rebuild ``epoch``."""
     return _REBUILT + epoch
@@ -114,9 +107,24 @@ def lock_key(party: str) -> str:
     return _LOCK + party
 
 
-def published_field(purpose: str) -> str:
-    """Field of the track hash: the answer last published on the enforcement topic."""
-    return f"a:{purpose}"
+def party_releases_key(party: str) -> str:
+    """Enforcer store: set of the UPCs on which the party holds rights in a track."""
+    return _E_PARTY_RELEASES + party
+
+
+def release_tracks_key(upc: str) -> str:
+    """Enforcer store: set of the ISRCs on the release."""
+    return _E_RELEASE_TRACKS + upc
+
+
+def published_key(isrc: str) -> str:
+    """Enforcer store: hash purpose -> the answer last published for the track."""
+    return _E_PUBLISHED + isrc
+
+
+def fanout_key(topic: str, partition: int, offset: int) -> str:
+    """Enforcer store: how far the fan-out of the decision at that place has got."""
+    return f"{_E_FANOUT}{topic}:{partition}:{offset}"
 
 
 def slot_field(key: SlotKey) -> str:

@@ -38,7 +38,9 @@ def _load(name: str, *prelude: str) -> LuaScript:
     return LuaScript(name, "\n".join([_names_table(), *parts]))
 
 
-async def run(redis: Redis, script: LuaScript, *args: str | int, read_only: bool = False) -> object:
+async def run(
+    redis: Redis, script: LuaScript, *args: str | int | bytes, read_only: bool = False
+) -> object:
     """Run ``script`` with ``args`` (no KEYS: this layout lives on one primary)."""
     call = redis.evalsha_ro if read_only else redis.evalsha
     try:

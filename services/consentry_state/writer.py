@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import orjson
 from redis.asyncio import Redis
 
 from consentry_domain import ApplyOutcome
@@ -27,7 +28,7 @@ still advances its partition's watermark."""
 def _args(record: ToApply) -> tuple[str | int, ...]:
     mark = keys.watermark_field(record.topic, record.partition)
     if isinstance(record, Position):
-        return ("x", mark, record.offset, "", "", "", "", "", "", "")
+        return ("x", mark, record.offset)
     event = record.event
     if isinstance(event, ConsentChanged):
         entry = entry_of(event, record.offset)
@@ -64,9 +65,6 @@ def _args(record: ToApply) -> tuple[str | int, ...]:
         event.upc,
         " ".join(event.parties),
         event.status.value,
-        "",
-        "",
-        "",
     )
 
 
@@ -78,10 +76,7 @@ class StateWriter:
         """Apply a batch in order, atomically; returns each record's outcome."""
         if not batch:
             return []
-        args: list[str | int] = [len(batch)]
-        for record in batch:
-            args.extend(_args(record))
-        results = await run(self._redis, APPLY_BATCH, *args)
+        results = await run(self._redis, APPLY_BATCH, orjson.dumps([_args(r) for r in batch]))
         assert isinstance(results, list)
         return [ApplyOutcome(r.decode() if isinstance(r, bytes) else r) for r in results]
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from consentry_events import CONSENT_CHANGES, ENFORCEMENT, EnforcementChanged
+from consentry_enforcer.settings import GROUP as ENFORCER
+from consentry_events import CONSENT_CHANGES, EnforcementChanged
 from consentry_stack.stack import Stack
 from tests.support.http import await_answer, check, decide, register
 from tests.support.ids import new_isrc, new_party, new_upc
+from tests.support.log import Marks, accepted_at, enforcement_for, wait_consumed
 
 
 def test_label_wide_opt_out_denies_all_its_tracks_even_ones_registered_later(stack: Stack) -> None:
@@ -80,11 +79,15 @@ def test_enforcement_events_list_exactly_the_affected_tracks(stack: Stack) -> No
     label, other_label = new_party("label"), new_party("label")
     ours = {new_isrc() for _ in range(4)}
     theirs = new_isrc()
+    registered: Marks = {}
     for isrc in ours:
-        register(stack, isrc, new_upc(), [new_party(), label])
-    register(stack, theirs, new_upc(), [new_party(), other_label])
+        registered |= accepted_at(register(stack, isrc, new_upc(), [new_party(), label]))
+    registered |= accepted_at(register(stack, theirs, new_upc(), [new_party(), other_label]))
     for isrc in (*ours, theirs):
         await_answer(stack, isrc, "ai.generation", "allow")
+    # The enforcer has met the tracks (their first answers are the defaults: nothing to
+    # tell), so the opt-out's own events are the ones that name them.
+    asyncio.run(wait_consumed(stack.kafka.bootstrap, ENFORCER, registered))
     accepted = decide(stack, label, "ai.generation", "deny", "party")
     for isrc in ours:
         await_answer(stack, isrc, "ai.generation.stems", "deny")
@@ -144,36 +147,3 @@ def test_bad_input_changes_nothing(stack: Stack) -> None:
     ).json()
     assert history["decisions"] == []
     assert check(stack, isrc, "ai.training")["answer"] == "allow"
-
-
-async def enforcement_for(
-    bootstrap: str, isrcs: set[str], keep: Any, count: int, timeout_s: float = 10.0
-) -> list[EnforcementChanged]:
-    """Enforcement events for ``isrcs`` that ``keep`` accepts, in log order per pair.
-
-    Reads until ``count`` are found, then on to the end of the log, so extra events fail.
-    """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    found: list[EnforcementChanged] = []
-    try:
-        parts = [TopicPartition(ENFORCEMENT.name, p) for p in range(ENFORCEMENT.partitions)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        deadline = time.monotonic() + timeout_s
-        end: dict[TopicPartition, int] | None = None
-        while time.monotonic() < deadline:
-            if len(found) >= count and end is None:
-                end = await consumer.end_offsets(parts)
-            if end is not None and all([await consumer.position(p) >= end[p] for p in parts]):
-                break
-            batches = await consumer.getmany(timeout_ms=200)
-            for records in batches.values():
-                for record in records:
-                    event = EnforcementChanged.model_validate_json(record.value)
-                    if event.isrc in isrcs and keep(event):
-                        found.append(event)
-    finally:
-        await consumer.stop()
-    assert len(found) == count, found
-    return found

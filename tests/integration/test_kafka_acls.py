@@ -27,15 +27,22 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
 
+from consentry_enforcer.settings import GROUP as ENFORCER
 from consentry_events import CATALOGUE, CONSENT_CHANGES, DEAD_LETTER, ENFORCEMENT
 from consentry_stack.kafka import KafkaBroker
 from consentry_stack.stack import Stack
 from consentry_stack.tls import write_server_tls
 from tests.support.http import await_answer, decide, register
 from tests.support.ids import new_isrc, new_party, new_upc
+from tests.support.log import accepted_at, enforcement_for, wait_consumed
 
 GUIDE = Path(__file__).parents[2] / "deploy" / "kafka" / "README.md"
-PRINCIPALS = ("consentry-writeapi", "consentry-materialiser", "consentry-auditor")
+PRINCIPALS = (
+    "consentry-writeapi",
+    "consentry-materialiser",
+    "consentry-enforcer",
+    "consentry-auditor",
+)
 STRANGER = "consentry-stranger"
 """A valid user with no ACL: what the check side would be, given a principal by mistake."""
 USERS = {name: secrets.token_urlsafe(18) for name in (*PRINCIPALS, STRANGER)}
@@ -97,6 +104,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stack.env_overrides.update(
             credentials("CONSENTRY_WRITE_", "consentry-writeapi", stack)
             | credentials("CONSENTRY_MATERIALISER_", "consentry-materialiser", stack)
+            | credentials("CONSENTRY_ENFORCER_", "consentry-enforcer", stack)
         )
         stack.start_services()
         yield stack
@@ -108,10 +116,15 @@ def test_the_services_run_as_their_principals_with_only_the_documented_acls(
     secured: Stack,
 ) -> None:
     artist, isrc = new_party(), new_isrc()
-    register(secured, isrc, new_upc(), [artist])
+    registered = accepted_at(register(secured, isrc, new_upc(), [artist]))
     await_answer(secured, isrc, "ai.training", "allow")
+    asyncio.run(wait_consumed(secured.kafka.bootstrap, ENFORCER, registered))
     decide(secured, artist, "ai.training", "deny", "party")
     await_answer(secured, isrc, "ai.training", "deny")
+    told = asyncio.run(
+        enforcement_for(secured.kafka.bootstrap, {isrc}, lambda e: e.purpose == "ai.training", 1)
+    )
+    assert (told[0].answer, told[0].previous) == ("deny", "allow")  # the enforcer's principal
 
     history = httpx.get(
         f"{secured.write_url}/v1/parties/{artist}/history",
@@ -140,6 +153,9 @@ def test_the_services_run_as_their_principals_with_only_the_documented_acls(
     [
         ("consentry-materialiser", CONSENT_CHANGES.name),
         ("consentry-materialiser", CATALOGUE.name),
+        ("consentry-materialiser", ENFORCEMENT.name),
+        ("consentry-enforcer", CONSENT_CHANGES.name),
+        ("consentry-enforcer", CATALOGUE.name),
         ("consentry-auditor", CONSENT_CHANGES.name),
         ("consentry-writeapi", ENFORCEMENT.name),
         ("consentry-writeapi", DEAD_LETTER.name),

@@ -6,17 +6,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from consentry_domain import ConsentState
 from consentry_events import (
     CATALOGUE,
     CONSENT_CHANGES,
     DEAD_LETTER,
+    ENFORCEMENT,
     AnyEvent,
     ConsentChanged,
     DecodeError,
+    EnforcementChanged,
     TrackChanged,
     decode,
     encode,
@@ -25,6 +29,7 @@ from consentry_events import (
 from consentry_events.logged import LoggedEvent
 from consentry_kafka import KafkaConnection, all_partitions, read_to_end
 from tests.support.events import record_at
+from tests.support.eventually import eventually_async
 
 Marks = dict[tuple[str, int], int]
 """(topic, partition) -> the highest offset written there."""
@@ -111,3 +116,62 @@ async def dead_letters(
     finally:
         await consumer.stop()
     return found
+
+
+async def enforcement_for(
+    bootstrap: str, isrcs: set[str], keep: Any, count: int, timeout_s: float = 10.0
+) -> list[EnforcementChanged]:
+    """Enforcement events for ``isrcs`` that ``keep`` accepts, in log order per pair.
+
+    Reads until ``count`` are found, then on to the end of the log, so extra events fail.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: list[EnforcementChanged] = []
+    try:
+        parts = [TopicPartition(ENFORCEMENT.name, p) for p in range(ENFORCEMENT.partitions)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        deadline = time.monotonic() + timeout_s
+        end: dict[TopicPartition, int] | None = None
+        while time.monotonic() < deadline:
+            if len(found) >= count and end is None:
+                end = await consumer.end_offsets(parts)
+            if end is not None and all([await consumer.position(p) >= end[p] for p in parts]):
+                break
+            batches = await consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                for record in records:
+                    event = EnforcementChanged.model_validate_json(record.value)
+                    if event.isrc in isrcs and keep(event):
+                        found.append(event)
+    finally:
+        await consumer.stop()
+    assert len(found) == count, found
+    return found
+
+
+async def wait_consumed(
+    bootstrap: str, group: str, marks: Marks, timeout_s: float = 30.0
+) -> None:
+    """Until consumer ``group`` has committed past every offset in ``marks`` (a faust
+    worker commits what it has handled about once a second)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+
+        async def past() -> bool:
+            committed = await admin.list_consumer_group_offsets(group)
+            return all(
+                (meta := committed.get(TopicPartition(*tp))) is not None and meta.offset > offset
+                for tp, offset in marks.items()
+            )
+
+        await eventually_async(past, timeout_s, f"group {group} past {marks}", poll_s=0.1)
+    finally:
+        await admin.close()
+
+
+def accepted_at(body: dict[str, Any]) -> Marks:
+    """Where a write API answer says its event is."""
+    return {(str(body["topic"]), int(body["partition"])): int(body["offset"])}

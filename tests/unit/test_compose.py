@@ -13,9 +13,10 @@ from pydantic_settings import BaseSettings
 
 from consentry_canary.settings import CanarySettings
 from consentry_checkapi.settings import CheckServiceSettings
+from consentry_enforcer.settings import EnforcerSettings
 from consentry_materialiser.settings import MaterialiserSettings
 from consentry_stack.kafka_runtime import KAFKA_VERSION
-from consentry_state.acl import ACL_RULES
+from consentry_state.acl import ACL_RULES, STORE_ACL_RULES
 from consentry_writeapi.settings import WriteSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +26,7 @@ OURS = {name: s for name, s in SERVICES.items() if s.get("image") == "consentry:
 SETTINGS: dict[str, type[BaseSettings]] = {
     "CONSENTRY_WRITE_": WriteSettings,
     "CONSENTRY_MATERIALISER_": MaterialiserSettings,
+    "CONSENTRY_ENFORCER_": EnforcerSettings,
     "CONSENTRY_CHECK_": CheckServiceSettings,
     "CONSENTRY_CANARY_": CanarySettings,
 }
@@ -43,7 +45,15 @@ def entry_point_exists(argv: list[str]) -> bool:
 
 
 def test_our_services_are_the_expected_ones() -> None:
-    assert set(OURS) == {"keys", "topics", "writeapi", "materialiser", "checkapi", "canary"}
+    assert set(OURS) == {
+        "keys",
+        "topics",
+        "writeapi",
+        "materialiser",
+        "enforcer",
+        "checkapi",
+        "canary",
+    }
     assert SERVICES["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}"
 
 
@@ -124,14 +134,19 @@ def _redis_users(command: list[str]) -> dict[str, list[str]]:
     return {rules[0]: rules[1:] for rules in users.values()}
 
 
-def test_redis_runs_with_the_launchers_acl_users_and_no_default_user() -> None:
-    users = _redis_users(SERVICES["redis"]["command"])
+@pytest.mark.parametrize(
+    ("server", "roles"), [("redis", ACL_RULES), ("enforcer-redis", STORE_ACL_RULES)]
+)
+def test_redis_runs_with_the_launchers_acl_users_and_no_default_user(
+    server: str, roles: dict[str, str]
+) -> None:
+    users = _redis_users(SERVICES[server]["command"])
     assert users.pop("default") == ["off"]
-    assert set(users) == set(ACL_RULES)
+    assert set(users) == set(roles)
     for user, rules in users.items():
         assert rules[0] == "on"
         assert rules[1].startswith(">${"), "passwords come from the environment"
-        assert rules[2:] == ACL_RULES[user].split(), user
+        assert rules[2:] == roles[user].split(), user
 
 
 def test_services_log_in_to_redis_as_their_own_users() -> None:
@@ -143,6 +158,7 @@ def test_services_log_in_to_redis_as_their_own_users() -> None:
     }
     assert urls["writeapi"].startswith("redis://writeapi:")
     assert urls["materialiser"].startswith("redis://materialiser:")
+    assert urls["enforcer"].startswith("redis://enforcer:")
     assert urls["checkapi"].startswith("redis://checker:")
     assert urls["canary"].startswith("redis://checker:")
 

@@ -28,34 +28,46 @@ def test_a_change_is_published_with_what_was_published_before() -> None:
     diff = enforcement_diff(
         [answer("T1", Verdict.DENY), answer("T2", Verdict.ALLOW)],
         {"T1": Verdict.ALLOW, "T2": Verdict.ALLOW},
+        Verdict.ALLOW,
     )
     assert [(c.answer.isrc, c.previous) for c in diff.changes] == [("T1", Verdict.ALLOW)]
     assert diff.baseline == ()
     assert diff.to_record() == {"T1": Verdict.DENY}
 
 
-def test_a_first_answer_is_a_silent_baseline_but_not_for_an_unknown_track() -> None:
+def test_a_first_answer_is_told_only_when_it_is_not_the_default() -> None:
     new = answer("T1", Verdict.ALLOW, Basis.DEFAULT)
-    unknown = answer("T2", Verdict.DENY, Basis.UNKNOWN_TRACK)
-    diff = enforcement_diff([new, unknown], {"T1": None, "T2": None})
-    assert diff.changes == ()
+    opted_out = answer("T2", Verdict.DENY)  # its label had opted out before it was registered
+    unknown = answer("T3", Verdict.DENY, Basis.UNKNOWN_TRACK)
+    diff = enforcement_diff([new, opted_out, unknown], {"T1": None, "T2": None}, Verdict.ALLOW)
+    assert [(c.answer, c.previous) for c in diff.changes] == [(opted_out, None)]
     assert diff.baseline == (new,)
-    assert diff.to_record() == {"T1": Verdict.ALLOW}
+    assert diff.to_record() == {"T1": Verdict.ALLOW, "T2": Verdict.DENY}
 
 
-@given(situations())
+@given(situations(), VERDICTS)
 def test_never_an_unchanged_answer_and_never_a_changed_one_skipped(
-    situation: tuple[list[Answer], dict[str, Verdict | None]],
+    situation: tuple[list[Answer], dict[str, Verdict | None]], assumed: Verdict
 ) -> None:
+    """Against what downstream believes -- the last published answer, else the default
+    -- every difference is published and nothing else."""
     answers, published = situation
-    diff = enforcement_diff(answers, published)
-    changed = {a.isrc for a in answers if published[a.isrc] not in (None, a.verdict)}
+    diff = enforcement_diff(answers, published, assumed)
+
+    def believed(a: Answer) -> Verdict:
+        previous = published[a.isrc]
+        return assumed if previous is None else previous
+
+    known = [a for a in answers if a.reasons[0].basis is not Basis.UNKNOWN_TRACK]
+    changed = {a.isrc for a in known if a.verdict is not believed(a)}
+    changed |= {a.isrc for a in answers if published[a.isrc] not in (None, a.verdict)}
     assert {c.answer.isrc for c in diff.changes} == changed
     for change in diff.changes:
         assert change.previous is published[change.answer.isrc]
-        assert change.answer.verdict is not change.previous
+        assert change.answer.verdict is not believed(change.answer)
     for first in diff.baseline:
         assert published[first.isrc] is None
+        assert first.verdict is assumed
         assert first.reasons[0].basis is not Basis.UNKNOWN_TRACK
     # Afterwards what is recorded as published is exactly the current answer, wherever
     # anything was published or baselined; nothing else is touched.

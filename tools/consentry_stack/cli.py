@@ -68,7 +68,8 @@ def topics(bootstrap: str, replication: int) -> None:
     help="Where to write the stack's addresses, for `source` in another shell.",
 )
 def up(write_port: int, check_port: int, env_file: Path) -> None:
-    """Start Kafka, Redis, write API, materialiser and check service; Ctrl-C stops all."""
+    """Start Kafka, Redis, write API, materialiser, enforcer and check service; Ctrl-C
+    stops all."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -80,9 +81,9 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
     stack = Stack(root, write_port=write_port, check_port=check_port)
     started = time.monotonic()
     try:
-        click.echo(f"starting Kafka {KAFKA_VERSION} (KRaft) and Redis ...")
+        click.echo(f"starting Kafka {KAFKA_VERSION} (KRaft) and Redis (state, enforcer store) ...")
         stack.start_infra()
-        click.echo("starting write API, materialiser, check service ...")
+        click.echo("starting write API, materialiser, enforcer, check service ...")
         stack.start_services()
         click.echo("starting Prometheus ...")
         prometheus = stack.start_prometheus()
@@ -94,8 +95,13 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
         click.echo(f"  write API        {stack.write_url}   (docs: {stack.write_url}/docs)")
         click.echo(f"  check service    {stack.check_url}   (docs: {stack.check_url}/docs)")
         click.echo("  materialiser     faust worker, group consentry-materialiser")
+        click.echo(
+            "  enforcer         faust worker, group consentry-enforcer; metrics on "
+            f"127.0.0.1:{stack.metrics_port('enforcer')}"
+        )
         click.echo(f"  Kafka            {stack.kafka.bootstrap}")
         click.echo(f"  Redis            {stack.redis.url}   (admin user)")
+        click.echo(f"  enforcer store   {stack.store.url}   (admin user)")
         click.echo(
             "  canary           flips canary:consentry every 5 s; metrics on "
             f"127.0.0.1:{stack.metrics_port('canary')}"
@@ -106,7 +112,12 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
             click.echo(f"  $CONSENTRY_TOKEN_{name.upper():<10} {WALKTHROUGH_PRINCIPALS[name]}")
         click.echo(f"\nIn another shell: source {env_file}   -- Ctrl-C here stops everything.")
         while not stop.wait(0.5):
-            parts = [*stack.services.values(), *stack.kafka.processes, stack.redis.process]
+            parts = [
+                *stack.services.values(),
+                *stack.kafka.processes,
+                stack.redis.process,
+                stack.store.process,
+            ]
             for process in [*parts, prometheus.process]:
                 if not process.alive():
                     raise StackError(f"{process.name} exited unexpectedly:\n{process.tail()}")

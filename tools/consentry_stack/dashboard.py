@@ -48,6 +48,15 @@ PANELS: list[tuple[str, str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "Enforcement backlog (applied, not yet told downstream)",
+        "short",
+        [
+            ("{{log}} records", "sum by (log) (consentry_enforcer_backlog_records)"),
+            ("releases left in fan-outs", "sum(consentry_enforcer_fanout_remaining_releases)"),
+            ("events/s", "sum(rate(consentry_enforcer_events_total[1m]))"),
+        ],
+    ),
+    (
         "Materialiser throughput",
         "ops",
         [

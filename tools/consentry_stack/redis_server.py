@@ -1,8 +1,9 @@
 """Debian's redis-server on a free loopback port, no persistence (Redis is a cache).
 
 Least privilege: the passwordless default user is off, and each service logs in as a
-user of its own with the rules of ``consentry_state.acl.ACL_RULES`` (derived from the key
-layout), with a password made for this server.
+user of its own with the rules of ``consentry_state.acl`` (derived from the key layout):
+``ACL_RULES`` for the consent state, ``STORE_ACL_RULES`` for the enforcer's store, each
+with a password made for this server.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from consentry_stack.processes import ManagedProcess, StackError
 from consentry_state.acl import ACL_RULES
 
 
-def acl_file(passwords: dict[str, str]) -> str:
+def acl_file(passwords: dict[str, str], roles: dict[str, str] = ACL_RULES) -> str:
     """Redis ACL file text: default user off, one user per role (hashed password)."""
     lines = ["user default off resetkeys resetchannels -@all"]
-    for user, rules in ACL_RULES.items():
+    for user, rules in roles.items():
         digest = hashlib.sha256(passwords[user].encode()).hexdigest()
         lines.append(f"user {user} on #{digest} {rules}")
     return "\n".join(lines) + "\n"
@@ -34,12 +35,12 @@ def acl_file(passwords: dict[str, str]) -> str:
 class RedisServer:
     data_dir: Path
     port: int = 0
-    passwords: dict[str, str] = field(
-        default_factory=lambda: {user: secrets.token_urlsafe(18) for user in ACL_RULES}
-    )
+    roles: dict[str, str] = field(default_factory=lambda: dict(ACL_RULES))
+    passwords: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
+        self.passwords = self.passwords or {u: secrets.token_urlsafe(18) for u in self.roles}
         self._process: ManagedProcess | None = None
 
     @property
@@ -64,7 +65,7 @@ class RedisServer:
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         acl = self.data_dir / "users.acl"
-        acl.write_text(acl_file(self.passwords))
+        acl.write_text(acl_file(self.passwords, self.roles))
         acl.chmod(0o600)
         self._process = ManagedProcess(
             "redis",

@@ -1,4 +1,5 @@
-"""The whole local stack: Kafka, Redis, topics, the Consentry services and the canary."""
+"""The whole local stack: Kafka, Redis (the consent state, and the enforcer's own store),
+topics, the Consentry services and the canary."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from consentry_stack.prometheus import PrometheusServer
 from consentry_stack.redis_server import RedisServer
 from consentry_stack.tls import ServerTls
 from consentry_stack.topics import create_topics
+from consentry_state.acl import STORE_ACL_RULES
 
 PROBE_ISRC = "ZZCSY0000000"
 PROBE_PARTY = "consentry:launcher"
@@ -44,6 +46,8 @@ class Stack:
     """1: one combined node; 3: a KRaft cluster, topics replicated 3 with min ISR 2."""
     kafka: KafkaBroker | KafkaCluster = field(init=False)
     redis: RedisServer = field(init=False)
+    store: RedisServer = field(init=False)
+    """The enforcer's own Redis."""
     services: dict[str, ManagedProcess] = field(default_factory=dict, init=False)
     metrics_ports: dict[str, int] = field(default_factory=dict, init=False)
     canary_interval_s: float = 5.0
@@ -72,6 +76,7 @@ class Stack:
             else KafkaCluster(self.root / "kafka", self.kafka_nodes)
         )
         self.redis = RedisServer(self.root / "redis")
+        self.store = RedisServer(self.root / "enforcer-redis", roles=dict(STORE_ACL_RULES))
         self.prometheus: PrometheusServer | None = None
         self.write_port = _port(self.write_port)
         self.check_port = _port(self.check_port)
@@ -95,6 +100,7 @@ class Stack:
 
     def start_infra(self) -> None:
         self.redis.start()
+        self.store.start()
         self.kafka.start()
         create_topics(self.kafka.bootstrap, replication=min(3, self.kafka_nodes))
 
@@ -113,6 +119,9 @@ class Stack:
                 "CONSENTRY_WRITE_AUTH_PUBLIC_KEY_FILE": str(self.public_key),
                 "CONSENTRY_MATERIALISER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
                 "CONSENTRY_MATERIALISER_REDIS_URL": self.redis.url_for("materialiser"),
+                "CONSENTRY_ENFORCER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+                "CONSENTRY_ENFORCER_REDIS_URL": self.redis.url_for("enforcer"),
+                "CONSENTRY_ENFORCER_STORE_URL": self.store.url_for("enforcer"),
                 "CONSENTRY_CHECK_REDIS_URL": self.redis.url_for("checker"),
                 "CONSENTRY_CHECK_AUTH_PUBLIC_KEY_FILE": str(self.public_key),
                 "CONSENTRY_CHECK_PORT": str(self.check_port),
@@ -144,9 +153,22 @@ class Stack:
             cwd=self.root,
         )
 
+    def enforcer(self, name: str = "enforcer") -> ManagedProcess:
+        env = self.service_env()
+        env["CONSENTRY_ENFORCER_DATA_DIR"] = str(self.root / name / "data")
+        env["CONSENTRY_ENFORCER_METRICS_PORT"] = str(self.metrics_port(name))
+        return ManagedProcess(
+            name,
+            [sys.executable, "-m", "consentry_enforcer"],
+            self.root / name / "enforcer.log",
+            env=env,
+            cwd=self.root,
+        )
+
     def start_services(self, timeout_s: float = 60.0) -> None:
         env = self.service_env()
         self.services["materialiser"] = self.materialiser()
+        self.services["enforcer"] = self.enforcer()
         self.services["writeapi"] = ManagedProcess(
             "writeapi",
             [sys.executable, "-m", "consentry_writeapi"],
@@ -203,6 +225,7 @@ class Stack:
             "consentry-writeapi": [local(self.write_port)],
             "consentry-checkapi": [local(self.check_port)],
             "consentry-materialiser": [local(self.metrics_port("materialiser"))],
+            "consentry-enforcer": [local(self.metrics_port("enforcer"))],
             "consentry-canary": [local(self.metrics_port("canary"))],
         }
 
@@ -261,6 +284,7 @@ class Stack:
             self.prometheus.stop()
         self.kafka.stop()
         self.redis.stop()
+        self.store.stop()
 
     def describe(self) -> dict[str, str]:
         extra = {} if self.prometheus is None else {"CONSENTRY_PROMETHEUS_URL": self.prometheus.url}

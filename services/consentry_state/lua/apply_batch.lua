@@ -7,13 +7,14 @@
 -- the head (K.head, offset, record hash, event id), which the write API chains onto.
 -- apply_delegation and advance_head come from party.lua, prepended when loaded.
 --
--- ARGV[1] = number of records; then 10 values per record:
---   decision:   'd', wm_field, offset, party, slot_field, choice, decision_id, from_ms, until_ms,
---               hash
---   delegation: 'g', wm_field, offset, party, delegate|purpose, grant|revoke, delegation_id,
---               '', '', hash
---   track:      't', wm_field, offset, isrc,  upc, parties (space-separated), status, '', '', ''
---   skipped:    'x', wm_field, offset, '', '', '', '', '', '', ''   (dead-lettered)
+-- ARGV[1] = the records, as one JSON array (one argument: packing ten arguments per
+-- record cost the materialiser more than the rest of its work); each record is
+--   decision:   ['d', wm_field, offset, party, slot_field, choice, decision_id, from_ms,
+--                until_ms, hash]
+--   delegation: ['g', wm_field, offset, party, delegate|purpose, grant|revoke, delegation_id,
+--                '', '', hash]
+--   track:      ['t', wm_field, offset, isrc,  upc, parties (space-separated), status]
+--   skipped:    ['x', wm_field, offset]   (dead-lettered)
 -- from_ms / until_ms are '' when absent. Returns one outcome per record.
 
 local function apply_decision(party, field, offset, choice, id, from, until_)
@@ -56,53 +57,34 @@ local function apply_decision(party, field, offset, choice, id, from, until_)
     encoded = cjson.encode({f = floor, e = merged})
   end
   redis.call('HSET', key, field, encoded)
-  for _, boundary in ipairs({from, until_}) do
-    if boundary ~= '' then
-      redis.call('ZADD', K.due, tonumber(boundary), boundary .. '|' .. party .. '|' .. field)
-    end
-  end
   return 'applied'
 end
 
 local function apply_track(isrc, offset, upc, parties, status)
   local key = K.track .. isrc
-  local old = redis.call('HMGET', key, 'o', 'u', 'p')
-  local current = tonumber(old[1] or '-1')
+  local current = tonumber(redis.call('HGET', key, 'o') or '-1')
   if offset == current then return 'duplicate' end
   if offset < current then return 'stale' end
-  local keep = {}
-  for party in string.gmatch(parties, '%S+') do keep[party] = true end
-  if old[3] then
-    for party in string.gmatch(old[3], '%S+') do
-      if not keep[party] then redis.call('SREM', K.party_tracks .. party, isrc) end
-    end
-  end
-  for party in pairs(keep) do redis.call('SADD', K.party_tracks .. party, isrc) end
-  if old[2] and old[2] ~= upc then redis.call('SREM', K.release_tracks .. old[2], isrc) end
-  redis.call('SADD', K.release_tracks .. upc, isrc)
   redis.call('HSET', key, 'o', offset, 'u', upc, 'p', parties, 's', status)
   return 'applied'
 end
 
-local n = tonumber(ARGV[1])
 local outcomes, marks, changed, tags = {}, {}, {}, {}
-for i = 0, n - 1 do
-  local b = 2 + i * 10
-  local kind, mark, offset = ARGV[b], ARGV[b + 1], tonumber(ARGV[b + 2])
+for _, r in ipairs(cjson.decode(ARGV[1])) do
+  local kind, mark, offset = r[1], r[2], r[3]
   local outcome, tag
   if kind == 'x' then
     outcome = 'skipped'
   elseif kind == 'd' then
-    outcome = apply_decision(ARGV[b + 3], ARGV[b + 4], offset, ARGV[b + 5], ARGV[b + 6],
-                             ARGV[b + 7], ARGV[b + 8])
-    tag = K.party_tag .. ARGV[b + 3]
-    advance_head(ARGV[b + 3], offset, ARGV[b + 9], ARGV[b + 6])
+    outcome = apply_decision(r[4], r[5], offset, r[6], r[7], r[8], r[9])
+    tag = K.party_tag .. r[4]
+    advance_head(r[4], offset, r[10], r[7])
   elseif kind == 'g' then
-    outcome = apply_delegation(ARGV[b + 3], ARGV[b + 4], offset, ARGV[b + 5])
-    advance_head(ARGV[b + 3], offset, ARGV[b + 9], ARGV[b + 6])
+    outcome = apply_delegation(r[4], r[5], offset, r[6])
+    advance_head(r[4], offset, r[10], r[7])
   else
-    outcome = apply_track(ARGV[b + 3], offset, ARGV[b + 4], ARGV[b + 5], ARGV[b + 6])
-    tag = K.track_tag .. ARGV[b + 3]
+    outcome = apply_track(r[4], offset, r[5], r[6], r[7])
+    tag = K.track_tag .. r[4]
   end
   outcomes[#outcomes + 1] = outcome
   if outcome == 'applied' and tag and not changed[tag] then

@@ -1,0 +1,20 @@
+"""``python -m consentry_enforcer``: run one enforcer worker of its consumer group."""
+
+from __future__ import annotations
+
+import faust
+from prometheus_client import start_http_server
+
+from consentry_enforcer.app import create_app
+from consentry_enforcer.settings import EnforcerSettings
+
+
+def main() -> None:
+    settings = EnforcerSettings()
+    start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    app = create_app(settings)
+    faust.Worker(app, loglevel="INFO", quiet=True).execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""The enforcer's faust app: a consumer group of its own over the consent and catalogue
+topics, taking a fetch at a time; window enforcement and the backlog on timers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import faust
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from consentry_domain import load_taxonomy
+from consentry_enforcer import metrics
+from consentry_enforcer.enforce import Enforcer, NotYetApplied
+from consentry_enforcer.settings import EnforcerSettings
+from consentry_events import CATALOGUE, CONSENT_CHANGES, ENFORCEMENT, EnforcementChanged
+from consentry_kafka.batches import BatchApp, log_records
+from consentry_state import LogProgress
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: EnforcerSettings) -> faust.App:
+    app = BatchApp(
+        settings.group_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        broker_credentials=settings.kafka().faust_credentials(),
+        datadir=str(settings.data_dir),
+        web_enabled=False,
+        consumer_auto_offset_reset="earliest",
+        topic_disable_leader=True,
+        topic_allow_declare=False,
+        producer_acks=-1,
+        broker_commit_interval=1.0,
+        broker_max_poll_records=settings.fetch_max,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.session_timeout_s / 4,
+        stream_wait_empty=False,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    source = app.topic(CONSENT_CHANGES.name, CATALOGUE.name, key_type=bytes, value_type=bytes)
+    enforcement = app.topic(ENFORCEMENT.name, key_type=bytes, value_type=bytes)
+
+    def redis(url: str) -> Redis:
+        timeout = settings.redis_timeout_s
+        return Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+    state, store = redis(settings.redis_url), redis(settings.store_url)
+    progress = LogProgress(state)
+
+    async def publish(events: Sequence[EnforcementChanged]) -> None:
+        sent = [
+            await enforcement.send(
+                key=f"{e.isrc}|{e.purpose}".encode(), value=e.model_dump_json().encode()
+            )
+            for e in events
+        ]
+        await asyncio.gather(*sent)
+
+    enforcer = Enforcer(
+        state,
+        store,
+        load_taxonomy(settings.purposes_file),
+        publish,
+        chunk=settings.chunk,
+        apply_wait_s=settings.apply_wait_s,
+    )
+    enforced: dict[tuple[str, int], int] = {}
+    """(topic, partition) -> the offset below which this worker has enforced everything."""
+
+    async def enforce(messages: Sequence[Any]) -> None:
+        """One fetch, enforced, then acked: a crash before the end redelivers it (at least
+        once), and a fan-out resumes where it stopped."""
+        records = log_records(messages)
+        for record in records:
+            enforced.setdefault((record.topic, record.partition), record.offset)
+        delay_s = 0.1
+        while True:  # a batch is never skipped, only tried again
+            try:
+                await enforcer.handle(records)
+                break
+            except (RedisError, OSError, NotYetApplied) as exc:
+                log.warning("enforcement postponed, retrying in %.1fs: %s", delay_s, exc)
+                await asyncio.sleep(delay_s)
+                delay_s = min(delay_s * 2, 2.0)
+        for message in messages:
+            app.consumer.ack(message)
+        for record in records:
+            tp = (record.topic, record.partition)
+            enforced[tp] = max(enforced[tp], record.offset + 1)
+
+    app.deliver_batches(source, enforce)
+
+    @app.timer(interval=settings.due_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
+    async def windows() -> None:
+        try:
+            await enforcer.due()
+        except RedisError as exc:
+            log.warning("window enforcement postponed: %s", exc)
+
+    @app.timer(interval=settings.backlog_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
+    async def backlog() -> None:
+        """Applied by the materialiser, not yet enforced here: per log, over the
+        partitions this worker holds."""
+        assigned = [(tp.topic, tp.partition) for tp in app.consumer.assignment()]
+        try:
+            applied = await progress.applied(assigned)
+        except RedisError as exc:
+            log.warning("backlog not measured: %s", exc)
+            return
+        behind = {"consent": 0, "catalogue": 0}
+        for tp in assigned:
+            done = enforced.get(tp)
+            if done is not None:
+                kind = "consent" if tp[0] == CONSENT_CHANGES.name else "catalogue"
+                behind[kind] += max(0, applied[tp] + 1 - done)
+        for kind, records in behind.items():
+            metrics.BACKLOG.labels(log=kind).set(records)
+
+    return app
