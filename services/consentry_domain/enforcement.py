@@ -1,21 +1,21 @@
 """Which answer changes downstream AI systems must be told of: the enforcement diff.
 
-Downstream systems keep the last answer published for each (track, purpose). After a
-record is applied, the enforcer resolves every pair it may have affected and compares
-each answer with the one last published:
+What a downstream system believes of (track, purpose) is the answer last published to
+it -- or, for a pair never published, the purpose's default: it learns of new tracks
+from the catalogue and assumes the default for them. After a record is applied, the
+enforcer resolves every pair it may have affected and compares:
 
-* **changed** -- a published answer exists and the new one differs: publish it;
-* **first** -- nothing was published for the pair yet (a newly registered track, or one
-  the enforcer meets for the first time). A downstream system learns of new tracks from
-  the catalogue and assumes the purpose's default for them, so the answer is published
-  (with no previous answer) only when it differs from that default -- a label that had
-  opted out of ``ai.training`` registers a new track, say -- and is otherwise recorded
-  silently as the baseline. Comparing with the default rather than staying silent also
-  makes the order in which the enforcer meets a track and a decision irrelevant;
-* **unchanged** -- nothing to do. A pair whose track is unknown has no baseline either.
+* the answer differs from what downstream believes: publish it (with that belief as the
+  previous answer) -- a decision changed it, or a new track's first answer is not the
+  default (a label that had opted out of ``ai.training`` registers a track, say);
+* otherwise nothing. A pair whose track is unknown is skipped.
 
-Pure functions only; ``consentry_materialiser.enforce`` is the shell that reads and
-writes.
+Only answers that differ from the default need keeping: ``to_record`` says which to
+store and which to forget (those back at the default). Comparing with the default
+rather than staying silent on a first answer also makes the order in which the enforcer
+meets a track and a decision irrelevant.
+
+Pure functions only; ``consentry_enforcer.enforce`` is the shell that reads and writes.
 """
 
 from __future__ import annotations
@@ -30,43 +30,40 @@ from consentry_domain.purposes import Taxonomy, covers
 @dataclass(frozen=True, slots=True)
 class Change:
     answer: Answer
-    previous: Verdict | None
-    """None for a first answer that differs from the purpose's default."""
+    previous: Verdict
+    """What downstream believed: the answer last published, else the default."""
 
 
 @dataclass(frozen=True, slots=True)
 class EnforcementDiff:
     changes: tuple[Change, ...]
-    """Publish these, then record them as published."""
-    baseline: tuple[Answer, ...]
-    """Record these as published without publishing."""
+    """Publish these, then record them."""
+    assumed: Verdict
+    """The purpose's default: what downstream believes of a pair with nothing recorded."""
 
-    def to_record(self) -> dict[str, Verdict]:
-        """ISRC -> the answer to store as last published, once ``changes`` are out."""
-        out = {answer.isrc: answer.verdict for answer in self.baseline}
-        out.update({change.answer.isrc: change.answer.verdict for change in self.changes})
-        return out
+    def to_record(self) -> dict[str, Verdict | None]:
+        """ISRC -> the answer to keep as last published, or None to forget it (it is the
+        default again), once ``changes`` are out."""
+        return {
+            c.answer.isrc: None if c.answer.verdict is self.assumed else c.answer.verdict
+            for c in self.changes
+        }
 
 
 def enforcement_diff(
     answers: Iterable[Answer], published: Mapping[str, Verdict | None], assumed: Verdict
 ) -> EnforcementDiff:
-    """Compare fresh answers (one purpose) with those last published, by ISRC;
-    ``assumed`` is what downstream takes a new track's answer to be (the default)."""
+    """Compare fresh answers (one purpose) with what downstream believes, by ISRC:
+    ``published`` holds the answers last published (None: nothing, so ``assumed``, the
+    purpose's default)."""
     changes: list[Change] = []
-    baseline: list[Answer] = []
     for answer in answers:
-        previous = published.get(answer.isrc)
-        if previous is None:
-            if not answer.reasons or answer.reasons[0].basis is Basis.UNKNOWN_TRACK:
-                continue
-            if answer.verdict is assumed:
-                baseline.append(answer)
-            else:
-                changes.append(Change(answer, None))
-        elif answer.verdict is not previous:
-            changes.append(Change(answer, previous))
-    return EnforcementDiff(tuple(changes), tuple(baseline))
+        if not answer.reasons or answer.reasons[0].basis is Basis.UNKNOWN_TRACK:
+            continue
+        believed = published.get(answer.isrc) or assumed
+        if answer.verdict is not believed:
+            changes.append(Change(answer, believed))
+    return EnforcementDiff(tuple(changes), assumed)
 
 
 def purposes_affected(taxonomy: Taxonomy, decided: str) -> list[str]:

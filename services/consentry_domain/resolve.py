@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 
 from consentry_domain.answers import Answer, Basis, Reason, Verdict, refusal
@@ -63,7 +64,14 @@ def party_reason(
             best = (rank, reason)
     if best is not None:
         return best[1]
-    return Reason(Basis.DEFAULT, taxonomy.default(purpose), party=party, purpose=purpose)
+    return default_reason(party, purpose, taxonomy.default(purpose))
+
+
+@functools.lru_cache(maxsize=65_536)
+def default_reason(party: str, purpose: str, verdict: Verdict) -> Reason:
+    """A party silent on the purpose contributes its default (reasons are frozen: one
+    object per party and purpose serves every answer)."""
+    return Reason(Basis.DEFAULT, verdict, party=party, purpose=purpose)
 
 
 def resolve(
@@ -81,7 +89,9 @@ def resolve(
     if track.status is TrackStatus.RETIRED:
         return refusal(isrc, purpose, Basis.RETIRED_TRACK)
     reasons = [
-        party_reason(party, track, purpose, candidates.get(party, ()), taxonomy, at_ms)
+        party_reason(party, track, purpose, slots, taxonomy, at_ms)
+        if (slots := candidates.get(party))
+        else default_reason(party, purpose, taxonomy.default(purpose))
         for party in track.parties
     ]
     denies = tuple(r for r in reasons if r.verdict is Verdict.DENY)

@@ -27,7 +27,7 @@ from typing import Literal
 
 from redis.asyncio import Redis
 
-from consentry_domain import Answer, Taxonomy, Verdict, resolve
+from consentry_domain import Taxonomy, Verdict, resolve
 from consentry_domain.enforcement import Change, enforcement_diff, purposes_affected
 from consentry_domain.state import slot_key_of
 from consentry_enforcer import metrics
@@ -192,17 +192,35 @@ class Enforcer:
             )
 
     async def _publish_changes(self, work: Work) -> int:
-        by_purpose: dict[str, list[str]] = {}
+        """Resolve the pairs in ``work`` and publish what differs from what downstream
+        believes: one read of the state per ``chunk`` tracks, for all their purposes."""
+        purposes_of: dict[str, list[str]] = {}
         for isrc, purpose in work:
-            by_purpose.setdefault(purpose, []).append(isrc)
+            purposes_of.setdefault(isrc, []).append(purpose)
+        isrcs = list(purposes_of)
         published = 0
-        for purpose, isrcs in sorted(by_purpose.items()):
-            assumed = self._taxonomy.default(purpose)
-            for start in range(0, len(isrcs), self._chunk):
-                chunk = isrcs[start : start + self._chunk]
-                answers = await self._answers(chunk, purpose)
-                previous = await self._published.get(chunk, purpose)
-                diff = enforcement_diff(answers, previous, assumed)
+        for start in range(0, len(isrcs), self._chunk):
+            chunk = isrcs[start : start + self._chunk]
+            read = await self._reader.read(chunk)
+            purposes = sorted({p for isrc in chunk for p in purposes_of[isrc]})
+            believed = await self._published.get(chunk, purposes)
+            now = self._clock_ms()
+            for purpose in purposes:
+                wanted = [isrc for isrc in chunk if purpose in purposes_of[isrc]]
+                answers = [
+                    resolve(
+                        isrc,
+                        purpose,
+                        None if view is None else view.track,
+                        {} if view is None else view.candidates,
+                        self._taxonomy,
+                        now,
+                    )
+                    for isrc, view in read.views(purpose, wanted).items()
+                ]
+                metrics.RESOLVED.inc(len(answers))
+                previous = {isrc: believed[isrc, purpose] for isrc in wanted}
+                diff = enforcement_diff(answers, previous, self._taxonomy.default(purpose))
                 if diff.changes:
                     await self._publish(
                         [self._event(c, work[(c.answer.isrc, purpose)]) for c in diff.changes]
@@ -212,22 +230,6 @@ class Enforcer:
                 await self._published.record(purpose, diff.to_record())
         return published
 
-    async def _answers(self, isrcs: list[str], purpose: str) -> list[Answer]:
-        snapshot = await self._reader.gather(isrcs, purpose)
-        now = self._clock_ms()
-        metrics.RESOLVED.inc(len(isrcs))
-        return [
-            resolve(
-                isrc,
-                purpose,
-                None if view is None else view.track,
-                {} if view is None else view.candidates,
-                self._taxonomy,
-                now,
-            )
-            for isrc, view in snapshot.tracks.items()
-        ]
-
     @staticmethod
     def _event(change: Change, cause: EnforcementCause | None) -> EnforcementChanged:
         answer = change.answer
@@ -235,7 +237,7 @@ class Enforcer:
             isrc=answer.isrc,
             purpose=answer.purpose,
             answer=_word(answer.verdict),
-            previous=None if change.previous is None else _word(change.previous),
+            previous=_word(change.previous),
             reasons=tuple(r.describe() for r in answer.reasons),
             cause=cause,
             decided_at=datetime.now(UTC),

@@ -44,12 +44,15 @@ def service_app(
 
 def _tidy(node: object, purposes: list[str]) -> None:
     """Put the taxonomy's purposes where marked, and drop a discriminator whose mapping
-    is not references: pydantic writes nested discriminated unions (a decision's scope,
-    then its choice) with inline schemas there, which OpenAPI does not allow; the
-    ``oneOf`` alone says the same."""
+    is not one reference per value. Pydantic writes nested discriminated unions (a
+    decision's scope, then its choice) with inline schemas there, which OpenAPI does not
+    allow, and maps ``allow`` and ``deny`` to one schema, which client generators (and
+    schemathesis) read as one value per schema. The discriminator is optional: the
+    ``oneOf`` branches' own ``const``/``enum`` already tell them apart."""
     if isinstance(node, dict):
         mapping = node.get("discriminator", {}).get("mapping", {})
-        if any(not isinstance(target, str) for target in mapping.values()):
+        targets = list(mapping.values())
+        if any(not isinstance(t, str) for t in targets) or len(set(targets)) != len(targets):
             del node["discriminator"]
         if node.pop(TAXONOMY_MARK, False):
             node.pop("pattern", None)

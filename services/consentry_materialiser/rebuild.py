@@ -15,6 +15,11 @@ it. Then:
   and only if the epoch is still the same, so a second flush during the rebuild starts it over
   instead of declaring an empty state complete. A partition whose worker died mid-replay
   is replayed by its next owner.
+
+A state written in another layout (``consentry_state.layout.VERSION``) is not whole for
+this code: the first worker to see it retires it -- checks answer ``unverifiable`` --
+and it is rebuilt the same way; the old layout's keys are swept away meanwhile. A layout
+change is a rebuild from Kafka, never a data migration.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from consentry_events import DecodeError
 from consentry_events.logged import Position
 from consentry_kafka import KafkaConnection, partition_counts, read_to_end
 from consentry_materialiser import metrics
-from consentry_state import LogProgress, RebuildMarks, StateWriter, ToApply
+from consentry_state import LogProgress, OldLayout, RebuildMarks, StateWriter, ToApply
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +71,8 @@ class Rebuilder:
     ) -> None:
         self._progress = LogProgress(redis)
         self._marks = RebuildMarks(redis)
+        self._old = OldLayout(redis)
+        self._sweeping: asyncio.Task[int] | None = None
         self._writer = StateWriter(redis)
         self._kafka = kafka
         self._assignment = assignment
@@ -83,6 +90,10 @@ class Rebuilder:
                 log.info("state whole again after %.1fs", time.monotonic() - self._started)
                 self._forget()
             return True
+        if await self._progress.layout_outdated():
+            log.warning("Redis holds another layout: retiring it and rebuilding from the log")
+            await self._old.retire()
+            self._sweeping = asyncio.create_task(self._old.sweep())
         epoch = await self._marks.epoch()
         if epoch is None:
             return False  # flushed again meanwhile: next tick

@@ -151,21 +151,22 @@ class ConsentChecker:
         self, snapshot: Snapshot, purpose: str, now_ms: int, generation: int
     ) -> dict[str, Answer]:
         answers: dict[str, Answer] = {}
+        cache, taxonomy = self._cache, self._taxonomy
         for isrc, view in snapshot.tracks.items():
             if view is None:
-                answer = resolve(isrc, purpose, None, {}, self._taxonomy, now_ms)
-                tags: tuple[str, ...] = (keys.track_tag(isrc),)
-                boundary = None
+                answer = resolve(isrc, purpose, None, {}, taxonomy, now_ms)
             else:
-                answer = resolve(isrc, purpose, view.track, view.candidates, self._taxonomy, now_ms)
-                tags = view.tags
-                boundary = _next_boundary_ms(view, now_ms)
+                answer = resolve(isrc, purpose, view.track, view.candidates, taxonomy, now_ms)
             answers[isrc] = answer
-            if self._cache is not None:
+            if cache is not None:
                 valid_until = None
-                if boundary is not None:
-                    valid_until = time.monotonic() + (boundary - now_ms) / 1000
-                self._cache.put(answer, tags, generation, valid_until)
+                tags: tuple[str, ...] = (keys.track_tag(isrc),)
+                if view is not None:
+                    tags = view.tags
+                    boundary = _next_boundary_ms(view, now_ms)
+                    if boundary is not None:
+                        valid_until = time.monotonic() + (boundary - now_ms) / 1000
+                cache.put(answer, tags, generation, valid_until)
         return answers
 
     def _unverifiable(self, isrcs: Sequence[str], purpose: str) -> dict[str, Answer]:

@@ -22,35 +22,34 @@ are defined in ``keys``; per concern, one small reader/writer:
 ``ACL_RULES`` (acl)           each service's Redis user, from the key families
 ============================  ==========================================================
 
-The layout (``keys``):
+The layout (version 2; buckets and value formats in ``layout``, names in ``keys``):
 
-``cs:party:<party>`` (hash)
-    one field per decision slot, ``<s>|<work>|<purpose>`` with ``s`` one of ``p``
-    (party-wide, empty work), ``r`` (release, work = UPC), ``t`` (track, work = ISRC);
-    the value is the slot as JSON ``{"f": floor, "e": [[offset, choice, id, from_ms,
-    until_ms], ...]}`` (``codec``).
-``cs:track:<isrc>`` (hash)
-    ``o`` catalogue offset (version), ``u`` UPC, ``p`` space-separated parties, ``s`` status.
+``cs:t:<isrc[:10]>`` (hash, field ``isrc[10:]``)
+    a track: ``<offset>|<upc>|<a|r>|<parties>``, then its track-scoped decisions (any
+    party's) as slot lines.
+``cs:rd``, ``cs:pd`` (hashes, field the UPC / the party)
+    slot groups: a release's decisions (any party's), a party's party-wide ones (with
+    marker lines naming where its scoped decisions are).
+``cs:h:<sha1(party)[:3]>`` (hash, field the party)
+    the party's chain head ``<offset>|<hash>``; ``<party>|u``: a write's
+    intent. Advanced by the materialiser and by the write API after each acknowledgement.
+``cs:dg:<party>`` (hash)
+    ``<delegate>|<purpose>`` -> ``<offset>|grant`` or ``<offset>|revoke``.
 ``cs:wm`` (hash)
     ``<topic>:<partition>`` -> highest offset applied (the watermark), written in the
     same script as the state it covers.
 ``cs:inv`` (pub/sub channel)
-    ``p:<party>`` / ``t:<isrc>``, published by the apply scripts in the same atomic step
+    ``p:<party>`` / ``t:<isrc>``, published by the apply script in the same atomic step
     as the change, for the SDK's in-process cache.
 ``cs:fresh`` (hash)
     ``<topic>:<partition>`` -> the time (epoch ms) up to which that partition's state is
     complete: now while its worker is caught up, else the log time of the last record it
     applied; written only while ``cs:ready`` exists. Checks take the least fresh.
-``cs:head:<party>`` (hash)
-    the party's hash-chain head: ``o`` offset, ``h`` SHA-256 of that record, ``d`` its
-    event id, ``u`` a write's intent; advanced by the materialiser and by the write API
-    after each acknowledgement.
-``cs:dg:<party>`` (hash)
-    ``<delegate>|<purpose>`` -> ``<offset>|grant`` or ``<offset>|revoke``.
 ``cs:idem:<digest>`` (string), ``cs:lock:<party>`` (string)
     the write API's Idempotency-Key records and per-party write locks.
-``cs:ready``, ``cs:epoch``, ``cs:rebuilt:<epoch>``
-    the state holds the whole log; the rebuild under way; partitions rebuilt in it.
+``cs:ready``, ``cs:layout``, ``cs:epoch``, ``cs:rebuilt:<epoch>``
+    the state holds the whole log, in that layout; the rebuild under way; partitions
+    rebuilt in it.
 
 In the enforcer's own store (``enforcement``): ``cs:e:pr:<party>`` (set of UPCs),
 ``cs:e:rt:<upc>`` (set of ISRCs), ``cs:e:pub:<isrc>`` (hash purpose -> answer last
@@ -58,7 +57,7 @@ published), ``cs:e:due`` (sorted set of window instants), ``cs:e:fan:<topic>:<pa
 <offset>`` (the last UPC a decision's fan-out has done).
 
 Consentry runs on one Redis primary (with read replicas for checks), not Redis Cluster:
-the read script derives party keys from track records.
+the read script derives release and party keys from track records.
 """
 
 from consentry_state.delegations import Delegation, Delegations
@@ -72,7 +71,7 @@ from consentry_state.enforcement import (
 from consentry_state.heads import ChainHeads, Head
 from consentry_state.idempotency import IdempotencyRecords
 from consentry_state.locks import PartyLock
-from consentry_state.progress import LogProgress, RebuildMarks
+from consentry_state.progress import LogProgress, OldLayout, RebuildMarks
 from consentry_state.reader import Snapshot, StateReader, TrackView
 from consentry_state.stored import StoredState
 from consentry_state.writer import StateWriter, ToApply
@@ -88,6 +87,7 @@ __all__ = [
     "Head",
     "IdempotencyRecords",
     "LogProgress",
+    "OldLayout",
     "PartyLock",
     "PublishedAnswers",
     "RebuildMarks",

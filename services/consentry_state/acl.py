@@ -18,7 +18,7 @@ from consentry_state import keys
 
 _ALL = keys.pattern(keys.PREFIX)
 _WRITEAPI_OWN = (
-    keys.head_key(""),
+    keys.head_bucket(""),
     keys.delegations_key(""),
     keys.idempotency_key(""),
     keys.lock_key(""),

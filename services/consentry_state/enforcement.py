@@ -64,26 +64,36 @@ class CatalogueIndex:
 
 
 class PublishedAnswers:
+    """Only answers that differ from the purpose's default are kept: a pair with nothing
+    recorded is believed downstream to have the default."""
+
     def __init__(self, store: Redis) -> None:
         self._store = store
 
-    async def get(self, isrcs: Sequence[str], purpose: str) -> dict[str, Verdict | None]:
-        """The answer last published for each track; None if none yet."""
+    async def get(
+        self, isrcs: Sequence[str], purposes: Sequence[str]
+    ) -> dict[tuple[str, str], Verdict | None]:
+        """The answer last published for each (track, purpose); None: the default."""
         async with self._store.pipeline(transaction=False) as pipe:
             for isrc in isrcs:
-                pipe.hget(keys.published_key(isrc), purpose)
+                pipe.hmget(keys.published_key(isrc), list(purposes))
             values = await pipe.execute()
         return {
-            isrc: None if v is None else Verdict(_text(v))
-            for isrc, v in zip(isrcs, values, strict=True)
+            (isrc, purpose): None if v is None else Verdict(_text(v))
+            for isrc, row in zip(isrcs, values, strict=True)
+            for purpose, v in zip(purposes, row, strict=True)
         }
 
-    async def record(self, purpose: str, answers: Mapping[str, Verdict]) -> None:
+    async def record(self, purpose: str, answers: Mapping[str, Verdict | None]) -> None:
+        """Keep each answer published, or forget it (None: back to the default)."""
         if not answers:
             return
         async with self._store.pipeline(transaction=False) as pipe:
             for isrc, verdict in answers.items():
-                pipe.hset(keys.published_key(isrc), purpose, verdict.value)
+                if verdict is None:
+                    pipe.hdel(keys.published_key(isrc), purpose)
+                else:
+                    pipe.hset(keys.published_key(isrc), purpose, verdict.value)
             await pipe.execute()
 
 

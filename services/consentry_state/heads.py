@@ -1,10 +1,10 @@
 """A party's chain head, and the intent a write leaves on it before it is produced.
 
-The head (``keys.head_key``) holds the offset, record hash and event id of the party's
-latest event; the materialiser advances it as it applies, and the write API right after
-each acknowledgement (``note``), so the next write chains onto it at once. A write's
-intent (``keys.HEAD_INTENT``) is recorded before producing and cleared once the outcome
-is known (see ``consentry_domain.writes``).
+The head (``layout.head_place``) holds the offset, record hash and event id of the
+party's latest event; the materialiser advances it as it applies, and the write API
+right after each acknowledgement (``note``), so the next write chains onto it at once.
+A write's intent (``layout.intent_field``) is recorded before producing and cleared once
+the outcome is known (see ``consentry_domain.writes``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from redis.asyncio import Redis
 
 from consentry_domain.writes import Intent
 from consentry_events import DelegationChanged, PartyEvent
-from consentry_events.logged import event_id
-from consentry_state import keys
+from consentry_state import keys, layout
 from consentry_state.scripts import NOTE_PARTY_EVENT, run
 
 
@@ -48,26 +47,24 @@ class ChainHeads:
     async def read(self, party: str) -> Head | None:
         """The party's head; None while the state is not whole (being rebuilt), when the
         head cannot be trusted."""
+        key, field = layout.head_place(party)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.exists(keys.READY)
-            pipe.hmget(
-                keys.head_key(party), [keys.HEAD_OFFSET, keys.HEAD_HASH, keys.HEAD_INTENT]
-            )
-            ready, (offset, digest, intent) = await pipe.execute()
+            pipe.hmget(key, [field, layout.intent_field(party)])
+            ready, (head, intent) = await pipe.execute()
         if not ready:
             return None
         raw_intent = _text(intent)
-        return Head(
-            -1 if offset is None else int(offset),
-            _text(digest),
-            None if raw_intent is None else load_intent(raw_intent),
-        )
+        offset, digest = (-1, None) if head is None else layout.head_of(head)
+        return Head(offset, digest, None if raw_intent is None else load_intent(raw_intent))
 
     async def record_intent(self, party: str, intent: Intent) -> None:
-        await self._redis.hset(keys.head_key(party), keys.HEAD_INTENT, dump_intent(intent))
+        key, _ = layout.head_place(party)
+        await self._redis.hset(key, layout.intent_field(party), dump_intent(intent))
 
     async def clear_intent(self, party: str) -> None:
-        await self._redis.hdel(keys.head_key(party), keys.HEAD_INTENT)
+        key, _ = layout.head_place(party)
+        await self._redis.hdel(key, layout.intent_field(party))
 
     async def note(
         self, party: str, offset: int, digest: str, event: PartyEvent, *, clear_intent: bool
@@ -75,7 +72,14 @@ class ChainHeads:
         """The party's event is in the log at ``offset``: advance the head (never
         backwards) and, for a delegation, the delegations at once. False while the
         state is not whole."""
-        args: list[str | int] = [party, offset, digest, event_id(event), int(clear_intent)]
+        key, _ = layout.head_place(party)
+        args: list[str | int] = [
+            party,
+            key,
+            offset,
+            layout.short_digest(digest),
+            int(clear_intent),
+        ]
         if isinstance(event, DelegationChanged):
             args += [keys.delegation_field(event.delegate, event.purpose), event.action.value]
         return await run(self._redis, NOTE_PARTY_EVENT, *args) == 1

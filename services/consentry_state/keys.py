@@ -23,10 +23,16 @@ INVALIDATIONS = PREFIX + "inv"
 """Pub/sub channel: space-separated tags (``track_tag``, ``party_tag``) of what a batch changed."""
 FRESHNESS = PREFIX + "fresh"
 """Hash ``<topic>:<partition>`` -> ms up to which that partition's state is complete."""
+LAYOUT = PREFIX + "layout"
+"""The layout version the state is written in (``layout.VERSION``), set with ``READY``."""
 
-_PARTY = PREFIX + "party:"
-_TRACK = PREFIX + "track:"
-_HEAD = PREFIX + "head:"
+_TRACKS = PREFIX + "t:"
+RELEASE_DECISIONS = PREFIX + "rd"
+"""Hash ``<upc>`` -> the release's slot group (every party's release-scoped decisions)."""
+PARTY_DECISIONS = PREFIX + "pd"
+"""Hash ``<party>`` -> the party's own slot group (its party-wide decisions, and marker
+lines naming the releases and tracks where it has decisions)."""
+_HEADS = PREFIX + "h:"
 _DELEGATIONS = PREFIX + "dg:"
 _REBUILT = PREFIX + "rebuilt:"
 _IDEMPOTENCY = PREFIX + "idem:"
@@ -48,14 +54,28 @@ PARTY_TAG = "p:"
 SCOPE_CODES = {Scope.PARTY: "p", Scope.RELEASE: "r", Scope.TRACK: "t"}
 SCOPES_BY_CODE = {code: scope for scope, code in SCOPE_CODES.items()}
 
-# Fields of a track hash and of a chain head.
-TRACK_OFFSET, TRACK_UPC, TRACK_PARTIES, TRACK_STATUS = "o", "u", "p", "s"
-HEAD_OFFSET, HEAD_HASH, HEAD_EVENT, HEAD_INTENT = "o", "h", "d", "u"
+CURRENT = (
+    WATERMARKS,
+    READY,
+    EPOCH,
+    FRESHNESS,
+    LAYOUT,
+    _TRACKS,
+    RELEASE_DECISIONS,
+    PARTY_DECISIONS,
+    _HEADS,
+    _DELEGATIONS,
+    _REBUILT,
+    _IDEMPOTENCY,
+    _LOCK,
+)
+"""What keys of this layout start with: anything else under PREFIX is an older layout's."""
 
 LUA_NAMES = {
-    "party": _PARTY,
-    "track": _TRACK,
-    "head": _HEAD,
+    "tracks": _TRACKS,
+    "release_decisions": RELEASE_DECISIONS,
+    "party_decisions": PARTY_DECISIONS,
+    "heads": _HEADS,
     "delegations": _DELEGATIONS,
     "rebuilt": _REBUILT,
     "watermarks": WATERMARKS,
@@ -63,24 +83,22 @@ LUA_NAMES = {
     "epoch": EPOCH,
     "invalidations": INVALIDATIONS,
     "freshness": FRESHNESS,
+    "layout": LAYOUT,
     "track_tag": TRACK_TAG,
     "party_tag": PARTY_TAG,
 }
 """The names the Lua scripts use, as the table ``K``."""
 
 
-def party_key(party: str) -> str:
-    """Hash of the party's decision slots: ``slot_field`` -> encoded slot."""
-    return _PARTY + party
+def track_bucket(prefix: str) -> str:
+    """Hash of the tracks whose ISRC starts with ``prefix``, each with its track-scoped
+    decisions (see ``layout``)."""
+    return _TRACKS + prefix
 
 
-def track_key(isrc: str) -> str:
-    return _TRACK + isrc
-
-
-def head_key(party: str) -> str:
-    """The party's chain head: offset, record hash, event id, and a write's intent."""
-    return _HEAD + party
+def head_bucket(hashed: str) -> str:
+    """Hash of the chain heads (and write intents) of the parties whose hash starts so."""
+    return _HEADS + hashed
 
 
 def delegations_key(party: str) -> str:

@@ -17,10 +17,14 @@ from collections.abc import Iterable, Mapping
 
 from redis.asyncio import Redis
 
-from consentry_state import keys
+from consentry_state import keys, layout
 from consentry_state.scripts import MARK_REBUILT, run
 
 Partition = tuple[str, int]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 """(topic, partition)"""
 
 
@@ -56,7 +60,20 @@ class LogProgress:
         return [int(v) for v in await self._redis.hvals(keys.FRESHNESS)]
 
     async def is_whole(self) -> bool:
-        return bool(await self._redis.exists(keys.READY))
+        """Whole, and in this code's layout."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.exists(keys.READY)
+            pipe.get(keys.LAYOUT)
+            ready, version = await pipe.execute()
+        return bool(ready) and version is not None and _text(version) == layout.VERSION
+
+    async def layout_outdated(self) -> bool:
+        """The state is marked whole, but written in another layout than this code's."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.exists(keys.READY)
+            pipe.get(keys.LAYOUT)
+            ready, version = await pipe.execute()
+        return bool(ready) and (version is None or _text(version) != layout.VERSION)
 
 
 class RebuildMarks:
@@ -81,4 +98,25 @@ class RebuildMarks:
         """These partitions hold the whole log again; True once all ``total`` do -- then
         the state is declared whole, atomically, and only if the epoch is still current."""
         fields = [keys.watermark_field(topic, p) for topic, p in partitions]
-        return await run(self._redis, MARK_REBUILT, epoch, total, *fields) == 1
+        return await run(self._redis, MARK_REBUILT, epoch, total, layout.VERSION, *fields) == 1
+
+
+class OldLayout:
+    """A state written by older code: retired, so the workers rebuild it from the log in
+    this layout, and its keys swept away."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def retire(self) -> None:
+        """Checks answer unverifiable from now on, and the rebuild starts."""
+        await self._redis.delete(keys.READY, keys.LAYOUT, keys.EPOCH)
+
+    async def sweep(self, count: int = 1000) -> int:
+        """Unlink every key under the prefix that this layout does not use; how many."""
+        removed = 0
+        async for raw in self._redis.scan_iter(match=keys.pattern(keys.PREFIX), count=count):
+            key = _text(raw)
+            if not key.startswith(keys.CURRENT):
+                removed += await self._redis.unlink(key)
+        return removed

@@ -1,7 +1,14 @@
-"""Read everything a check needs for a batch of tracks in one Redis round trip."""
+"""Read everything a check needs for a batch of tracks in one Redis round trip.
+
+The gather script returns the raw values (tracks, and the slot groups of the tracks,
+their releases and their parties, each distinct one once); decoding keeps only the
+slots for the asked purpose's paths, and a group's text is decoded once for all the
+batches that read it.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,16 +16,17 @@ from redis.asyncio import Redis
 
 from consentry_domain import Slot, SlotKey, Track
 from consentry_domain.purposes import ancestors
-from consentry_events import Scope, TrackStatus
-from consentry_state import keys
-from consentry_state.codec import decode_slot
+from consentry_events import Scope
+from consentry_state import keys, layout
 from consentry_state.scripts import GATHER, run
+
+Candidates = dict[str, list[tuple[SlotKey, Slot]]]
 
 
 @dataclass(frozen=True, slots=True)
 class TrackView:
     track: Track
-    candidates: dict[str, list[tuple[SlotKey, Slot]]]
+    candidates: Candidates
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -30,59 +38,107 @@ class TrackView:
 class Snapshot:
     fresh_until_ms: int | None
     """The least fresh partition's "complete up to" time (epoch ms); None while the state
-    is incomplete or no worker vouches for it."""
+    is incomplete, no worker vouches for it, or it is in another layout than this code's."""
     watermark: int | None
     """The offset applied on the asked partition (a consistency token's), if asked."""
     tracks: dict[str, TrackView | None]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _int_or_none(value: bytes | str | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _decode_track(isrc: str, paths: tuple[str, ...], row: list[object]) -> TrackView | None:
-    if not row:
-        return None
-    upc, status, parties_raw = (_text(v) for v in row[:3])  # type: ignore[arg-type]
-    parties = tuple(parties_raw.split())
-    track = Track(isrc, upc, parties, TrackStatus(status))
-    candidates: dict[str, list[tuple[SlotKey, Slot]]] = {}
-    works = ((Scope.PARTY, ""), (Scope.RELEASE, upc), (Scope.TRACK, isrc))
-    for party, values in zip(parties, row[3:], strict=True):
-        assert isinstance(values, list)
-        found = candidates.setdefault(party, [])
-        index = 0
-        for scope, work in works:
-            for path in paths:
-                raw = values[index]
-                index += 1
-                if raw is not None:
-                    found.append((SlotKey(party, scope, work, path), decode_slot(raw)))
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+@functools.lru_cache(maxsize=100_000)
+def _decoded(raw: bytes | str, paths: frozenset[str]) -> tuple[layout.GroupSlot, ...]:
+    """A slot group's slots for ``paths``, by content: a label's group, read by every
+    batch with one of its tracks, is decoded once (values are immutable text)."""
+    return tuple(layout.decode_group(raw, paths)[0])
+
+
+
+def _view(
+    isrc: str,
+    raw_track: bytes | str,
+    releases: dict[str, bytes | str],
+    parties: dict[str, bytes | str],
+    paths: frozenset[str],
+) -> TrackView | None:
+    record, track_slots = layout.split_track(raw_track)
+    decoded = layout.decode_track(isrc, record)
+    if decoded is None:
+        return None  # only decisions about it have arrived, not the track itself
+    track = decoded[1]
+    candidates: Candidates = {}
+    for party in track.parties:
+        if (raw := parties.get(party)) is not None:
+            for g in _decoded(raw, paths):
+                key = SlotKey(party, Scope.PARTY, "", g.purpose)
+                candidates.setdefault(party, []).append((key, g.slot))
+    if (raw := releases.get(track.upc)) is not None:
+        for g in _decoded(raw, paths):
+            if g.party in track.parties:
+                key = SlotKey(g.party, Scope.RELEASE, track.upc, g.purpose)
+                candidates.setdefault(g.party, []).append((key, g.slot))
+    if track_slots:
+        for g in _decoded(track_slots, paths):
+            if g.party in track.parties:
+                key = SlotKey(g.party, Scope.TRACK, isrc, g.purpose)
+                candidates.setdefault(g.party, []).append((key, g.slot))
     return TrackView(track, candidates)
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """What one gather returned, for any purpose."""
+
+    isrcs: Sequence[str]
+    fresh_until_ms: int | None
+    watermark: int | None
+    tracks: list[bytes | str | None]
+    releases: dict[str, bytes | str]
+    parties: dict[str, bytes | str]
+
+    def views(self, purpose: str, only: Sequence[str] | None = None) -> dict[str, TrackView | None]:
+        """Each track (of ``only``, if given) with its candidate slots for ``purpose``."""
+        paths = frozenset(ancestors(purpose))
+        wanted = None if only is None else set(only)
+        return {
+            isrc: None if raw is None else _view(isrc, raw, self.releases, self.parties, paths)
+            for isrc, raw in zip(self.isrcs, self.tracks, strict=True)
+            if wanted is None or isrc in wanted
+        }
 
 
 class StateReader:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
+    async def read(self, isrcs: Sequence[str], watermark_of: tuple[str, int] | None = None) -> Read:
+        """The tracks' records and every slot group they depend on, the least freshness,
+        and the watermark of ``watermark_of`` (topic, partition) if given -- all read
+        atomically."""
+        mark = "" if watermark_of is None else keys.watermark_field(*watermark_of)
+        reply = await run(self._redis, GATHER, mark, " ".join(isrcs), read_only=True)
+        assert isinstance(reply, list)
+        fresh, watermark, version, tracks, releases, parties = reply
+        if version is None or _text(version) != layout.VERSION:
+            fresh = None  # another layout: nothing here can be vouched for
+        return Read(
+            isrcs,
+            _int_or_none(fresh),
+            _int_or_none(watermark),
+            tracks or [],
+            {_text(u): g for u, g in zip(releases[::2], releases[1::2], strict=True)},
+            {_text(p): g for p, g in zip(parties[::2], parties[1::2], strict=True)},
+        )
+
     async def gather(
         self, isrcs: Sequence[str], purpose: str, watermark_of: tuple[str, int] | None = None
     ) -> Snapshot:
-        """The tracks' records and candidate slots, the least freshness, and the watermark
-        of ``watermark_of`` (topic, partition) if given -- all read atomically."""
-        paths = ancestors(purpose)
-        mark = "" if watermark_of is None else keys.watermark_field(*watermark_of)
-        args: list[str | int] = [mark, len(paths), *paths, *isrcs]
-        reply = await run(self._redis, GATHER, *args, read_only=True)
-        assert isinstance(reply, list)
-        fresh_until, watermark, *rows = reply
-        return Snapshot(
-            _int_or_none(fresh_until),
-            _int_or_none(watermark),
-            {isrc: _decode_track(isrc, paths, row) for isrc, row in zip(isrcs, rows, strict=True)},
-        )
-
+        """``read``, with the candidate slots for one purpose."""
+        read = await self.read(isrcs, watermark_of)
+        return Snapshot(read.fresh_until_ms, read.watermark, read.views(purpose))

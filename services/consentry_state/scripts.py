@@ -50,7 +50,7 @@ async def run(
         return await call(script.sha, 0, *args)
 
 
-APPLY_BATCH = _load("apply_batch", "party")
+APPLY_BATCH = _load("apply_batch", "codec", "party")
 NOTE_PARTY_EVENT = _load("note_party_event", "party")
 GATHER = _load("gather")
 BEAT = _load("beat")

@@ -7,13 +7,8 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from consentry_domain import Slot, SlotKey, Track
-from consentry_events import TrackStatus
-from consentry_state import keys
-from consentry_state.codec import decode_slot
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+from consentry_events import Scope
+from consentry_state import layout
 
 
 class StoredState:
@@ -21,20 +16,37 @@ class StoredState:
         self._redis = redis
 
     async def party_slots(self, party: str) -> dict[SlotKey, Slot]:
-        """Every materialised decision slot of one party."""
-        raw = await self._redis.hgetall(keys.party_key(party))
-        return {
-            keys.parse_slot_field(party, _text(field)): decode_slot(value)
-            for field, value in raw.items()
-        }
+        """Every materialised decision slot of one party: its own group, then the groups
+        of the releases and tracks its marker lines name."""
+        key, field = layout.party_decisions_place(party)
+        raw = await self._redis.hget(key, field)
+        if raw is None:
+            return {}
+        own, markers = layout.decode_group(raw)
+        found = {SlotKey(party, Scope.PARTY, "", g.purpose): g.slot for g in own}
+        works = [layout.work_of(m) for m in markers]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for scope, work in works:
+                place = (
+                    layout.release_decisions_place(work)
+                    if scope is Scope.RELEASE
+                    else layout.track_place(work)
+                )
+                pipe.hget(*place)
+            groups = await pipe.execute()
+        for (scope, work), group in zip(works, groups, strict=True):
+            if group is None:
+                continue
+            if scope is Scope.TRACK:
+                group = layout.split_track(group)[1]
+            for g in layout.decode_group(group)[0]:
+                if g.party == party:
+                    found[SlotKey(party, scope, work, g.purpose)] = g.slot
+        return found
 
     async def track(self, isrc: str) -> tuple[int, Track] | None:
         """The track's record and the catalogue offset it came from."""
-        offset, upc, parties, status = await self._redis.hmget(
-            keys.track_key(isrc),
-            [keys.TRACK_OFFSET, keys.TRACK_UPC, keys.TRACK_PARTIES, keys.TRACK_STATUS],
-        )
-        if offset is None or upc is None or parties is None or status is None:
+        raw = await self._redis.hget(*layout.track_place(isrc))
+        if raw is None:
             return None
-        track = Track(isrc, _text(upc), tuple(_text(parties).split()), TrackStatus(_text(status)))
-        return int(offset), track
+        return layout.decode_track(isrc, layout.split_track(raw)[0])

@@ -15,9 +15,9 @@ from redis.asyncio import Redis
 
 from consentry_domain import ApplyOutcome
 from consentry_domain.state import entry_of, slot_key_of
-from consentry_events import AnyEvent, ConsentChanged, DelegationChanged
+from consentry_events import AnyEvent, ConsentChanged, DelegationChanged, Scope
 from consentry_events.logged import LoggedEvent, Position
-from consentry_state import keys
+from consentry_state import keys, layout
 from consentry_state.scripts import APPLY_BATCH, BEAT, run
 
 ToApply = LoggedEvent[AnyEvent] | Position
@@ -31,20 +31,32 @@ def _args(record: ToApply) -> tuple[str | int, ...]:
         return ("x", mark, record.offset)
     event = record.event
     if isinstance(event, ConsentChanged):
+        slot = slot_key_of(event)
         entry = entry_of(event, record.offset)
+        group_key, group_field = layout.group_place(slot)
+        head_key, _ = layout.head_place(event.party)
+        own_key, _ = layout.party_decisions_place(event.party)
         return (
             "d",
             mark,
             record.offset,
             event.party,
-            keys.slot_field(slot_key_of(event)),
-            entry.choice.value,
-            entry.decision_id,
-            "" if entry.effective_from_ms is None else entry.effective_from_ms,
-            "" if entry.expires_at_ms is None else entry.expires_at_ms,
-            record.digest,
+            group_key,
+            group_field,
+            "" if slot.scope is Scope.PARTY else event.party,
+            slot.purpose,
+            layout.choice_code(entry.choice),
+            layout.short_id(event.decision_id),
+            "" if entry.effective_from_ms is None else str(entry.effective_from_ms),
+            "" if entry.expires_at_ms is None else str(entry.expires_at_ms),
+            head_key,
+            layout.short_digest(record.digest),
+            layout.marker(slot),
+            own_key,
+            "1" if slot.scope is Scope.TRACK else "",
         )
     if isinstance(event, DelegationChanged):
+        head_key, _ = layout.head_place(event.party)
         return (
             "g",
             mark,
@@ -52,19 +64,20 @@ def _args(record: ToApply) -> tuple[str | int, ...]:
             event.party,
             keys.delegation_field(event.delegate, event.purpose),
             event.action.value,
-            str(event.delegation_id),
-            "",
-            "",
-            record.digest,
+            head_key,
+            layout.short_digest(record.digest),
         )
+    key, field = layout.track_place(event.isrc)
     return (
         "t",
         mark,
         record.offset,
+        key,
+        field,
         event.isrc,
         event.upc,
+        layout.status_code(event.status),
         " ".join(event.parties),
-        event.status.value,
     )
 
 

@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from consentry_events import (
     Authority,
@@ -35,6 +42,17 @@ TaxonomyPurpose = Annotated[PurposePath, Field(json_schema_extra={TAXONOMY_MARK:
 refused with 422 (naming the known ones) when it is not one."""
 
 
+def _text_only(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("give a date-time as RFC 3339 text, e.g. 2027-01-01T00:00:00Z")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+"""A date-time with its offset, as RFC 3339 text (the document says so; a number is not
+read as a Unix time)."""
+
+
 class _Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -44,10 +62,8 @@ class _Decision(BaseModel):
 
 class _Decided(_Decision):
     choice: Literal[Choice.ALLOW, Choice.DENY] = Field(description="allow or deny.")
-    effective_from: AwareDatetime | None = Field(
-        default=None, description="In force from then on."
-    )
-    expires_at: AwareDatetime | None = Field(
+    effective_from: Moment | None = Field(default=None, description="In force from then on.")
+    expires_at: Moment | None = Field(
         default=None, description="In force until then; must be after effective_from."
     )
 

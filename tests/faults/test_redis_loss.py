@@ -17,6 +17,7 @@ import pytest
 import redis
 
 from consentry_stack.stack import Stack
+from consentry_state import keys, layout
 from tests.support.eventually import eventually
 from tests.support.http import await_answer, check, decide, register
 from tests.support.ids import new_isrc, new_party, new_upc
@@ -77,3 +78,29 @@ def test_redis_lost_denies_until_rebuilt_from_kafka(stack: Stack, loss: str) -> 
         f"\n[fault] Redis {loss}: rebuilt from Kafka in {rebuilt_after:.2f} s; "
         f"{answers_during} checks during the rebuild, all deny"
     )
+
+
+def test_a_state_in_another_layout_is_retired_and_rebuilt(stack: Stack) -> None:
+    """Upgrading to a new layout is a rebuild from the log: the workers find the old
+    version, checks answer unverifiable (deny) until the state is whole again in the new
+    layout, and the old layout's keys are swept away."""
+    label, isrc = new_party("label"), new_isrc()
+    register(stack, isrc, new_upc(), [new_party(), label])
+    token = decide(stack, label, "ai.training", "deny", "party")["token"]
+    await_answer(stack, isrc, "ai.training", "deny")
+    admin = redis.Redis.from_url(stack.redis.url)
+    leftover = keys.PREFIX + "party:" + label  # a key of layout 1
+    admin.hset(leftover, "p||ai.training", "{}")
+    admin.set(keys.LAYOUT, "1")
+    answers: list[str] = []
+
+    def rebuilt() -> bool:
+        answer = check(stack, isrc, "ai.training", token)  # from Redis, not the cache
+        answers.append(answer["reasons"][0]["basis"])
+        assert answer["answer"] == "deny", answer
+        return bool(answer["reasons"][0]["basis"] == "decision" and answers[0] != "decision")
+
+    eventually(rebuilt, 60, "the state rebuilt in this layout", poll_s=0.01)
+    assert answers[0] == "unverifiable", "a state in another layout is not vouched for"
+    assert admin.get(keys.LAYOUT) == layout.VERSION.encode()
+    eventually(lambda: not admin.exists(leftover), 30, "the old layout's keys swept")

@@ -7,14 +7,14 @@ import redis
 from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
 
 from consentry_stack.stack import Stack
-from consentry_state import keys
+from consentry_state import keys, layout
 from tests.support.eventually import eventually
 from tests.support.http import decide
 from tests.support.ids import new_party
 
 WRITES = [
-    ("HSET", "{key}", "p||ai", "{{}}"),
-    ("HDEL", "{key}", "p||ai"),
+    ("HSET", "{key}", "{party}", "|ai|-1|"),
+    ("HDEL", "{key}", "{party}"),
     ("DEL", "{key}"),
     ("UNLINK", "{key}"),
     ("EXPIRE", "{key}", "1"),
@@ -34,7 +34,8 @@ def decided(stack: Stack) -> str:
     party = new_party()
     decide(stack, party, "ai.training", "deny", "party")
     admin = _client(stack, "admin")
-    eventually(lambda: admin.exists(keys.party_key(party)), 5, "the decision materialised")
+    key, field = layout.party_decisions_place(party)
+    eventually(lambda: admin.hexists(key, field), 5, "the decision materialised")
     return party
 
 
@@ -46,7 +47,7 @@ def _client(stack: Stack, user: str) -> redis.Redis:
 def test_the_check_side_cannot_write_or_delete_a_consent_key(
     stack: Stack, decided: str, command: tuple[str, ...]
 ) -> None:
-    key = keys.party_key(decided)
+    key = layout.party_decisions_place(decided)[0]
     admin = _client(stack, "admin")
     before = admin.hgetall(key)
     assert before, "the decision is materialised"
@@ -60,19 +61,19 @@ def test_the_check_side_cannot_write_or_delete_a_consent_key(
 
 def test_the_check_side_can_read_and_run_the_read_only_script(stack: Stack, decided: str) -> None:
     checker = _client(stack, "checker")
-    assert checker.hgetall(keys.party_key(decided))
+    assert checker.hgetall(layout.party_decisions_place(decided)[0])
     writing = "return redis.call('DEL', KEYS[1])"
     with pytest.raises(ResponseError):
-        checker.eval_ro(writing, 1, keys.party_key(decided))
+        checker.eval_ro(writing, 1, layout.party_decisions_place(decided)[0])
     reading = "return redis.call('EXISTS', KEYS[1])"
-    assert checker.eval_ro(reading, 1, keys.party_key(decided)) == 1
+    assert checker.eval_ro(reading, 1, layout.party_decisions_place(decided)[0]) == 1
 
 
 def test_the_write_api_cannot_touch_the_materialised_state(stack: Stack, decided: str) -> None:
     writer = _client(stack, "writeapi")
-    assert writer.hgetall(keys.party_key(decided))
+    assert writer.hgetall(layout.party_decisions_place(decided)[0])
     with pytest.raises(NoPermissionError):
-        writer.hset(keys.party_key(decided), "p||ai", "{}")
+        writer.hset(layout.party_decisions_place(decided)[0], decided, "|ai|-1|")
     with pytest.raises(NoPermissionError):
         writer.delete(keys.WATERMARKS)
 

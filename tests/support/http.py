@@ -32,10 +32,12 @@ def decide(stack: Stack, party: str, purpose: str, choice: str, scope: str, **wo
     return response.json()
 
 
-def check(stack: Stack, isrc: str, purpose: str) -> Any:
+def check(stack: Stack, isrc: str, purpose: str, token: str | None = None) -> Any:
+    """The check service's answer (with a consistency token: never from its cache)."""
+    params = {"isrc": isrc, "purpose": purpose} | ({} if token is None else {"token": token})
     response = httpx.get(
         f"{stack.check_url}/v1/check",
-        params={"isrc": isrc, "purpose": purpose},
+        params=params,
         headers=stack.bearer(SERVICE),
         timeout=5,
     )

@@ -12,8 +12,16 @@ import time
 from redis.asyncio import Redis
 
 from consentry_domain import ConsentState, load_taxonomy
+from consentry_events import TrackStatus
 from consentry_sdk import ConsentChecker
-from consentry_state import LogProgress, RebuildMarks, StateReader, StateWriter, StoredState, keys
+from consentry_state import (
+    LogProgress,
+    RebuildMarks,
+    StateReader,
+    StateWriter,
+    StoredState,
+    layout,
+)
 from tests.support.eventually import eventually_async
 from tests.support.log import Marks
 
@@ -89,4 +97,13 @@ async def vouch(redis: Redis, fresh_until_ms: int | None = None) -> None:
 
 async def retire_behind_the_caches_back(redis: Redis, isrc: str) -> None:
     """Hook: retire a track in Redis directly -- no invalidation is published."""
-    await redis.hset(keys.track_key(isrc), keys.TRACK_STATUS, "retired")
+    key, field = layout.track_place(isrc)
+    raw = await redis.hget(key, field)
+    assert raw is not None
+    record, slots = layout.split_track(raw)
+    decoded = layout.decode_track(isrc, record)
+    assert decoded is not None
+    offset, track = decoded
+    retired = f"{offset}|{track.upc}|{layout.status_code(TrackStatus.RETIRED)}|"
+    value = retired + " ".join(track.parties) + (f"\n{slots}" if slots else "")
+    await redis.hset(key, field, value)

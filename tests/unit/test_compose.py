@@ -17,6 +17,7 @@ from consentry_enforcer.settings import EnforcerSettings
 from consentry_materialiser.settings import MaterialiserSettings
 from consentry_stack.kafka_runtime import KAFKA_VERSION
 from consentry_state.acl import ACL_RULES, STORE_ACL_RULES
+from consentry_state.layout import LISTPACK_SETTINGS
 from consentry_writeapi.settings import WriteSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,5 +168,7 @@ def test_redis_never_evicts_and_kafka_never_elects_an_unclean_leader() -> None:
     """A Redis that evicted a deny would answer allow; the guarantees rest on these."""
     command = SERVICES["redis"]["command"]
     assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    for option, value in zip(LISTPACK_SETTINGS[::2], LISTPACK_SETTINGS[1::2], strict=True):
+        assert command[command.index(option) + 1] == value, "the layout's buckets are sized so"
     kafka = SERVICES["kafka"]["environment"]
     assert kafka["KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"] == "false"

@@ -31,7 +31,6 @@ def test_a_change_is_published_with_what_was_published_before() -> None:
         Verdict.ALLOW,
     )
     assert [(c.answer.isrc, c.previous) for c in diff.changes] == [("T1", Verdict.ALLOW)]
-    assert diff.baseline == ()
     assert diff.to_record() == {"T1": Verdict.DENY}
 
 
@@ -40,9 +39,15 @@ def test_a_first_answer_is_told_only_when_it_is_not_the_default() -> None:
     opted_out = answer("T2", Verdict.DENY)  # its label had opted out before it was registered
     unknown = answer("T3", Verdict.DENY, Basis.UNKNOWN_TRACK)
     diff = enforcement_diff([new, opted_out, unknown], {"T1": None, "T2": None}, Verdict.ALLOW)
-    assert [(c.answer, c.previous) for c in diff.changes] == [(opted_out, None)]
-    assert diff.baseline == (new,)
-    assert diff.to_record() == {"T1": Verdict.ALLOW, "T2": Verdict.DENY}
+    assert [(c.answer, c.previous) for c in diff.changes] == [(opted_out, Verdict.ALLOW)]
+    assert diff.to_record() == {"T2": Verdict.DENY}
+
+
+def test_an_answer_back_at_the_default_is_told_and_forgotten() -> None:
+    back = answer("T1", Verdict.ALLOW)
+    diff = enforcement_diff([back], {"T1": Verdict.DENY}, Verdict.ALLOW)
+    assert [(c.answer, c.previous) for c in diff.changes] == [(back, Verdict.DENY)]
+    assert diff.to_record() == {"T1": None}
 
 
 @given(situations(), VERDICTS)
@@ -50,33 +55,24 @@ def test_never_an_unchanged_answer_and_never_a_changed_one_skipped(
     situation: tuple[list[Answer], dict[str, Verdict | None]], assumed: Verdict
 ) -> None:
     """Against what downstream believes -- the last published answer, else the default
-    -- every difference is published and nothing else."""
+    -- every difference is published and nothing else; afterwards what is kept says
+    exactly what downstream believes."""
     answers, published = situation
     diff = enforcement_diff(answers, published, assumed)
 
-    def believed(a: Answer) -> Verdict:
-        previous = published[a.isrc]
-        return assumed if previous is None else previous
+    def believed(isrc: str, kept: dict[str, Verdict | None]) -> Verdict:
+        return kept.get(isrc) or assumed
 
     known = [a for a in answers if a.reasons[0].basis is not Basis.UNKNOWN_TRACK]
-    changed = {a.isrc for a in known if a.verdict is not believed(a)}
-    changed |= {a.isrc for a in answers if published[a.isrc] not in (None, a.verdict)}
+    changed = {a.isrc for a in known if a.verdict is not believed(a.isrc, published)}
     assert {c.answer.isrc for c in diff.changes} == changed
     for change in diff.changes:
-        assert change.previous is published[change.answer.isrc]
-        assert change.answer.verdict is not believed(change.answer)
-    for first in diff.baseline:
-        assert published[first.isrc] is None
-        assert first.verdict is assumed
-        assert first.reasons[0].basis is not Basis.UNKNOWN_TRACK
-    # Afterwards what is recorded as published is exactly the current answer, wherever
-    # anything was published or baselined; nothing else is touched.
-    recorded = diff.to_record()
-    for a in answers:
-        if a.isrc in recorded:
-            assert recorded[a.isrc] is a.verdict
-        else:
-            assert published[a.isrc] is a.verdict or a.reasons[0].basis is Basis.UNKNOWN_TRACK
+        assert change.previous is believed(change.answer.isrc, published)
+        assert change.answer.verdict is not change.previous
+    kept = {**published, **diff.to_record()}
+    for a in known:
+        assert believed(a.isrc, kept) is a.verdict
+    assert all(v is not assumed for v in diff.to_record().values()), "defaults are not kept"
 
 
 def test_a_decision_reaches_its_purpose_and_every_purpose_under_it() -> None:

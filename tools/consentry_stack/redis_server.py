@@ -20,6 +20,7 @@ import redis
 from consentry_stack.ports import free_port
 from consentry_stack.processes import ManagedProcess, StackError
 from consentry_state.acl import ACL_RULES
+from consentry_state.layout import LISTPACK_SETTINGS
 
 
 def acl_file(passwords: dict[str, str], roles: dict[str, str] = ACL_RULES) -> str:
@@ -83,6 +84,7 @@ class RedisServer:
                 "no",
                 "--maxmemory-policy",
                 "noeviction",  # a cache that silently dropped a deny would allow
+                *LISTPACK_SETTINGS,
                 "--daemonize",
                 "no",
                 "--protected-mode",

@@ -1,71 +1,68 @@
 -- Apply a batch of log records atomically: each decision is merged into its slot by
--- offset (exactly consentry_domain.slots.merge, contract-tested against it), each track
--- record replaces an older one, each touched partition's watermark advances to the
--- highest offset applied, and one message on K.invalidations names every changed party/track.
---
--- A party's events (decisions and delegations) also advance the party's chain head
--- the head (K.head, offset, record hash, event id), which the write API chains onto.
--- apply_delegation and advance_head come from party.lua, prepended when loaded.
+-- offset (merge_entry: exactly consentry_domain.slots.merge, contract-tested against
+-- it), each track record replaces an older one, each touched partition's watermark
+-- advances to the highest offset applied, and one message on K.invalidations names
+-- every changed party and track. A party's events (decisions and delegations) also
+-- advance its chain head, which the write API chains onto. codec.lua and party.lua are
+-- prepended when loaded.
 --
 -- ARGV[1] = the records, as one JSON array (one argument: packing ten arguments per
--- record cost the materialiser more than the rest of its work); each record is
---   decision:   ['d', wm_field, offset, party, slot_field, choice, decision_id, from_ms,
---                until_ms, hash]
---   delegation: ['g', wm_field, offset, party, delegate|purpose, grant|revoke, delegation_id,
---                '', '', hash]
---   track:      ['t', wm_field, offset, isrc,  upc, parties (space-separated), status]
+-- record cost the materialiser more than the rest of its work). Keys and fields are
+-- computed by layout.py. Each record is
+--   track:      ['t', wm_field, offset, key, field, isrc, upc, status, parties]
+--   decision:   ['d', wm_field, offset, party, group_key, group_field, slot_party, purpose,
+--                choice (a|d|w), id, from_ms, until_ms, head_key, digest, marker, own_key,
+--                in_track]
+--               (marker: '' for a party-wide slot, else the line naming its release or
+--               track, kept in the party's own group own_key; in_track '1': the group
+--               follows the track's record line in the track's own value)
+--   delegation: ['g', wm_field, offset, party, delegate|purpose, grant|revoke, head_key,
+--                digest]
 --   skipped:    ['x', wm_field, offset]   (dead-lettered)
--- from_ms / until_ms are '' when absent. Returns one outcome per record.
+-- Returns one outcome per record.
 
-local function apply_decision(party, field, offset, choice, id, from, until_)
-  local key = K.party .. party
-  local floor, entries = -1, {}
-  local current = redis.call('HGET', key, field)
-  if current then
-    local slot = cjson.decode(current)
-    floor = slot.f
-    entries = slot.e
-  end
-  if offset == floor then return 'duplicate' end
-  for _, e in ipairs(entries) do
-    if e[1] == offset then return 'duplicate' end
-  end
-  if offset < floor then return 'stale' end
-  for _, e in ipairs(entries) do
-    if e[3] == id then return 'duplicate' end  -- the same decision sent again
-  end
+-- A track's value: its record line (empty while only decisions arrived), then its
+-- track-scoped slot lines.
+local function split_track(value)
+  if not value then return '', '' end
+  local i = string.find(value, '\n', 1, true)
+  if not i then return value, '' end
+  return string.sub(value, 1, i - 1), string.sub(value, i + 1)
+end
 
-  local from_ms, until_ms = cjson.null, cjson.null
-  if from ~= '' then from_ms = tonumber(from) end
-  if until_ ~= '' then until_ms = tonumber(until_) end
-  local merged = {}
-  if choice == 'withdrawn' or (from == '' and until_ == '') then
-    floor = offset
-    if choice ~= 'withdrawn' then merged[1] = {offset, choice, id, from_ms, until_ms} end
-    for _, e in ipairs(entries) do
-      if e[1] > offset then merged[#merged + 1] = e end
-    end
-  else
-    for _, e in ipairs(entries) do merged[#merged + 1] = e end
-    merged[#merged + 1] = {offset, choice, id, from_ms, until_ms}
+local function join_track(record, slots)
+  if slots == '' then return record end
+  return record .. '\n' .. slots
+end
+
+local function apply_track(key, field, offset, upc, status, parties)
+  local record, slots = split_track(redis.call('HGET', key, field))
+  if record ~= '' then
+    local at = tonumber(string.match(record, '^(%d+)'))
+    if offset == at then return 'duplicate' end
+    if offset < at then return 'stale' end
   end
-  table.sort(merged, function(a, b) return a[1] < b[1] end)
-  local encoded
-  if #merged == 0 then
-    encoded = '{"f":' .. string.format('%d', floor) .. ',"e":[]}'
-  else
-    encoded = cjson.encode({f = floor, e = merged})
-  end
-  redis.call('HSET', key, field, encoded)
+  record = string.format('%d', offset) .. '|' .. upc .. '|' .. status .. '|' .. parties
+  redis.call('HSET', key, field, join_track(record, slots))
   return 'applied'
 end
 
-local function apply_track(isrc, offset, upc, parties, status)
-  local key = K.track .. isrc
-  local current = tonumber(redis.call('HGET', key, 'o') or '-1')
-  if offset == current then return 'duplicate' end
-  if offset < current then return 'stale' end
-  redis.call('HSET', key, 'o', offset, 'u', upc, 'p', parties, 's', status)
+local function apply_decision(r)
+  local key, field = r[5], r[6]
+  local record, value = '', redis.call('HGET', key, field)
+  if r[17] == '1' then record, value = split_track(value) end
+  local group = parse_group(value)
+  local outcome = merge_entry(find_slot(group, r[7], r[8]), r[3], r[9], r[10], r[11], r[12])
+  if outcome ~= 'applied' then return outcome end
+  if r[17] == '1' then
+    redis.call('HSET', key, field, join_track(record, encode_group(group)))
+  else
+    redis.call('HSET', key, field, encode_group(group))
+  end
+  if r[15] ~= '' then
+    local own = parse_group(redis.call('HGET', r[16], r[4]))
+    if add_marker(own, r[15]) then redis.call('HSET', r[16], r[4], encode_group(own)) end
+  end
   return 'applied'
 end
 
@@ -76,15 +73,15 @@ for _, r in ipairs(cjson.decode(ARGV[1])) do
   if kind == 'x' then
     outcome = 'skipped'
   elseif kind == 'd' then
-    outcome = apply_decision(r[4], r[5], offset, r[6], r[7], r[8], r[9])
+    outcome = apply_decision(r)
     tag = K.party_tag .. r[4]
-    advance_head(r[4], offset, r[10], r[7])
+    advance_head(r[13], r[4], offset, r[14])
   elseif kind == 'g' then
     outcome = apply_delegation(r[4], r[5], offset, r[6])
-    advance_head(r[4], offset, r[10], r[7])
+    advance_head(r[7], r[4], offset, r[8])
   else
-    outcome = apply_track(r[4], offset, r[5], r[6], r[7])
-    tag = K.track_tag .. r[4]
+    outcome = apply_track(r[4], r[5], offset, r[7], r[8], r[9])
+    tag = K.track_tag .. r[6]
   end
   outcomes[#outcomes + 1] = outcome
   if outcome == 'applied' and tag and not changed[tag] then

@@ -15,9 +15,12 @@ local function apply_delegation(party, field, offset, action)
   return 'applied'
 end
 
-local function advance_head(party, offset, hash, id)
-  local key = K.head .. party
-  if offset > tonumber(redis.call('HGET', key, 'o') or '-1') then
-    redis.call('HSET', key, 'o', offset, 'h', hash, 'd', id)
+-- The head: bucket key, field = party, value '<offset>|<digest>'
+local function advance_head(key, party, offset, digest)
+  local current = redis.call('HGET', key, party)
+  local at = -1
+  if current then at = tonumber(string.match(current, '^(%-?%d+)')) end
+  if offset > at then
+    redis.call('HSET', key, party, string.format('%d', offset) .. '|' .. digest)
   end
 end
