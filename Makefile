@@ -19,6 +19,7 @@ lint:
 
 # Starts its own stack, loads 100,000 tracks, measures; writes bench/results/.
 bench: setup
+	@bash scripts/setup-bench.sh
 	$(VENV)/python -m consentry_bench
 
 # The long soak: ten minutes of writes and checks under random faults on a stack of its

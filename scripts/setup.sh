@@ -11,7 +11,6 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-benchmark >/dev/null || missing+=(redis-tools)
 command -v mvn >/dev/null || missing+=(maven)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
-command -v wrk >/dev/null || missing+=(wrk)  # HTTP load for `make bench`
 command -v promtool >/dev/null || missing+=(prometheus)  # local Prometheus and promtool
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from consentry_checkapi.app import create_app
 from consentry_checkapi.settings import CheckServiceSettings
-from consentry_http import serve
+from consentry_http import serve_fast
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = CheckServiceSettings()
-    serve(create_app(settings), settings.host, settings.port)
+    serve_fast(
+        "consentry_checkapi.app:from_environment", settings.host, settings.port, settings.workers
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -17,6 +18,7 @@ import orjson
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import REGISTRY, make_asgi_app
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from consentry_auth import CHECK_AUDIENCE, Principal, PrincipalKind, Verifier
 from consentry_checkapi import metrics
@@ -76,13 +78,32 @@ async def _service(principal: Caller) -> Principal:
     return principal
 
 
-def _checker(request: Request) -> ConsentChecker:
+async def _checker(request: Request) -> ConsentChecker:
     checker: ConsentChecker = request.app.state.checker
     return checker
 
 
 Checker = Annotated[ConsentChecker, Depends(_checker)]
 Service = Annotated[Principal, Depends(_service)]
+class Timed:
+    """Pure ASGI middleware: each request's server-side time, for the benchmark's
+    server-side figures beside the load generator's client-side ones."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        route = metrics.TIMED_ROUTES.get((scope["method"], scope["path"]), "other")
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            metrics.REQUEST_SECONDS.labels(route=route).observe(time.perf_counter() - started)
+
+
 def _count(problem: HttpProblem) -> None:
     if problem.status_code == 403:
         metrics.REFUSALS.labels(reason=problem.reason).inc()
@@ -130,6 +151,7 @@ def create_app(settings: CheckServiceSettings) -> FastAPI:
         metrics.AUTH_FAILURES,
     ).install(app)
     app.mount("/metrics", make_asgi_app())
+    app.add_middleware(Timed)
 
     @app.get(
         "/v1/check",
@@ -179,3 +201,9 @@ def create_app(settings: CheckServiceSettings) -> FastAPI:
         return JSONResponse(body, status_code=200 if health.verifiable else 503)
 
     return app
+
+
+def from_environment() -> FastAPI:
+    """The app with its settings from ``CONSENTRY_CHECK_*``: for servers that start
+    workers of their own (``--factory``)."""
+    return create_app(CheckServiceSettings())

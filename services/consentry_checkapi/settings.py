@@ -17,3 +17,8 @@ class CheckServiceSettings(CheckSettings):
     max_body_bytes: int = Field(
         default=65_536, gt=0, description="Requests with a larger body are refused with 413."
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Server processes (each with metrics of its own: prefer more instances).",
+    )

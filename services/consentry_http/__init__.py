@@ -14,7 +14,7 @@ from consentry_http.problems import (
     invalid_field,
     responses,
 )
-from consentry_http.serve import serve
+from consentry_http.serve import serve, serve_fast
 
 __all__ = [
     "TAXONOMY_MARK",
@@ -31,5 +31,6 @@ __all__ = [
     "invalid_field",
     "responses",
     "serve",
+    "serve_fast",
     "service_app",
 ]

@@ -27,7 +27,15 @@ def service_app(
 ) -> FastAPI:
     """A service's app: Swagger UI and ReDoc assets served from the app itself (no CDN),
     the one error body, request bodies over ``max_body_bytes`` refused with 413."""
-    app = FastAPIOffline(title=title, version="1", max_body_size=max_body_bytes, **kwargs)
+    app = FastAPIOffline(
+        title=title,
+        version="1",
+        max_body_size=max_body_bytes,
+        # FastAPI's own OpenTelemetry hooks look up providers on every request; the
+        # services export Prometheus metrics instead.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        **kwargs,
+    )
     install(app, on_problem)
     known = sorted(purposes)
     build = app.openapi

@@ -7,17 +7,18 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from consentry_domain import Answer, Basis, Reason, Taxonomy, load_taxonomy, resolve
 from consentry_domain.answers import refusal
 from consentry_events.tokens import Token, parse_token
 from consentry_sdk.cache import AnswerCache
+from consentry_sdk.coalesce import Coalescer
 from consentry_sdk.invalidation import listen
 from consentry_sdk.metrics import REDIS_BATCH, REDIS_SINGLE
 from consentry_sdk.settings import CheckSettings
@@ -74,6 +75,7 @@ class ConsentChecker:
         self._cache = cache
         self._token_wait_s = token_wait_s
         self._clock_ms = clock_ms
+        self._coalescer = Coalescer(lambda isrcs, purpose: self._answers(isrcs, purpose, None))
         self.answer_counts: Counter[tuple[str, str]] = Counter()
         """(purpose, allow|deny|pending|unverifiable) -> answers given; see metrics."""
 
@@ -92,7 +94,11 @@ class ConsentChecker:
             if cached is not None:
                 self.answer_counts[purpose, cached.verdict] += 1  # a StrEnum: no .value
                 return cached
-        return (await self.check_many([isrc], purpose, token=token))[isrc]
+        if token is not None or not self._taxonomy.knows(purpose):
+            return (await self.check_many([isrc], purpose, token=token))[isrc]
+        answer = await self._coalescer.check(isrc, purpose)
+        self._count(purpose, [answer])
+        return answer
 
     async def check_many(
         self, isrcs: Sequence[str], purpose: str, *, token: str | None = None
@@ -101,6 +107,13 @@ class ConsentChecker:
         if not self._taxonomy.knows(purpose):
             return {isrc: refusal(isrc, purpose, Basis.UNKNOWN_PURPOSE) for isrc in isrcs}
         wanted = parse_token(token) if token is not None else None
+        answers = await self._answers(isrcs, purpose, wanted)
+        self._count(purpose, answers.values())
+        return answers
+
+    async def _answers(
+        self, isrcs: Sequence[str], purpose: str, wanted: Token | None
+    ) -> dict[str, Answer]:
         answers: dict[str, Answer] = {}
         missing: list[str] = []
         for isrc in isrcs:
@@ -116,14 +129,16 @@ class ConsentChecker:
             answers.update(await self._read(missing, purpose, wanted))
             elapsed = time.perf_counter() - started
             (REDIS_SINGLE if len(missing) == 1 else REDIS_BATCH).observe(elapsed)
+        return answers
+
+    def _count(self, purpose: str, answers: Iterable[Answer]) -> None:
         counts = self.answer_counts
-        for answer in answers.values():
+        for answer in answers:
             basis = answer.reasons[0].basis if answer.reasons else None
             if basis is Basis.PENDING or basis is Basis.UNVERIFIABLE:
                 counts[purpose, basis] += 1
             else:
                 counts[purpose, answer.verdict] += 1
-        return answers
 
     async def _read(
         self, isrcs: list[str], purpose: str, wanted: Token | None
@@ -195,11 +210,17 @@ class ConsentChecker:
 
 
 def redis_for_checks(settings: CheckSettings) -> Redis:
-    return Redis.from_url(
+    """A bounded pool: past ``redis_connections`` checks in flight, a check waits for a
+    connection (up to the Redis timeout, then it answers unverifiable) instead of
+    opening ever more of them."""
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=settings.redis_connections,
+        timeout=settings.redis_timeout_s,
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
     )
+    return Redis.from_pool(pool)  # closing the client closes its pool
 
 
 @asynccontextmanager

@@ -18,6 +18,12 @@ class CheckSettings(BaseSettings):
     redis_timeout_s: float = Field(
         default=0.5, gt=0, description="Socket timeout; past it the check answers unverifiable."
     )
+    redis_connections: int = Field(
+        default=32,
+        ge=1,
+        description="Most Redis connections; more checks in flight wait for one (concurrent "
+        "single checks are read together anyway).",
+    )
     purposes_file: Path | None = Field(
         default=None, description="Purpose taxonomy (TOML); the demo taxonomy when unset."
     )

@@ -7,6 +7,7 @@
 * ``checker`` (check service, SDK, canary) reads the state and listens for
   invalidations: it can neither write nor delete a key, nor publish;
 * ``enforcer`` reads the state to resolve answers, like a check, and nothing else;
+* ``replica`` is what a read replica logs in as to copy the state: replication only;
 * ``admin`` is for operators and tests (e.g. a fault test's FLUSHALL).
 
 The enforcer's own store is another Redis, with ``STORE_ACL_RULES``.
@@ -38,6 +39,7 @@ ACL_RULES = {
     "+subscribe +unsubscribe +evalsha_ro +eval_ro +script|load +script|exists",
     "enforcer": f"%R~{_ALL} resetchannels -@all +@read +@connection "
     "+evalsha_ro +eval_ro +script|load +script|exists",
+    "replica": "resetchannels -@all +psync +replconf +ping",
 }
 """Role -> the rules of ``ACL SETUSER`` (after ``on`` and the password)."""
 

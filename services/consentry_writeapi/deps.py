@@ -1,4 +1,5 @@
-"""What the write API's routes depend on, as typed ``Annotated`` dependencies.
+"""What the write API's routes depend on, as typed ``Annotated`` dependencies (all
+``async``: FastAPI runs a plain function dependency in a thread pool).
 
 The composition root (``app.create_app``) builds one ``WriteServices`` at start-up;
 routes name what they need (``Parties``, ``Taxonomy`` ...), never ``request.app.state``.
@@ -36,7 +37,7 @@ class WriteServices:
     progress: LogProgress
 
 
-def _services(request: Request) -> WriteServices:
+async def _services(request: Request) -> WriteServices:
     services: WriteServices = request.app.state.services
     return services
 
@@ -44,23 +45,23 @@ def _services(request: Request) -> WriteServices:
 Services = Annotated[WriteServices, Depends(_services)]
 
 
-def _taxonomy(services: Services) -> TaxonomyRules:
+async def _taxonomy(services: Services) -> TaxonomyRules:
     return services.taxonomy
 
 
-def _parties(services: Services) -> PartyLog:
+async def _parties(services: Services) -> PartyLog:
     return services.parties
 
 
-def _catalogue(services: Services) -> CatalogueLog:
+async def _catalogue(services: Services) -> CatalogueLog:
     return services.catalogue
 
 
-def _delegations(services: Services) -> Delegations:
+async def _delegations(services: Services) -> Delegations:
     return services.delegations
 
 
-def _idempotency(services: Services) -> IdempotencyRecords:
+async def _idempotency(services: Services) -> IdempotencyRecords:
     return services.idempotency
 
 

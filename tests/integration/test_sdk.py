@@ -220,3 +220,24 @@ async def test_a_batch_of_100_tracks_is_one_round_trip(redis: Redis) -> None:
     # The one client command; the HMGETs it runs inside Redis are counted apart.
     assert calls(after, "evalsha_ro") - calls(before, "evalsha_ro") == 1
     assert calls(after, "evalsha") == calls(before, "evalsha")
+
+
+async def test_concurrent_single_checks_share_one_round_trip(redis: Redis) -> None:
+    """Counted by Redis itself, on this test's own server: fifty checks in flight at once
+    cost one script call, and each gets the answer it would have got alone."""
+    isrcs = [new_isrc() for _ in range(50)]
+    denied = new_party()
+    records = [
+        LoggedEvent(CATALOGUE.name, 0, i, track_event(isrc, new_upc(), [new_party(), denied]))
+        for i, isrc in enumerate(isrcs)
+    ]
+    await StateWriter(redis).apply(records)
+    await opt_out(redis, denied, offset=1)
+    checker = ConsentChecker(StateReader(redis), load_taxonomy())
+    alone = {isrc: await checker.check(isrc, "ai.training") for isrc in isrcs[:5]}
+    before = (await redis.info("commandstats"))["cmdstat_evalsha_ro"]["calls"]
+    together = await asyncio.gather(*(checker.check(isrc, "ai.training") for isrc in isrcs))
+    after = (await redis.info("commandstats"))["cmdstat_evalsha_ro"]["calls"]
+    assert after - before == 1
+    assert all(not answer.allowed for answer in together)
+    assert dict(zip(isrcs[:5], together[:5], strict=True)) == alone

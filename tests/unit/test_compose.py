@@ -136,7 +136,8 @@ def _redis_users(command: list[str]) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize(
-    ("server", "roles"), [("redis", ACL_RULES), ("enforcer-redis", STORE_ACL_RULES)]
+    ("server", "roles"),
+    [("redis", ACL_RULES), ("redis-replica", ACL_RULES), ("enforcer-redis", STORE_ACL_RULES)],
 )
 def test_redis_runs_with_the_launchers_acl_users_and_no_default_user(
     server: str, roles: dict[str, str]
@@ -162,6 +163,11 @@ def test_services_log_in_to_redis_as_their_own_users() -> None:
     assert urls["enforcer"].startswith("redis://enforcer:")
     assert urls["checkapi"].startswith("redis://checker:")
     assert urls["canary"].startswith("redis://checker:")
+    for reader in ("checkapi", "canary"):  # the check side reads a replica
+        assert "@redis-replica:" in urls[reader]
+    replica = SERVICES["redis-replica"]["command"]
+    assert replica[replica.index("--replicaof") + 1] == "redis"
+    assert replica[replica.index("--masteruser") + 1] == "replica"
 
 
 def test_redis_never_evicts_and_kafka_never_elects_an_unclean_leader() -> None:

@@ -8,6 +8,7 @@ import os
 import platform
 import random
 import shutil
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -17,9 +18,12 @@ from typing import Any
 import click
 import redis
 
-from consentry_bench import measure, report, tools
+from consentry_bench import http, measure, report, tools
 from consentry_bench.catalogue import build
 from consentry_stack.kafka_runtime import KAFKA_VERSION
+from consentry_stack.ports import free_port
+from consentry_stack.processes import ManagedProcess
+from consentry_stack.readiness import await_ready
 from consentry_stack.stack import Stack
 
 
@@ -35,10 +39,13 @@ async def _load(stack: Stack, tracks: int, targets: int, results: dict[str, Any]
     in_redis = time.monotonic() - started
     await measure.wait_group_caught_up(bootstrap, "consentry-materialiser")
     committed = time.monotonic() - started
+    await measure.wait_group_caught_up(bootstrap, "consentry-enforcer")
+    enforced = time.monotonic() - started
     mem1 = await measure.memory_used(url)
     marks = await measure.produce(bootstrap, catalogue.decisions)
     await measure.wait_watermarks(client, marks)
     await measure.wait_group_caught_up(bootstrap, "consentry-materialiser")
+    await measure.wait_group_caught_up(bootstrap, "consentry-enforcer")
     mem2 = await measure.memory_used(url)
     await client.aclose()
     n = len(catalogue.tracks)
@@ -49,6 +56,8 @@ async def _load(stack: Stack, tracks: int, targets: int, results: dict[str, Any]
         "fully_committed_s": committed,
         "events_per_s_to_redis": n / in_redis,
         "events_per_s_fully_committed": n / committed,
+        "enforcer_caught_up_s": enforced,
+        "enforcer_events_per_s": n / enforced,
     }
     results["memory"] = {
         "empty_bytes": mem0,
@@ -58,42 +67,90 @@ async def _load(stack: Stack, tracks: int, targets: int, results: dict[str, Any]
     return catalogue
 
 
+SINGLE_RATES = [3000, 4000, 5000, 6000, 7000, 8000]
+BARE_RATES = [4000, 6000, 8000, 10000, 12000]
+
+
+def _check_service(stack: Stack, root: Path, workers: int) -> tuple[ManagedProcess, str]:
+    """Another check service on the same state, with ``workers`` server processes."""
+    port = free_port()
+    env = {
+        **stack.service_env(),
+        "CONSENTRY_CHECK_PORT": str(port),
+        "CONSENTRY_CHECK_WORKERS": str(workers),
+    }
+    process = ManagedProcess(
+        f"checkapi-{workers}",
+        [sys.executable, "-m", "consentry_checkapi"],
+        root / f"checkapi-{workers}.log",
+        env=env,
+    )
+    process.start()
+    url = f"http://127.0.0.1:{port}"
+    await_ready(f"{url}/readyz", process.name, time.monotonic() + 60, [process])
+    return process, url
+
+
 def _http(stack: Stack, isrcs: list[str], seconds: int, workdir: Path) -> dict[str, Any]:
     rng = random.Random(3)
     token = stack.token("service:bench")
-    get_script = tools.lua_get_script(workdir / "get.lua", isrcs, "ai.training", token)
+    sample = rng.sample(isrcs, min(5000, len(isrcs)))
     bodies = [
         json.dumps({"purpose": "ai.training", "isrcs": rng.sample(isrcs, 100)}) for _ in range(50)
     ]
-    batch_script = tools.lua_batch_script(workdir / "batch.lua", bodies, token)
+
+    def targets(url: str, name: str) -> tuple[Path, Path, Path]:
+        single = http.get_targets(
+            workdir / f"{name}-single.txt",
+            [f"{url}/v1/check?isrc={i}&purpose=ai.training" for i in sample],
+            token,
+        )
+        batch = http.post_targets(workdir / f"{name}-batch.txt", f"{url}/v1/check", bodies, token)
+        bare = http.get_targets(workdir / f"{name}-bare.txt", [f"{url}/healthz"], None)
+        return single, batch, bare
+
     url = stack.check_url
-    return {
-        "single_low": tools.wrk(url, connections=8, seconds=seconds, script=get_script),
-        "single_saturation": tools.wrk(url, connections=64, seconds=seconds, script=get_script),
-        "batch": tools.wrk(url, connections=8, seconds=seconds, script=batch_script),
-        "bare_healthz": tools.wrk(f"{url}/healthz", connections=64, seconds=seconds),
+    single, batch, bare = targets(url, "one")
+    http.attack(single, 1000, 3)  # warm-up: the first seconds after start are slower
+    http.attack(batch, 100, 3)
+    results: dict[str, Any] = {
+        "single_2000": http.measured(single, 2000, seconds, f"{url}/metrics/", "check"),
+        "batch_200": http.measured(batch, 200, seconds, f"{url}/metrics/", "batch"),
+        "single_saturation": http.saturation(single, SINGLE_RATES, 5),
+        "bare_saturation": http.saturation(bare, BARE_RATES, 5),
     }
+    process, two = _check_service(stack, workdir, workers=2)
+    try:
+        single, _, bare = targets(two, "two")
+        http.attack(single, 1000, 3)
+        results["two_workers_single_saturation"] = http.saturation(single, SINGLE_RATES, 5)
+        results["two_workers_bare_saturation"] = http.saturation(bare, BARE_RATES, 5)
+    finally:
+        process.stop()
+    return results
 
 
 @click.command()
 @click.option("--tracks", default=100_000, show_default=True, help="Catalogue size.")
 @click.option("--opt-outs", default=200, show_default=True, help="Propagation samples.")
 @click.option("--iterations", default=20_000, show_default=True, help="SDK samples per figure.")
-@click.option("--seconds", default=10, show_default=True, help="wrk duration per HTTP figure.")
+@click.option(
+    "--seconds", default=10, show_default=True, help="Duration of each measured HTTP run."
+)
 @click.option(
     "--out", type=click.Path(path_type=Path), default=Path("bench/results"), show_default=True
 )
 def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -> None:
     """Measure Consentry against DESIGN §4 and this machine's own references."""
     root = Path(tempfile.mkdtemp(prefix="consentry-bench-"))
-    stack = Stack(root)
+    stack = Stack(root, replica=True)
     results: dict[str, Any] = {}
     try:
         click.echo("starting the stack ...")
         stack.start_infra()
         stack.start_services()
         info = redis.Redis.from_url(stack.redis.url).info("server")
-        checker_url = stack.redis.url_for("checker")
+        checker_url = stack.check_redis_url
         admin_password = stack.redis.passwords["admin"]
         results["machine"] = {
             "cores": os.cpu_count(),

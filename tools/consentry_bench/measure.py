@@ -71,8 +71,8 @@ async def wait_watermarks(redis: Redis, targets: dict[str, int], timeout_s: floa
 
 
 async def wait_group_caught_up(bootstrap: str, group: str, timeout_s: float = 900) -> float:
-    """Seconds until the materialiser group has committed to the end of both topics
-    (both agents -- Redis writes and enforcement -- acknowledged everything)."""
+    """Seconds until consumer ``group`` has committed to the end of both topics it reads
+    (the materialiser or the enforcer acknowledged everything)."""
     started = time.monotonic()
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -93,7 +93,7 @@ async def wait_group_caught_up(bootstrap: str, group: str, timeout_s: float = 90
             ):
                 return time.monotonic() - started
             if time.monotonic() - started > timeout_s:
-                raise TimeoutError("the materialiser group did not catch up")
+                raise TimeoutError(f"consumer group {group} did not catch up in {timeout_s}s")
             await asyncio.sleep(0.25)
     finally:
         await consumer.stop()

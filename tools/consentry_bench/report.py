@@ -17,11 +17,12 @@ def _met(ok: bool) -> str:
 
 def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     sdk, ref, http, prop = r["sdk"], r["reference"], r["http"], r["propagation"]["from_request"]
-    low, sat, bat = http["single_low"], http["single_saturation"], http["batch"]
+    low, sat, bat = http["single_2000"], http["single_saturation"], http["batch_200"]
+    sat2, bare2 = http["two_workers_single_saturation"], http["two_workers_bare_saturation"]
     hit, one, batch = sdk["sdk_cache_hit"], sdk["sdk_redis_one"], sdk["sdk_redis_batch100"]
     get = ref["python_get"]
     rb1 = ref["redis_benchmark_c1"]
-    bare = http["bare_healthz"]
+    bare = http["bare_saturation"]
     mat = r["materialiser"]
     mem = r["memory"]
     return [
@@ -61,35 +62,41 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"{batch['p50_us'] / get['p50_us']:.1f}× one redis-py GET for 100 answers",
         ),
         (
-            f"HTTP check, one track, {low['connections']:.0f} connections",
-            f"{low['requests_per_s']:,.0f} req/s, p50 {_ms(low['p50_us'])}, "
-            f"p99 {_ms(low['p99_us'])}",
+            "HTTP check, one track, open loop at 2,000 req/s",
+            f"client p50 {_ms(low['p50_us'])}, p99 {_ms(low['p99_us'])}; server p50 "
+            f"{_ms(low['server_p50_us'])}, p99 {_ms(low['server_p99_us'])}; "
+            f"{low['success']:.2%} answered",
             "p99 ≤ 5 ms at 2,000 req/s",
-            _met(low["p99_us"] <= 5000 and low["requests_per_s"] >= 2000),
-            f"bare endpoint, same stack: {bare['requests_per_s']:,.0f} req/s",
+            _met(low["p99_us"] <= 5000 and low["success"] >= 0.999),
+            f"bare endpoint, same server: {bare['rate']:,} req/s held",
         ),
         (
-            f"HTTP check, one track, saturation ({sat['connections']:.0f} connections)",
-            f"{sat['requests_per_s']:,.0f} req/s, p99 {_ms(sat['p99_us'])}",
-            "≥ 5,000 req/s",
-            _met(sat["requests_per_s"] >= 5000),
-            f"{sat['requests_per_s'] / bare['requests_per_s']:.0%} of the bare endpoint's rate",
+            "HTTP check, one track, saturation (open loop: highest rate held in full)",
+            f"1 worker: {sat['rate']:,} req/s; 2 workers: {sat2['rate']:,} req/s",
+            "≥ 5,000 req/s and ≥ 60% of a bare endpoint",
+            _met(
+                max(sat["rate"], sat2["rate"]) >= 5000
+                and (sat["rate"] >= 0.6 * bare["rate"] or sat2["rate"] >= 0.6 * bare2["rate"])
+            ),
+            f"bare endpoint: 1 worker {bare['rate']:,} req/s "
+            f"({sat['rate'] / max(bare['rate'], 1):.0%}), 2 workers {bare2['rate']:,} req/s "
+            f"({sat2['rate'] / max(bare2['rate'], 1):.0%})",
         ),
         (
-            f"HTTP check, batch of 100, {bat['connections']:.0f} connections",
-            f"{bat['requests_per_s']:,.0f} req/s, p50 {_ms(bat['p50_us'])}, "
-            f"p99 {_ms(bat['p99_us'])}",
+            "HTTP check, batch of 100, open loop at 200 req/s",
+            f"client p50 {_ms(bat['p50_us'])}, p99 {_ms(bat['p99_us'])}; server p50 "
+            f"{_ms(bat['server_p50_us'])}, p99 {_ms(bat['server_p99_us'])}",
             "p99 ≤ 10 ms at 200 req/s",
-            _met(bat["p99_us"] <= 10_000 and bat["requests_per_s"] >= 200),
+            _met(bat["p99_us"] <= 10_000 and bat["success"] >= 0.999),
             "",
         ),
         (
-            "materialiser, one worker (catalogue load, incl. enforcement baseline)",
+            "materialiser, one worker (catalogue load; enforcement in its own group)",
             f"{mat['events_per_s_to_redis']:,.0f} events/s to Redis; "
             f"{mat['events_per_s_fully_committed']:,.0f} events/s fully committed",
             "≥ 20,000 events/s",
             _met(mat["events_per_s_to_redis"] >= 20_000),
-            "aiokafka consumer ~55k msg/s pure Python",
+            "plain aiokafka consumer on the same topic, this machine: ~590k msg/s (no decode)",
         ),
         (
             "rebuild: Redis flushed → state whole again from Kafka",
@@ -115,8 +122,9 @@ def markdown(r: dict[str, Any]) -> str:
     lines = [
         f"Measured {r['finished_at']} on {m['cores']} cores, Python {m['python']}, "
         f"Kafka {m['kafka']}, Redis {m['redis']}; {r['catalogue']['tracks']:,} tracks, "
-        f"{r['catalogue']['decisions']:,} decisions. HTTP figures are client-side (wrk, fixed "
-        "concurrency, same machine); SDK figures are in-process, closed loop.",
+        f"{r['catalogue']['decisions']:,} decisions. HTTP figures come from vegeta at a fixed "
+        "arrival rate (open loop, same machine), client-side beside the service's own "
+        "server-side histogram; SDK figures are in-process, closed loop.",
         "",
         "| figure | measured | target (DESIGN §4) | met | reference, same run |",
         "|---|---|---|---|---|",

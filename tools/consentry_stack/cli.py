@@ -78,7 +78,7 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     root = Path(tempfile.mkdtemp(prefix="consentry-stack-"))
-    stack = Stack(root, write_port=write_port, check_port=check_port)
+    stack = Stack(root, write_port=write_port, check_port=check_port, replica=True)
     started = time.monotonic()
     try:
         click.echo(f"starting Kafka {KAFKA_VERSION} (KRaft) and Redis (state, enforcer store) ...")
@@ -101,6 +101,8 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
         )
         click.echo(f"  Kafka            {stack.kafka.bootstrap}")
         click.echo(f"  Redis            {stack.redis.url}   (admin user)")
+        assert stack.replica_redis is not None
+        click.echo(f"  Redis replica    {stack.replica_redis.url}   (the check side reads here)")
         click.echo(f"  enforcer store   {stack.store.url}   (admin user)")
         click.echo(
             "  canary           flips canary:consentry every 5 s; metrics on "
@@ -116,6 +118,7 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
                 *stack.services.values(),
                 *stack.kafka.processes,
                 stack.redis.process,
+                stack.replica_redis.process,
                 stack.store.process,
             ]
             for process in [*parts, prometheus.process]:

@@ -37,7 +37,6 @@ _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
 """
 
 
-
 def cache_dir() -> Path:
     root = os.environ.get("CONSENTRY_CACHE_DIR") or Path.home() / ".cache" / "consentry"
     return Path(root)

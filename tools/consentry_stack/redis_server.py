@@ -38,6 +38,9 @@ class RedisServer:
     port: int = 0
     roles: dict[str, str] = field(default_factory=lambda: dict(ACL_RULES))
     passwords: dict[str, str] = field(default_factory=dict)
+    replica_of: int = 0
+    """A read replica of the primary at this loopback port (which may be a proxy's):
+    it logs in as ``replica`` and serves reads; same users and passwords as the primary."""
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -91,6 +94,7 @@ class RedisServer:
                 "yes",
                 "--aclfile",
                 str(acl),
+                *self._replication(),
             ],
             self.data_dir / "redis.log",
         )
@@ -109,6 +113,21 @@ class RedisServer:
                 time.sleep(0.05)
         finally:
             client.close()
+
+    def _replication(self) -> list[str]:
+        if not self.replica_of:
+            return []
+        return [
+            "--replicaof",
+            "127.0.0.1",
+            str(self.replica_of),
+            "--masteruser",
+            "replica",
+            "--masterauth",
+            self.passwords["replica"],
+            "--replica-read-only",
+            "yes",
+        ]
 
     def stop(self) -> None:
         if self._process is not None:

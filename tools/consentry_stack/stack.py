@@ -19,6 +19,7 @@ from consentry_stack.kafka import KafkaBroker, KafkaCluster
 from consentry_stack.ports import free_port, port_is_free
 from consentry_stack.processes import ManagedProcess, StackError
 from consentry_stack.prometheus import PrometheusServer
+from consentry_stack.readiness import await_ready, fail_if_dead
 from consentry_stack.redis_server import RedisServer
 from consentry_stack.tls import ServerTls
 from consentry_stack.topics import create_topics
@@ -63,6 +64,11 @@ class Stack:
     services' ``*_KAFKA_*`` credentials then come through ``env_overrides``."""
     kafka_tls: ServerTls | None = None
     """With ``kafka_scram_users``: that listener speaks SASL_SSL with this certificate."""
+    replica: bool = False
+    """Start a read replica of Redis; the check service, the canary and ``check_redis_url``
+    read from it (the writers keep the primary)."""
+    replica_via: int = 0
+    """Fault tests: the replica reaches its primary through this loopback port."""
 
     def __post_init__(self) -> None:
         self.kafka = (
@@ -77,6 +83,15 @@ class Stack:
         )
         self.redis = RedisServer(self.root / "redis")
         self.store = RedisServer(self.root / "enforcer-redis", roles=dict(STORE_ACL_RULES))
+        self.replica_redis = (
+            RedisServer(
+                self.root / "redis-replica",
+                passwords=self.redis.passwords,
+                replica_of=self.replica_via or self.redis.port,
+            )
+            if self.replica
+            else None
+        )
         self.prometheus: PrometheusServer | None = None
         self.write_port = _port(self.write_port)
         self.check_port = _port(self.check_port)
@@ -98,9 +113,17 @@ class Stack:
     def check_url(self) -> str:
         return f"http://127.0.0.1:{self.check_port}"
 
+    @property
+    def check_redis_url(self) -> str:
+        """Where the check side reads: the replica if there is one, else the primary."""
+        server = self.replica_redis or self.redis
+        return server.url_for("checker")
+
     def start_infra(self) -> None:
         self.redis.start()
         self.store.start()
+        if self.replica_redis is not None:
+            self.replica_redis.start()
         self.kafka.start()
         create_topics(self.kafka.bootstrap, replication=min(3, self.kafka_nodes))
 
@@ -122,7 +145,7 @@ class Stack:
                 "CONSENTRY_ENFORCER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
                 "CONSENTRY_ENFORCER_REDIS_URL": self.redis.url_for("enforcer"),
                 "CONSENTRY_ENFORCER_STORE_URL": self.store.url_for("enforcer"),
-                "CONSENTRY_CHECK_REDIS_URL": self.redis.url_for("checker"),
+                "CONSENTRY_CHECK_REDIS_URL": self.check_redis_url,
                 "CONSENTRY_CHECK_AUTH_PUBLIC_KEY_FILE": str(self.public_key),
                 "CONSENTRY_CHECK_PORT": str(self.check_port),
             }
@@ -136,6 +159,9 @@ class Stack:
             self.metrics_ports[name] = free_port()
         return self.metrics_ports[name]
 
+    def _process(self, name: str, module: str, log: Path, env: dict[str, str]) -> ManagedProcess:
+        return ManagedProcess(name, [sys.executable, "-m", module], log, env=env, cwd=self.root)
+
     def materialiser(self, name: str = "materialiser") -> ManagedProcess:
         env = self.service_env()
         env["CONSENTRY_MATERIALISER_DATA_DIR"] = str(self.root / name / "data")
@@ -145,67 +171,45 @@ class Stack:
             env["CONSENTRY_MATERIALISER_REDIS_URL"] = url.replace(
                 f":{self.redis.port}/", f":{self.materialiser_redis_via}/"
             )
-        return ManagedProcess(
-            name,
-            [sys.executable, "-m", "consentry_materialiser"],
-            self.root / name / "materialiser.log",
-            env=env,
-            cwd=self.root,
+        return self._process(
+            name, "consentry_materialiser", self.root / name / "materialiser.log", env
         )
 
     def enforcer(self, name: str = "enforcer") -> ManagedProcess:
         env = self.service_env()
         env["CONSENTRY_ENFORCER_DATA_DIR"] = str(self.root / name / "data")
         env["CONSENTRY_ENFORCER_METRICS_PORT"] = str(self.metrics_port(name))
-        return ManagedProcess(
-            name,
-            [sys.executable, "-m", "consentry_enforcer"],
-            self.root / name / "enforcer.log",
-            env=env,
-            cwd=self.root,
-        )
+        return self._process(name, "consentry_enforcer", self.root / name / "enforcer.log", env)
 
     def start_services(self, timeout_s: float = 60.0) -> None:
         env = self.service_env()
         self.services["materialiser"] = self.materialiser()
         self.services["enforcer"] = self.enforcer()
-        self.services["writeapi"] = ManagedProcess(
-            "writeapi",
-            [sys.executable, "-m", "consentry_writeapi"],
-            self.root / "writeapi.log",
-            env=env,
-            cwd=self.root,
+        self.services["writeapi"] = self._process(
+            "writeapi", "consentry_writeapi", self.root / "writeapi.log", env
         )
-        self.services["checkapi"] = ManagedProcess(
-            "checkapi",
-            [sys.executable, "-m", "consentry_checkapi"],
-            self.root / "checkapi.log",
-            env=env,
-            cwd=self.root,
+        self.services["checkapi"] = self._process(
+            "checkapi", "consentry_checkapi", self.root / "checkapi.log", env
         )
         for process in self.services.values():
             process.start()
         deadline = time.monotonic() + timeout_s
-        self._await_ready(f"{self.write_url}/readyz", "writeapi", deadline)
-        self._await_ready(f"{self.check_url}/readyz", "checkapi", deadline)
+        await_ready(f"{self.write_url}/readyz", "writeapi", deadline, self.services.values())
+        await_ready(f"{self.check_url}/readyz", "checkapi", deadline, self.services.values())
         self._await_pipeline(deadline)
         canary_env = {
             **env,
             "CONSENTRY_CANARY_WRITE_URL": self.write_url,
             "CONSENTRY_CANARY_CHECK_URL": self.check_url,
-            "CONSENTRY_CANARY_REDIS_URL": self.redis.url_for("checker"),
+            "CONSENTRY_CANARY_REDIS_URL": self.check_redis_url,
             "CONSENTRY_CANARY_PARTY_TOKEN": self.token("canary:consentry", ttl_s=365 * 86_400),
             "CONSENTRY_CANARY_CATALOGUE_TOKEN": self.token("catalogue:canary", ttl_s=365 * 86_400),
             "CONSENTRY_CANARY_CHECK_TOKEN": self.token("service:canary", ttl_s=365 * 86_400),
             "CONSENTRY_CANARY_INTERVAL_S": str(self.canary_interval_s),
             "CONSENTRY_CANARY_METRICS_PORT": str(self.metrics_port("canary")),
         }
-        self.services["canary"] = ManagedProcess(
-            "canary",
-            [sys.executable, "-m", "consentry_canary"],
-            self.root / "canary.log",
-            env=canary_env,
-            cwd=self.root,
+        self.services["canary"] = self._process(
+            "canary", "consentry_canary", self.root / "canary.log", canary_env
         )
         self.services["canary"].start()
 
@@ -236,16 +240,6 @@ class Stack:
         self.prometheus.start()
         return self.prometheus
 
-    def _await_ready(self, url: str, name: str, deadline: float) -> None:
-        while True:
-            try:
-                if httpx.get(url, timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            self._fail_if_dead(deadline, f"{name} not ready at {url}")
-            time.sleep(0.1)
-
     def _await_pipeline(self, deadline: float) -> None:
         """Register the launcher's probe track and wait until the check service sees it."""
         response = httpx.post(
@@ -265,16 +259,10 @@ class Stack:
             ).json()
             if answer["reasons"][0]["basis"] not in ("unknown_track", "unverifiable"):
                 return
-            self._fail_if_dead(deadline, "the materialiser did not apply the probe track")
+            fail_if_dead(
+                self.services.values(), deadline, "the materialiser did not apply the probe track"
+            )
             time.sleep(0.05)
-
-    def _fail_if_dead(self, deadline: float, what: str) -> None:
-        for process in self.services.values():
-            if not process.alive():
-                raise StackError(f"{process.name} exited:\n{process.tail()}")
-        if time.monotonic() > deadline:
-            logs = "\n".join(f"--- {p.name}\n{p.tail()}" for p in self.services.values())
-            raise StackError(f"{what}\n{logs}")
 
     def stop(self) -> None:
         for process in reversed(list(self.services.values())):
@@ -283,6 +271,8 @@ class Stack:
         if self.prometheus is not None:
             self.prometheus.stop()
         self.kafka.stop()
+        if self.replica_redis is not None:
+            self.replica_redis.stop()
         self.redis.stop()
         self.store.stop()
 

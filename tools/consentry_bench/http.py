@@ -1,0 +1,129 @@
+"""Open-loop HTTP load with vegeta: requests arrive at a fixed rate whatever the answers'
+latency, so a slow server shows as a long tail instead of as fewer requests (a fixed
+number of connections, as wrk keeps, hides it). Client-side latency is vegeta's;
+server-side latency is the check service's own histogram, read before and after."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+VEGETA = Path(os.environ.get("CONSENTRY_CACHE_DIR", Path.home() / ".cache" / "consentry"))
+VEGETA = VEGETA / "bin" / "vegeta"
+
+
+def _vegeta() -> str:
+    if not VEGETA.exists():
+        raise RuntimeError("vegeta is missing: `make bench` builds it (scripts/setup-bench.sh)")
+    return str(VEGETA)
+
+
+def get_targets(path: Path, urls: list[str], token: str | None) -> Path:
+    header = "" if token is None else f"Authorization: Bearer {token}\n"
+    path.write_text("".join(f"GET {url}\n{header}\n" for url in urls))
+    return path
+
+
+def post_targets(path: Path, url: str, bodies: list[str], token: str) -> Path:
+    lines = []
+    for i, body in enumerate(bodies):
+        body_file = path.parent / f"{path.stem}-{i}.json"
+        body_file.write_text(body)
+        lines.append(
+            f"POST {url}\nAuthorization: Bearer {token}\nContent-Type: application/json\n"
+            f"@{body_file}\n\n"
+        )
+    path.write_text("".join(lines))
+    return path
+
+
+def attack(targets: Path, rate: int, seconds: float) -> dict[str, float]:
+    """Requests at ``rate``/s for ``seconds``: throughput, success and client latency."""
+    binary = _vegeta()
+    command = (
+        f"{binary} attack -rate={rate}/s -duration={seconds}s -timeout=5s "
+        f"-targets={targets} | {binary} report -type=json"
+    )
+    report = json.loads(
+        subprocess.run(command, shell=True, capture_output=True, text=True, check=True).stdout
+    )
+    latency = report["latencies"]
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "throughput": report["throughput"],
+        "success": report["success"],
+        "p50_us": latency["50th"] / 1000,
+        "p99_us": latency["99th"] / 1000,
+        "max_us": latency["max"] / 1000,
+    }
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """One route's cumulative bucket counts, from the service's /metrics."""
+
+    buckets: list[tuple[float, float]]
+
+    @classmethod
+    def scrape(cls, metrics_url: str, route: str) -> Histogram:
+        text = httpx.get(metrics_url, timeout=10).text
+        pattern = (
+            r'^consentry_check_http_request_seconds_bucket\{le="([^"]+)",route="'
+            + re.escape(route)
+            + r'"\} (\S+)$'
+        )
+        found = [(float(le), float(n)) for le, n in re.findall(pattern, text, re.M)]
+        return cls(sorted(found))
+
+    def since(self, before: Histogram) -> Histogram:
+        earlier = dict(before.buckets)
+        return Histogram([(le, n - earlier.get(le, 0.0)) for le, n in self.buckets])
+
+    def quantile_us(self, q: float) -> float:
+        """The q-quantile, interpolated inside its bucket (buckets of 100 µs to 1 s)."""
+        total = self.buckets[-1][1] if self.buckets else 0.0
+        if total <= 0:
+            return float("nan")
+        lower_le, lower_n = 0.0, 0.0
+        for le, n in self.buckets:
+            if n >= q * total:
+                if le == float("inf"):
+                    return lower_le * 1e6
+                share = (q * total - lower_n) / max(n - lower_n, 1e-9)
+                return (lower_le + share * (le - lower_le)) * 1e6
+            lower_le, lower_n = le, n
+        return lower_le * 1e6
+
+
+def measured(
+    targets: Path, rate: int, seconds: float, metrics_url: str | None, route: str
+) -> dict[str, Any]:
+    """An attack, with the server-side p50/p99 of the same requests when a histogram is
+    given."""
+    before = None if metrics_url is None else Histogram.scrape(metrics_url, route)
+    result: dict[str, Any] = attack(targets, rate, seconds)
+    if metrics_url is not None and before is not None:
+        server = Histogram.scrape(metrics_url, route).since(before)
+        result["server_p50_us"] = server.quantile_us(0.50)
+        result["server_p99_us"] = server.quantile_us(0.99)
+    return result
+
+
+def saturation(targets: Path, rates: list[int], seconds: float) -> dict[str, Any]:
+    """The highest rate served in full: every request answered 2xx, throughput within 2%
+    of the offered rate and p99 under 100 ms; and every step tried."""
+    steps = [attack(targets, rate, seconds) for rate in rates]
+    held = [
+        s
+        for s in steps
+        if s["success"] >= 0.999 and s["throughput"] >= 0.98 * s["rate"] and s["p99_us"] < 1e5
+    ]
+    return {"rate": max((s["rate"] for s in held), default=0), "steps": steps}
