@@ -1,6 +1,6 @@
 # The two commands: `make up` runs the whole stack, `make test` runs every test.
 # Both do their own set-up first (scripts/setup.sh, idempotent).
-.PHONY: setup up test lint lock schemas bench soak
+.PHONY: setup up test lint lock schemas bench bench-scale soak
 
 VENV := .venv/bin
 
@@ -21,6 +21,13 @@ lint:
 bench: setup
 	@bash scripts/setup-bench.sh
 	$(VENV)/python -m consentry_bench
+
+# The same at 100k, 1M and 10M tracks (each size a stack of its own; 10M takes hours).
+# SIZES=100000,1000000 for a shorter run; writes bench/results/scale.{json,md}.
+SIZES ?= 100000,1000000,10000000
+bench-scale: setup
+	@bash scripts/setup-bench.sh
+	$(VENV)/python -m consentry_bench.scale --sizes $(SIZES)
 
 # The long soak: ten minutes of writes and checks under random faults on a stack of its
 # own; the report goes to bench/results/soak.json (the suite runs a 45 s version).

@@ -22,17 +22,17 @@ are defined in ``keys``; per concern, one small reader/writer:
 ``ACL_RULES`` (acl)           each service's Redis user, from the key families
 ============================  ==========================================================
 
-The layout (version 2; buckets and value formats in ``layout``, names in ``keys``):
+The layout (version 3; buckets and value formats in ``layout``, names in ``keys``):
 
 ``cs:t:<isrc[:10]>`` (hash, field ``isrc[10:]``)
     a track: ``<offset>|<upc>|<a|r>|<parties>``, then its track-scoped decisions (any
     party's) as slot lines.
 ``cs:rd``, ``cs:pd`` (hashes, field the UPC / the party)
-    slot groups: a release's decisions (any party's), a party's party-wide ones (with
-    marker lines naming where its scoped decisions are).
+    slot groups: a release's decisions (any party's), a party's party-wide ones.
 ``cs:h:<sha1(party)[:3]>`` (hash, field the party)
-    the party's chain head ``<offset>|<hash>``; ``<party>|u``: a write's
-    intent. Advanced by the materialiser and by the write API after each acknowledgement.
+    the party's chain head ``<offset>|<hash>``, then lines naming the releases and
+    tracks where it has scoped decisions; ``<party>|u``: a write's intent. Advanced by
+    the materialiser and by the write API after each acknowledgement.
 ``cs:dg:<party>`` (hash)
     ``<delegate>|<purpose>`` -> ``<offset>|grant`` or ``<offset>|revoke``.
 ``cs:wm`` (hash)

@@ -55,7 +55,8 @@ class ChainHeads:
         if not ready:
             return None
         raw_intent = _text(intent)
-        offset, digest = (-1, None) if head is None else layout.head_of(head)
+        found = None if head is None else layout.head_of(head)
+        offset, digest = (-1, None) if found is None else found
         return Head(offset, digest, None if raw_intent is None else load_intent(raw_intent))
 
     async def record_intent(self, party: str, intent: Intent) -> None:

@@ -1,4 +1,4 @@
-"""Layout 2 of the consent state: where each record lives, and how it is written.
+"""Layout 3 of the consent state: where each record lives, and how it is written.
 
 Every key name comes from ``keys``; this module decides the buckets and the text of the
 values, and ``lua/codec.lua`` is its twin on the Redis side (a contract test replays
@@ -13,12 +13,14 @@ all its releases' decisions and one for all its parties' -- each distinct one on
   its bytes and a few more, not a key of its own;
 * a **release's decisions** (every party's release-scoped slots) in the hash
   ``keys.RELEASE_DECISIONS``, field the UPC;
-* a **party's own group** -- its party-wide slots, and marker lines ``@r|<upc>`` /
-  ``@t|<isrc>`` naming where its scoped ones are -- in ``keys.PARTY_DECISIONS``, field
-  the party;
+* a **party's own group** -- its party-wide slots only, what every check of its tracks
+  reads -- in ``keys.PARTY_DECISIONS``, field the party;
 * its **chain head** in ``keys.head_bucket(h)`` (``h``: the first ``PARTY_HASH_DIGITS``
   hex digits of the party's SHA-1; off the check path, so bucketed for memory), field
-  the party (``<party>|u``: a write's intent).
+  the party, followed by marker lines ``@r|<upc>`` / ``@t|<isrc>`` naming where its
+  scoped decisions are (the write API's "current decisions"; no check reads them, so a
+  party with only scoped decisions has no entry on the check path at all);
+  ``<party>|u``: a write's intent.
 
 Values:
 
@@ -28,7 +30,8 @@ Values:
   own group), entries ``;``-separated ``<offset>,<a|d>,<id>,<from_ms>,<until_ms>``
   ascending by offset (from/until empty when absent), ``<id>`` the decision's UUID in 22
   characters of base64url;
-* head: ``<offset>|<sha256 in base64url>``.
+* head: ``<offset>|<sha256 in base64url>`` (empty before the party's first event is
+  applied), then ``\n``-separated marker lines.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from consentry_domain import Entry, Slot, SlotKey, Track
 from consentry_events import Choice, Scope, TrackStatus
 from consentry_state import keys
 
-VERSION = "2"
+VERSION = "3"
 """Written with the ready mark; a worker that finds another rebuilds the state."""
 
 LISTPACK_SETTINGS = ("--hash-max-listpack-entries", "256", "--hash-max-listpack-value", "512")
@@ -98,7 +101,7 @@ def group_place(key: SlotKey) -> Place:
 
 
 def marker(key: SlotKey) -> str:
-    """The line in the party's own group that says where a scoped slot of it is."""
+    """The line after the party's head that says where a scoped slot of it is."""
     if key.scope is Scope.PARTY:
         return ""
     return f"@{'r' if key.scope is Scope.RELEASE else 't'}|{key.work}"
@@ -165,34 +168,36 @@ def _entry(text: str) -> Entry:
     )
 
 
-def decode_group(
-    value: bytes | str, purposes: Collection[str] | None = None
-) -> tuple[list[GroupSlot], list[str]]:
-    """A group's slots (only those for ``purposes``, if given) and its marker lines."""
+def decode_group(value: bytes | str, purposes: Collection[str] | None = None) -> list[GroupSlot]:
+    """A group's slots (only those for ``purposes``, if given)."""
     text = value.decode() if isinstance(value, bytes) else value
     slots: list[GroupSlot] = []
-    markers: list[str] = []
     if not text:
-        return slots, markers
+        return slots
     for line in text.split("\n"):
-        if line.startswith("@"):
-            markers.append(line)
-            continue
         party, purpose, floor, entries = line.split("|", 3)
         if purposes is not None and purpose not in purposes:
             continue
         parsed = tuple(_entry(e) for e in entries.split(";")) if entries else ()
         slots.append(GroupSlot(party, purpose, Slot(int(floor), parsed)))
-    return slots, markers
+    return slots
 
 
-def work_of(marker_line: str) -> tuple[Scope, str]:
-    kind, work = marker_line[1:].split("|", 1)
-    return (Scope.RELEASE if kind == "r" else Scope.TRACK), work
-
-
-def head_of(value: bytes | str) -> tuple[int, str]:
-    """(offset, hex digest) of a head value."""
+def head_of(value: bytes | str) -> tuple[int, str] | None:
+    """(offset, hex digest) of a head value; None before the party's first event."""
     text = value.decode() if isinstance(value, bytes) else value
-    offset, digest = text.split("|")
+    line = text.partition("\n")[0]
+    if not line:
+        return None
+    offset, digest = line.split("|")
     return int(offset), long_digest(digest)
+
+
+def works_of(head_value: bytes | str) -> list[tuple[Scope, str]]:
+    """The releases and tracks a party's scoped decisions are about, from its head."""
+    text = head_value.decode() if isinstance(head_value, bytes) else head_value
+    works = []
+    for line in text.split("\n")[1:]:
+        kind, work = line[1:].split("|", 1)
+        works.append(((Scope.RELEASE if kind == "r" else Scope.TRACK), work))
+    return works

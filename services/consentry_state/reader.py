@@ -56,7 +56,7 @@ def _text(value: bytes | str) -> str:
 def _decoded(raw: bytes | str, paths: frozenset[str]) -> tuple[layout.GroupSlot, ...]:
     """A slot group's slots for ``paths``, by content: a label's group, read by every
     batch with one of its tracks, is decoded once (values are immutable text)."""
-    return tuple(layout.decode_group(raw, paths)[0])
+    return tuple(layout.decode_group(raw, paths))
 
 
 

@@ -17,14 +17,18 @@ class StoredState:
 
     async def party_slots(self, party: str) -> dict[SlotKey, Slot]:
         """Every materialised decision slot of one party: its own group, then the groups
-        of the releases and tracks its marker lines name."""
-        key, field = layout.party_decisions_place(party)
-        raw = await self._redis.hget(key, field)
-        if raw is None:
-            return {}
-        own, markers = layout.decode_group(raw)
-        found = {SlotKey(party, Scope.PARTY, "", g.purpose): g.slot for g in own}
-        works = [layout.work_of(m) for m in markers]
+        of the releases and tracks named after its head."""
+        own_key, own_field = layout.party_decisions_place(party)
+        head_key, head_field = layout.head_place(party)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hget(own_key, own_field)
+            pipe.hget(head_key, head_field)
+            own, head = await pipe.execute()
+        found = {
+            SlotKey(party, Scope.PARTY, "", g.purpose): g.slot
+            for g in ([] if own is None else layout.decode_group(own))
+        }
+        works = [] if head is None else layout.works_of(head)
         async with self._redis.pipeline(transaction=False) as pipe:
             for scope, work in works:
                 place = (
@@ -39,7 +43,7 @@ class StoredState:
                 continue
             if scope is Scope.TRACK:
                 group = layout.split_track(group)[1]
-            for g in layout.decode_group(group)[0]:
+            for g in layout.decode_group(group):
                 if g.party == party:
                     found[SlotKey(party, scope, work, g.purpose)] = g.slot
         return found

@@ -35,7 +35,6 @@ def _args(record: ToApply) -> tuple[str | int, ...]:
         entry = entry_of(event, record.offset)
         group_key, group_field = layout.group_place(slot)
         head_key, _ = layout.head_place(event.party)
-        own_key, _ = layout.party_decisions_place(event.party)
         return (
             "d",
             mark,
@@ -52,7 +51,6 @@ def _args(record: ToApply) -> tuple[str | int, ...]:
             head_key,
             layout.short_digest(record.digest),
             layout.marker(slot),
-            own_key,
             "1" if slot.scope is Scope.TRACK else "",
         )
     if isinstance(event, DelegationChanged):

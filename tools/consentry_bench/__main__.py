@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import platform
-import random
 import shutil
 import sys
 import tempfile
@@ -18,57 +16,16 @@ from typing import Any
 import click
 import redis
 
-from consentry_bench import http, measure, report, tools
-from consentry_bench.catalogue import build
+from consentry_bench import http, load, measure, report, tools
+from consentry_bench.catalogue import Catalogue, isrc
 from consentry_stack.kafka_runtime import KAFKA_VERSION
 from consentry_stack.ports import free_port
 from consentry_stack.processes import ManagedProcess
 from consentry_stack.readiness import await_ready
 from consentry_stack.stack import Stack
 
-
-async def _load(stack: Stack, tracks: int, targets: int, results: dict[str, Any]) -> Any:
-    catalogue = build(tracks, targets)
-    url, bootstrap = stack.redis.url, stack.kafka.bootstrap
-    client = redis.asyncio.Redis.from_url(url)
-    mem0 = await measure.memory_used(url)
-    started = time.monotonic()
-    marks = await measure.produce(bootstrap, catalogue.tracks)
-    produced = time.monotonic() - started
-    await measure.wait_watermarks(client, marks)
-    in_redis = time.monotonic() - started
-    await measure.wait_group_caught_up(bootstrap, "consentry-materialiser")
-    committed = time.monotonic() - started
-    await measure.wait_group_caught_up(bootstrap, "consentry-enforcer")
-    enforced = time.monotonic() - started
-    mem1 = await measure.memory_used(url)
-    marks = await measure.produce(bootstrap, catalogue.decisions)
-    await measure.wait_watermarks(client, marks)
-    await measure.wait_group_caught_up(bootstrap, "consentry-materialiser")
-    await measure.wait_group_caught_up(bootstrap, "consentry-enforcer")
-    mem2 = await measure.memory_used(url)
-    await client.aclose()
-    n = len(catalogue.tracks)
-    results["catalogue"] = {"tracks": n, "decisions": len(catalogue.decisions)}
-    results["materialiser"] = {
-        "produce_s": produced,
-        "to_redis_s": in_redis,
-        "fully_committed_s": committed,
-        "events_per_s_to_redis": n / in_redis,
-        "events_per_s_fully_committed": n / committed,
-        "enforcer_caught_up_s": enforced,
-        "enforcer_events_per_s": n / enforced,
-    }
-    results["memory"] = {
-        "empty_bytes": mem0,
-        "bytes_per_track": (mem1 - mem0) / n,
-        "bytes_per_decision": (mem2 - mem1) / max(1, len(catalogue.decisions)),
-    }
-    return catalogue
-
-
-SINGLE_RATES = [3000, 4000, 5000, 6000, 7000, 8000]
-BARE_RATES = [4000, 6000, 8000, 10000, 12000]
+SINGLE_RATES = [4000, 6000, 8000, 10000, 12000]
+BARE_RATES = [8000, 10000, 12000, 14000, 16000]
 
 
 def _check_service(stack: Stack, root: Path, workers: int) -> tuple[ManagedProcess, str]:
@@ -92,39 +49,22 @@ def _check_service(stack: Stack, root: Path, workers: int) -> tuple[ManagedProce
 
 
 def _http(stack: Stack, isrcs: list[str], seconds: int, workdir: Path) -> dict[str, Any]:
-    rng = random.Random(3)
     token = stack.token("service:bench")
-    sample = rng.sample(isrcs, min(5000, len(isrcs)))
-    bodies = [
-        json.dumps({"purpose": "ai.training", "isrcs": rng.sample(isrcs, 100)}) for _ in range(50)
-    ]
-
-    def targets(url: str, name: str) -> tuple[Path, Path, Path]:
-        single = http.get_targets(
-            workdir / f"{name}-single.txt",
-            [f"{url}/v1/check?isrc={i}&purpose=ai.training" for i in sample],
-            token,
-        )
-        batch = http.post_targets(workdir / f"{name}-batch.txt", f"{url}/v1/check", bodies, token)
-        bare = http.get_targets(workdir / f"{name}-bare.txt", [f"{url}/healthz"], None)
-        return single, batch, bare
-
     url = stack.check_url
-    single, batch, bare = targets(url, "one")
-    http.attack(single, 1000, 3)  # warm-up: the first seconds after start are slower
-    http.attack(batch, 100, 3)
+    one = http.Targets.write(workdir, "one", url, token, isrcs)
+    one.warm_up()
     results: dict[str, Any] = {
-        "single_2000": http.measured(single, 2000, seconds, f"{url}/metrics/", "check"),
-        "batch_200": http.measured(batch, 200, seconds, f"{url}/metrics/", "batch"),
-        "single_saturation": http.saturation(single, SINGLE_RATES, 5),
-        "bare_saturation": http.saturation(bare, BARE_RATES, 5),
+        "single_2000": http.measured(one.single, 2000, seconds, f"{url}/metrics/", "check"),
+        "batch_200": http.measured(one.batch, 200, seconds, f"{url}/metrics/", "batch"),
+        "single_saturation": http.saturation(one.single, SINGLE_RATES, 5),
+        "bare_saturation": http.saturation(one.bare, BARE_RATES, 5),
     }
     process, two = _check_service(stack, workdir, workers=2)
     try:
-        single, _, bare = targets(two, "two")
-        http.attack(single, 1000, 3)
-        results["two_workers_single_saturation"] = http.saturation(single, SINGLE_RATES, 5)
-        results["two_workers_bare_saturation"] = http.saturation(bare, BARE_RATES, 5)
+        second = http.Targets.write(workdir, "two", two, token, isrcs)
+        second.warm_up()
+        results["two_workers_single_saturation"] = http.saturation(second.single, SINGLE_RATES, 5)
+        results["two_workers_bare_saturation"] = http.saturation(second.bare, BARE_RATES, 5)
     finally:
         process.stop()
     return results
@@ -159,21 +99,21 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
             "redis": info["redis_version"],
         }
         click.echo(f"loading {tracks:,} tracks and their decisions ...")
-        catalogue = asyncio.run(_load(stack, tracks, opt_outs, results))
-        regular = catalogue.isrcs[: tracks - opt_outs]
+        catalogue = Catalogue(tracks - opt_outs, solo=opt_outs)
+        results.update(asyncio.run(load.load(stack, catalogue)))
+        regular = [isrc(i) for i in range(catalogue.regular)]
         click.echo("SDK ...")
         results["sdk"] = asyncio.run(
             measure.sdk_latencies(checker_url, regular, "ai.training", iterations=iterations)
         )
         click.echo("references ...")
+        reads = stack.replica_redis or stack.redis  # the server checks read, measured beside
         results["reference"] = {
-            "python_get": asyncio.run(measure.python_get_loop(stack.redis.url, iterations)),
-            "redis_benchmark_c1": tools.redis_benchmark(
-                stack.redis.port, admin_password, clients=1
+            "python_get": asyncio.run(
+                measure.python_get_loop(reads.url, iterations, primary_url=stack.redis.url)
             ),
-            "redis_benchmark_c50": tools.redis_benchmark(
-                stack.redis.port, admin_password, clients=50
-            ),
+            "redis_benchmark_c1": tools.redis_benchmark(reads.port, admin_password, clients=1),
+            "redis_benchmark_c50": tools.redis_benchmark(reads.port, admin_password, clients=50),
         }
         click.echo("HTTP ...")
         results["http"] = _http(stack, regular, seconds, root)

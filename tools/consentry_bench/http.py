@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import subprocess
 from dataclasses import dataclass
@@ -42,6 +43,41 @@ def post_targets(path: Path, url: str, bodies: list[str], token: str) -> Path:
         )
     path.write_text("".join(lines))
     return path
+
+
+@dataclass(frozen=True)
+class Targets:
+    """vegeta target files for one check service: single checks, batches of 100, and its
+    bare health endpoint."""
+
+    single: Path
+    batch: Path
+    bare: Path
+
+    @classmethod
+    def write(
+        cls, workdir: Path, name: str, url: str, token: str, isrcs: list[str], seed: int = 3
+    ) -> Targets:
+        rng = random.Random(seed)
+        sample = rng.sample(isrcs, min(5000, len(isrcs)))
+        bodies = [
+            json.dumps({"purpose": "ai.training", "isrcs": rng.sample(isrcs, 100)})
+            for _ in range(50)
+        ]
+        return cls(
+            single=get_targets(
+                workdir / f"{name}-single.txt",
+                [f"{url}/v1/check?isrc={i}&purpose=ai.training" for i in sample],
+                token,
+            ),
+            batch=post_targets(workdir / f"{name}-batch.txt", f"{url}/v1/check", bodies, token),
+            bare=get_targets(workdir / f"{name}-bare.txt", [f"{url}/healthz"], None),
+        )
+
+    def warm_up(self) -> None:
+        """The first seconds after a service starts are slower; not what is measured."""
+        attack(self.single, 1000, 3)
+        attack(self.batch, 100, 3)
 
 
 def attack(targets: Path, rate: int, seconds: float) -> dict[str, float]:

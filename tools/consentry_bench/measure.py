@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -27,7 +27,7 @@ from consentry_state import keys
 
 
 async def produce(
-    bootstrap: str, events: Sequence[ConsentChanged | TrackChanged]
+    bootstrap: str, events: Iterable[ConsentChanged | TrackChanged]
 ) -> dict[str, int]:
     """Produce as fast as the client can (acks=all); returns the last offset per partition."""
     producer = AIOKafkaProducer(
@@ -149,10 +149,16 @@ async def sdk_latencies(
     return out
 
 
-async def python_get_loop(redis_url: str, iterations: int) -> dict[str, float]:
-    """Reference: redis-py (asyncio, hiredis) doing one GET per call on the same Redis."""
+async def python_get_loop(
+    redis_url: str, iterations: int, *, primary_url: str | None = None
+) -> dict[str, float]:
+    """Reference: redis-py (asyncio, hiredis) doing one GET per call on the Redis at
+    ``redis_url`` (a replica: the value is written on ``primary_url`` and read once there)."""
     client = Redis.from_url(redis_url)
-    await client.set("bench:ref", "x" * 64)
+    writer = Redis.from_url(primary_url or redis_url)
+    await writer.set("bench:ref", "x" * 64)
+    while await client.get("bench:ref") is None:
+        await asyncio.sleep(0.01)
     samples = []
     clock = time.perf_counter_ns
     try:
@@ -161,7 +167,8 @@ async def python_get_loop(redis_url: str, iterations: int) -> dict[str, float]:
             await client.get("bench:ref")
             samples.append(clock() - t0)
     finally:
-        await client.delete("bench:ref")
+        await writer.delete("bench:ref")
+        await writer.aclose()
         await client.aclose()
     return summary_us(samples)
 

@@ -11,11 +11,10 @@
 -- computed by layout.py. Each record is
 --   track:      ['t', wm_field, offset, key, field, isrc, upc, status, parties]
 --   decision:   ['d', wm_field, offset, party, group_key, group_field, slot_party, purpose,
---                choice (a|d|w), id, from_ms, until_ms, head_key, digest, marker, own_key,
---                in_track]
+--                choice (a|d|w), id, from_ms, until_ms, head_key, digest, marker, in_track]
 --               (marker: '' for a party-wide slot, else the line naming its release or
---               track, kept in the party's own group own_key; in_track '1': the group
---               follows the track's record line in the track's own value)
+--               track, kept after the party's head; in_track '1': the group follows the
+--               track's record line in the track's own value)
 --   delegation: ['g', wm_field, offset, party, delegate|purpose, grant|revoke, head_key,
 --                digest]
 --   skipped:    ['x', wm_field, offset]   (dead-lettered)
@@ -50,19 +49,16 @@ end
 local function apply_decision(r)
   local key, field = r[5], r[6]
   local record, value = '', redis.call('HGET', key, field)
-  if r[17] == '1' then record, value = split_track(value) end
+  if r[16] == '1' then record, value = split_track(value) end
   local group = parse_group(value)
   local outcome = merge_entry(find_slot(group, r[7], r[8]), r[3], r[9], r[10], r[11], r[12])
   if outcome ~= 'applied' then return outcome end
-  if r[17] == '1' then
+  if r[16] == '1' then
     redis.call('HSET', key, field, join_track(record, encode_group(group)))
   else
     redis.call('HSET', key, field, encode_group(group))
   end
-  if r[15] ~= '' then
-    local own = parse_group(redis.call('HGET', r[16], r[4]))
-    if add_marker(own, r[15]) then redis.call('HSET', r[16], r[4], encode_group(own)) end
-  end
+  if r[15] ~= '' then add_work(r[13], r[4], r[15]) end
   return 'applied'
 end
 

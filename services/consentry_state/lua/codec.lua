@@ -1,6 +1,6 @@
 -- The text of slot groups (layout.py's twin; a contract test replays random histories
 -- through both): lines '<party>|<purpose>|<floor>|<entries>', entries ';'-separated
--- '<offset>,<a|d>,<id>,<from_ms>,<until_ms>' ascending by offset; marker lines '@...'.
+-- '<offset>,<a|d>,<id>,<from_ms>,<until_ms>' ascending by offset.
 
 local function split(text, sep)
   local out = {}
@@ -17,22 +17,17 @@ local function split(text, sep)
   end
 end
 
--- A group's value -> {slots = {{party, purpose, floor, entries = {{offset, c, id, from, until}}}},
---                     markers = {line = true}, order = {lines in order}}
+-- A group's value -> {slots = {{party, purpose, floor, entries = {{offset, c, id, from, until}}}}}
 local function parse_group(value)
-  local group = {slots = {}, markers = {}}
+  local group = {slots = {}}
   for _, line in ipairs(split(value or '', '\n')) do
-    if string.sub(line, 1, 1) == '@' then
-      group.markers[#group.markers + 1] = line
-    else
-      local party, purpose, floor, entries = string.match(line, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
-      local slot = {party = party, purpose = purpose, floor = tonumber(floor), entries = {}}
-      for _, e in ipairs(split(entries, ';')) do
-        local f = split(e, ',')
-        slot.entries[#slot.entries + 1] = {tonumber(f[1]), f[2], f[3], f[4], f[5]}
-      end
-      group.slots[#group.slots + 1] = slot
+    local party, purpose, floor, entries = string.match(line, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
+    local slot = {party = party, purpose = purpose, floor = tonumber(floor), entries = {}}
+    for _, e in ipairs(split(entries, ';')) do
+      local f = split(e, ',')
+      slot.entries[#slot.entries + 1] = {tonumber(f[1]), f[2], f[3], f[4], f[5]}
     end
+    group.slots[#group.slots + 1] = slot
   end
   return group
 end
@@ -48,7 +43,6 @@ local function encode_group(group)
     lines[#lines + 1] = slot.party .. '|' .. slot.purpose .. '|' .. string.format('%d', slot.floor)
       .. '|' .. table.concat(entries, ';')
   end
-  for _, m in ipairs(group.markers) do lines[#lines + 1] = m end
   return table.concat(lines, '\n')
 end
 
@@ -86,12 +80,4 @@ local function merge_entry(slot, offset, choice, id, from, until_)
   table.sort(merged, function(a, b) return a[1] < b[1] end)
   slot.entries = merged
   return 'applied'
-end
-
-local function add_marker(group, line)
-  for _, m in ipairs(group.markers) do
-    if m == line then return false end
-  end
-  group.markers[#group.markers + 1] = line
-  return true
 end
