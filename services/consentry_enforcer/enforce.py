@@ -27,7 +27,7 @@ from typing import Literal
 
 from redis.asyncio import Redis
 
-from consentry_domain import Taxonomy, Verdict, resolve
+from consentry_domain import SlotKey, Taxonomy, Verdict, resolve
 from consentry_domain.enforcement import Change, enforcement_diff, purposes_affected
 from consentry_domain.state import slot_key_of
 from consentry_enforcer import metrics
@@ -103,6 +103,10 @@ class Enforcer:
     async def handle(self, records: Sequence[LogRecord]) -> int:
         """Publish the answer changes the records caused; returns how many were published.
 
+        Tracks, track and release decisions, and decisions of parties with a step's worth
+        of releases or fewer are enforced together, once per fetch (a crash redelivers the
+        fetch); a larger party-wide decision is fanned out on its own, resumably.
+
         Raises ``NotYetApplied`` when Redis has not applied the records within the wait;
         handling the same records again is safe."""
         tracks: list[tuple[EnforcementCause, TrackChanged]] = []
@@ -119,11 +123,11 @@ class Enforcer:
         await self._index.add((t.isrc, t.upc, t.parties) for _, t in tracks)
         await self._wait_applied(records)
         every = sorted(self._taxonomy.defaults)
-        published = await self._publish_changes(
-            {(track.isrc, p): cause for cause, track in tracks for p in every}
-        )
-        for record, decision in decisions:
-            published += await self._fan_out(record, decision)
+        work: Work = {(track.isrc, p): cause for cause, track in tracks for p in every}
+        large = await self._reach_small(decisions, work)
+        published = await self._publish_changes(work)
+        for record, key in large:
+            published += await self._fan_out(record, key)
         return published
 
     async def due(self) -> int:
@@ -145,26 +149,51 @@ class Enforcer:
     async def _reach(self, party: str, scope: Scope, work: str) -> list[str]:
         if scope is Scope.TRACK:
             return [work]
-        upcs = [work] if scope is Scope.RELEASE else await self._index.releases_of(party)
+        upcs = [work] if scope is Scope.RELEASE else (await self._index.releases_of([party]))[0]
         on = await self._index.tracks_on(upcs)
         return [isrc for upc in upcs for isrc in on[upc]]
 
-    async def _fan_out(self, record: LogRecord, event: ConsentChanged) -> int:
-        key = slot_key_of(event)
+    async def _reach_small(
+        self, decisions: Sequence[tuple[LogRecord, ConsentChanged]], work: Work
+    ) -> list[tuple[LogRecord, SlotKey]]:
+        """Add the pairs the fetch's small decisions reach to ``work`` (a few pipelined
+        reads of the index for all of them); return the large ones, in log order."""
+        keyed = [(record, slot_key_of(event)) for record, event in decisions]
+        for (_, event), (_, key) in zip(decisions, keyed, strict=True):
+            if event.effective_from is not None or event.expires_at is not None:
+                instants = (event.effective_from, event.expires_at)
+                await self._windows.schedule(
+                    key, [int(m.timestamp() * 1000) for m in instants if m is not None]
+                )
+        on_release = [(r, k) for r, k in keyed if k.scope is Scope.RELEASE]
+        party_wide = [(r, k) for r, k in keyed if k.scope is Scope.PARTY]
+        held = await self._index.holds([(k.party, k.work) for _, k in on_release])
+        counts = await self._index.release_counts([k.party for _, k in party_wide])
+        per_step = max(1, self._chunk // RELEASE_SIZE)
+        small = [(r, k) for (r, k), n in zip(party_wide, counts, strict=True) if n <= per_step]
+        releases = await self._index.releases_of([k.party for _, k in small])
+        reached: list[tuple[LogRecord, SlotKey, list[str]]] = [
+            (r, k, [k.work]) for (r, k), h in zip(on_release, held, strict=True) if h
+        ]
+        reached += [(r, k, upcs) for (r, k), upcs in zip(small, releases, strict=True)]
+        on = await self._index.tracks_on(sorted({upc for *_, upcs in reached for upc in upcs}))
+        pairs: list[tuple[LogRecord, SlotKey, list[str]]] = [
+            (r, k, [k.work]) for r, k in keyed if k.scope is Scope.TRACK
+        ]
+        pairs += [(r, k, [i for upc in upcs for i in on[upc]]) for r, k, upcs in reached]
+        pairs.sort(key=lambda p: (p[0].topic, p[0].partition, p[0].offset))
+        for record, key, isrcs in pairs:
+            cause = _cause(record)
+            purposes = purposes_affected(self._taxonomy, key.purpose)
+            work.update({(isrc, p): cause for isrc in isrcs for p in purposes})
+        return [(r, k) for (r, k), n in zip(party_wide, counts, strict=True) if n > per_step]
+
+    async def _fan_out(self, record: LogRecord, key: SlotKey) -> int:
+        """A party-wide decision, release by release in UPC order, resumably."""
         purposes = purposes_affected(self._taxonomy, key.purpose)
         cause = _cause(record)
-        if event.effective_from is not None or event.expires_at is not None:
-            instants = (event.effective_from, event.expires_at)
-            await self._windows.schedule(
-                key, [int(m.timestamp() * 1000) for m in instants if m is not None]
-            )
-        if key.scope is Scope.TRACK:
-            return await self._publish_changes({(key.work, p): cause for p in purposes})
         where = (record.topic, record.partition, record.offset)
-        if key.scope is Scope.RELEASE:
-            releases = [key.work] if await self._index.holds(key.party, key.work) else []
-        else:
-            releases = await self._index.releases_of(key.party)
+        releases = (await self._index.releases_of([key.party]))[0]
         after = await self._fanouts.resume_after(*where)
         if after is not None:
             releases = [upc for upc in releases if upc > after]
@@ -193,7 +222,8 @@ class Enforcer:
 
     async def _publish_changes(self, work: Work) -> int:
         """Resolve the pairs in ``work`` and publish what differs from what downstream
-        believes: one read of the state per ``chunk`` tracks, for all their purposes."""
+        believes: per ``chunk`` tracks, one read of the state and of the answers last
+        published, one batch of events, then the record of them."""
         purposes_of: dict[str, list[str]] = {}
         for isrc, purpose in work:
             purposes_of.setdefault(isrc, []).append(purpose)
@@ -205,6 +235,8 @@ class Enforcer:
             purposes = sorted({p for isrc in chunk for p in purposes_of[isrc]})
             believed = await self._published.get(chunk, purposes)
             now = self._clock_ms()
+            events: list[EnforcementChanged] = []
+            record: dict[str, dict[str, Verdict | None]] = {}
             for purpose in purposes:
                 wanted = [isrc for isrc in chunk if purpose in purposes_of[isrc]]
                 answers = [
@@ -221,13 +253,13 @@ class Enforcer:
                 metrics.RESOLVED.inc(len(answers))
                 previous = {isrc: believed[isrc, purpose] for isrc in wanted}
                 diff = enforcement_diff(answers, previous, self._taxonomy.default(purpose))
-                if diff.changes:
-                    await self._publish(
-                        [self._event(c, work[(c.answer.isrc, purpose)]) for c in diff.changes]
-                    )
-                    published += len(diff.changes)
-                    metrics.EVENTS.inc(len(diff.changes))
-                await self._published.record(purpose, diff.to_record())
+                events += [self._event(c, work[(c.answer.isrc, purpose)]) for c in diff.changes]
+                record[purpose] = diff.to_record()
+            if events:
+                await self._publish(events)
+                published += len(events)
+                metrics.EVENTS.inc(len(events))
+            await self._published.record(record)
         return published
 
     @staticmethod
@@ -242,4 +274,3 @@ class Enforcer:
             cause=cause,
             decided_at=datetime.now(UTC),
         )
-

@@ -20,7 +20,7 @@ written; faust commits acked offsets as before. Other topics go the usual way.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, cast
 
 import faust
@@ -40,22 +40,15 @@ class BatchConsumer(Consumer):
         getmany = self.getmany
         consumer_should_stop = self._stopped.is_set
         fetcher_should_stop = fetcher._stopped.is_set
-        get_read_offset = self._read_offset.__getitem__
-        set_read_offset = self._read_offset.__setitem__
-        acks_enabled_for = self.app.topics.acks_enabled_for
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
                 batch: list[Any] = []
                 others: list[Any] = []
-                async for tp, message in getmany(timeout=1.0):
-                    offset = message.offset
-                    read = get_read_offset(tp)
-                    if read is not None and offset < read:
-                        continue  # already read (faust drops these too)
-                    if read is not None and offset - read > 1 and acks_enabled_for(tp.topic):
-                        await self._add_gap(tp, read + 1, offset)  # e.g. compacted away
-                    set_read_offset(tp, offset)
-                    (batch if tp.topic in app.batch_topics else others).append(message)
+                first = await self._first(app.first_topics)
+                taken = [(tp, m) async for tp, m in getmany(timeout=0 if first else 1.0)]
+                for tp, message in first + taken:
+                    if await self._unread(tp, message):
+                        (batch if tp.topic in app.batch_topics else others).append(message)
                 if batch:
                     await app.deliver(batch)
                 for message in others:
@@ -73,6 +66,28 @@ class BatchConsumer(Consumer):
                 return
             raise
 
+    async def _unread(self, tp: Any, message: Any) -> bool:
+        """Whether the message is new to this consumer (faust drops the others too); a
+        jump in offsets (e.g. compacted away) is recorded as a gap, as faust does."""
+        offset = message.offset
+        read = self._read_offset[tp]
+        if read is not None and offset < read:
+            return False
+        if read is not None and offset - read > 1 and self.app.topics.acks_enabled_for(tp.topic):
+            await self._add_gap(tp, read + 1, offset)
+        self._read_offset[tp] = offset
+        return True
+
+    async def _first(self, topics: frozenset[str]) -> list[tuple[Any, Any]]:
+        """Records of ``topics`` that are already fetched, taken before the rest of the
+        buffer: aiokafka hands out buffered records partition by partition, so without
+        this a decision would wait behind every catalogue record fetched before it."""
+        tps = {tp for tp in self._get_active_partitions() if tp.topic in topics}
+        if not tps or not self.flow_active:
+            return []
+        records = await self._getmany(active_partitions=tps, timeout=0)
+        return [(tp, self._to_message(tp, r)) for tp, rs in records.items() for r in rs]
+
 
 class BatchTransport(Transport):
     Consumer = BatchConsumer
@@ -84,12 +99,17 @@ class BatchApp(faust.App):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.batch_topics: set[str] = set()
+        self.first_topics: frozenset[str] = frozenset()
         self._batch_handler: BatchHandler | None = None
 
-    def deliver_batches(self, channel: Any, handler: BatchHandler) -> None:
-        """Subscribe to ``channel``'s topics; each fetch of them goes to ``handler``."""
+    def deliver_batches(
+        self, channel: Any, handler: BatchHandler, *, first: Collection[str] = ()
+    ) -> None:
+        """Subscribe to ``channel``'s topics; each fetch of them goes to ``handler``,
+        records of the ``first`` topics ahead of the others fetched with them."""
         self.topics.add(channel)
         self.batch_topics.update(channel.topics)
+        self.first_topics = frozenset(first)
         self._batch_handler = handler
 
     async def deliver(self, messages: Sequence[Any]) -> None:

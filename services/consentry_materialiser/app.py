@@ -90,7 +90,7 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
             key = (record.topic, record.partition)
             applied_at[key] = max(applied_at.get(key, 0), record.timestamp_ms)
 
-    app.deliver_batches(source, materialise)
+    app.deliver_batches(source, materialise, first=[CONSENT_CHANGES.name])
 
     @app.timer(interval=settings.heartbeat_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
     async def heartbeat() -> None:

@@ -37,19 +37,42 @@ class CatalogueIndex:
     async def add(self, tracks: Iterable[tuple[str, str, Sequence[str]]]) -> None:
         """Index (isrc, upc, parties) records: the release lists the track, each party
         the release."""
+        on: dict[str, list[str]] = {}
+        held: dict[str, set[str]] = {}
+        for isrc, upc, parties in tracks:
+            on.setdefault(upc, []).append(isrc)
+            for party in parties:
+                held.setdefault(party, set()).add(upc)
+        if not on:
+            return
         async with self._store.pipeline(transaction=False) as pipe:
-            for isrc, upc, parties in tracks:
-                pipe.sadd(keys.release_tracks_key(upc), isrc)
-                for party in parties:
-                    pipe.sadd(keys.party_releases_key(party), upc)
+            for upc, isrcs in on.items():
+                pipe.sadd(keys.release_tracks_key(upc), *isrcs)
+            for party, upcs in held.items():
+                pipe.sadd(keys.party_releases_key(party), *upcs)
             await pipe.execute()
 
-    async def releases_of(self, party: str) -> list[str]:
-        """The UPCs on which ``party`` holds rights in some track, sorted."""
-        return sorted(_text(m) for m in await self._store.smembers(keys.party_releases_key(party)))
+    async def releases_of(self, parties: Sequence[str]) -> list[list[str]]:
+        """For each party, the UPCs on which it holds rights in some track, sorted."""
+        async with self._store.pipeline(transaction=False) as pipe:
+            for party in parties:
+                pipe.smembers(keys.party_releases_key(party))
+            found = await pipe.execute()
+        return [sorted(_text(m) for m in members) for members in found]
 
-    async def holds(self, party: str, upc: str) -> bool:
-        return bool(await self._store.sismember(keys.party_releases_key(party), upc))
+    async def holds(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
+        """For each (party, upc): whether the party holds rights in a track on it."""
+        async with self._store.pipeline(transaction=False) as pipe:
+            for party, upc in pairs:
+                pipe.sismember(keys.party_releases_key(party), upc)
+            return [bool(found) for found in await pipe.execute()]
+
+    async def release_counts(self, parties: Sequence[str]) -> list[int]:
+        """How many releases each party holds rights on."""
+        async with self._store.pipeline(transaction=False) as pipe:
+            for party in parties:
+                pipe.scard(keys.party_releases_key(party))
+            return [int(n) for n in await pipe.execute()]
 
     async def tracks_on(self, upcs: Sequence[str]) -> dict[str, list[str]]:
         """The ISRCs on each release, sorted."""
@@ -58,8 +81,7 @@ class CatalogueIndex:
                 pipe.smembers(keys.release_tracks_key(upc))
             found = await pipe.execute()
         return {
-            upc: sorted(_text(m) for m in members)
-            for upc, members in zip(upcs, found, strict=True)
+            upc: sorted(_text(m) for m in members) for upc, members in zip(upcs, found, strict=True)
         }
 
 
@@ -84,16 +106,18 @@ class PublishedAnswers:
             for purpose, v in zip(purposes, row, strict=True)
         }
 
-    async def record(self, purpose: str, answers: Mapping[str, Verdict | None]) -> None:
-        """Keep each answer published, or forget it (None: back to the default)."""
-        if not answers:
+    async def record(self, answers: Mapping[str, Mapping[str, Verdict | None]]) -> None:
+        """Purpose -> ISRC -> the answer published, kept; or forgotten (None: back to the
+        default)."""
+        if not any(answers.values()):
             return
         async with self._store.pipeline(transaction=False) as pipe:
-            for isrc, verdict in answers.items():
-                if verdict is None:
-                    pipe.hdel(keys.published_key(isrc), purpose)
-                else:
-                    pipe.hset(keys.published_key(isrc), purpose, verdict.value)
+            for purpose, of_purpose in answers.items():
+                for isrc, verdict in of_purpose.items():
+                    if verdict is None:
+                        pipe.hdel(keys.published_key(isrc), purpose)
+                    else:
+                        pipe.hset(keys.published_key(isrc), purpose, verdict.value)
             await pipe.execute()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
@@ -59,19 +59,22 @@ def _decoded(raw: bytes | str, paths: frozenset[str]) -> tuple[layout.GroupSlot,
     return tuple(layout.decode_group(raw, paths))
 
 
+def _parsed(isrc: str, raw_track: bytes | str) -> tuple[Track | None, str]:
+    """The track's record (None: only decisions about it have arrived, not the track
+    itself) and its own slot group."""
+    record, track_slots = layout.split_track(raw_track)
+    decoded = layout.decode_track(isrc, record)
+    return (None if decoded is None else decoded[1]), track_slots
+
 
 def _view(
     isrc: str,
-    raw_track: bytes | str,
+    track: Track,
+    track_slots: str,
     releases: dict[str, bytes | str],
     parties: dict[str, bytes | str],
     paths: frozenset[str],
-) -> TrackView | None:
-    record, track_slots = layout.split_track(raw_track)
-    decoded = layout.decode_track(isrc, record)
-    if decoded is None:
-        return None  # only decisions about it have arrived, not the track itself
-    track = decoded[1]
+) -> TrackView:
     candidates: Candidates = {}
     for party in track.parties:
         if (raw := parties.get(party)) is not None:
@@ -101,16 +104,29 @@ class Read:
     tracks: list[bytes | str | None]
     releases: dict[str, bytes | str]
     parties: dict[str, bytes | str]
+    parsed: dict[str, tuple[Track | None, str]] = field(default_factory=dict)
+    """Each track's record, decoded once for every purpose asked of this read."""
 
     def views(self, purpose: str, only: Sequence[str] | None = None) -> dict[str, TrackView | None]:
         """Each track (of ``only``, if given) with its candidate slots for ``purpose``."""
         paths = frozenset(ancestors(purpose))
         wanted = None if only is None else set(only)
-        return {
-            isrc: None if raw is None else _view(isrc, raw, self.releases, self.parties, paths)
-            for isrc, raw in zip(self.isrcs, self.tracks, strict=True)
-            if wanted is None or isrc in wanted
-        }
+        views: dict[str, TrackView | None] = {}
+        for isrc, raw in zip(self.isrcs, self.tracks, strict=True):
+            if wanted is not None and isrc not in wanted:
+                continue
+            if raw is None:
+                views[isrc] = None
+                continue
+            if (parsed := self.parsed.get(isrc)) is None:
+                parsed = self.parsed[isrc] = _parsed(isrc, raw)
+            track, track_slots = parsed
+            views[isrc] = (
+                None
+                if track is None
+                else _view(isrc, track, track_slots, self.releases, self.parties, paths)
+            )
+        return views
 
 
 class StateReader:

@@ -24,11 +24,13 @@ EXTRA_TRACKS = 100_000
 """New tracks applied idle, then again during the fan-out."""
 
 
-def _extra(prefix: str, n: int) -> list[TrackChanged]:
+def _extra(prefix: str, series: int, n: int) -> list[TrackChanged]:
+    """``n`` tracks of a label outside the catalogue; ``series`` (a digit) keeps the UPCs
+    of two such sets apart."""
     return [
         TrackChanged(
             isrc=f"{prefix}{i:07d}",
-            upc=f"8{prefix[-1:]}{i // 12:011d}",
+            upc=f"8{series}{i // 12:011d}",
             parties=(f"artist:extra-{prefix}{i // 12}", "label:bench-extra"),
             recorded_at=NOW,
         )
@@ -96,7 +98,7 @@ class _Published:
 async def label_opt_out(stack: Stack, catalogue: Catalogue) -> dict[str, Any]:
     redis = Redis.from_url(stack.redis.url)
     try:
-        idle = await _apply_rate(stack, redis, _extra("ZZBEU", EXTRA_TRACKS))
+        idle = await _apply_rate(stack, redis, _extra("ZZBEU", 1, EXTRA_TRACKS))
         await measure.wait_group_caught_up(stack.kafka.bootstrap, "consentry-enforcer")
         published = _Published(stack.kafka.bootstrap)
         await published.start()
@@ -114,7 +116,7 @@ async def label_opt_out(stack: Stack, catalogue: Catalogue) -> dict[str, Any]:
         started = time.monotonic()
         lags, during, _ = await asyncio.gather(
             _until_denied(stack.check_redis_url, catalogue.fan_out_sample, acked),
-            _apply_rate(stack, redis, _extra("ZZBEV", EXTRA_TRACKS)),
+            _apply_rate(stack, redis, _extra("ZZBEV", 2, EXTRA_TRACKS)),
             published.until(expected, timeout_s=1800),
         )
     finally:
