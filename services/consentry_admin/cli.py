@@ -1,16 +1,21 @@
-"""``consentry-admin``: make signing keys, issue tokens, verify a party's hash chain."""
+"""``consentry-admin``: make signing keys, issue tokens, verify a party's hash chain,
+import a catalogue file."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import click
+import httpx
 from pydantic_settings import SettingsConfigDict
 
+from consentry_admin.catalogue_file import CatalogueFileError
+from consentry_admin.importing import ImportRefused, import_file
 from consentry_auth import CHECK_AUDIENCE, WRITE_AUDIENCE, AuthError, Issuer, default_audiences
 from consentry_auth.keys import write_keys
 from consentry_domain.chain import verify_chain
@@ -124,4 +129,53 @@ def verify_chain_command(party: str, bootstrap: str | None) -> None:
     report = verify_chain(party, asyncio.run(party_history(settings.kafka(), party)))
     click.echo(json.dumps(asdict(report), indent=2))
     if report.first_broken is not None:
+        raise SystemExit(1)
+
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--url",
+    default=lambda: os.environ.get("CONSENTRY_WRITE_URL", "http://127.0.0.1:8701"),
+    show_default="$CONSENTRY_WRITE_URL, else http://127.0.0.1:8701",
+    help="The write API.",
+)
+@click.option(
+    "--token",
+    default=lambda: os.environ.get("CONSENTRY_TOKEN"),
+    help="A catalogue or admin bearer token; default $CONSENTRY_TOKEN.",
+)
+@click.option("--batch", default=5000, show_default=True, type=click.IntRange(1, 10_000))
+def import_command(file: Path, url: str, token: str | None, batch: int) -> None:
+    """Register, update or retire the tracks in FILE (.jsonl or .csv; see
+    ``consentry_admin.catalogue_file`` for the columns), ``--batch`` lines a request.
+
+    Refused lines are listed on stderr (line, field, reason) and change nothing; the rest
+    are written. Tracks already held as given are left unchanged, so importing a file
+    again is safe. Prints the totals and consistency tokens as JSON; exits 1 if any line
+    was refused."""
+    if not token:
+        raise click.UsageError("give --token or set CONSENTRY_TOKEN (a catalogue token)")
+    with file.open("rb") as stream:
+        lines = sum(1 for _ in stream)
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        with (
+            httpx.Client(base_url=url, headers=headers, timeout=120) as client,
+            click.progressbar(length=lines, label="importing", file=sys.stderr) as bar,
+        ):
+            summary = import_file(
+                file,
+                client,
+                batch,
+                on_refused=lambda e: click.echo(str(e), err=True),
+                on_progress=bar.update,
+            )
+    except (CatalogueFileError, ImportRefused) as exc:
+        raise click.ClickException(str(exc)) from exc
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach the write API at {url}: {exc}") from exc
+    click.echo(json.dumps(asdict(summary)))
+    if summary.refused:
         raise SystemExit(1)

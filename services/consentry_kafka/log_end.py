@@ -32,6 +32,16 @@ class LogEnds:
             ends: dict[TopicPartition, int] = await consumer.end_offsets(list(partitions))
             return ends
 
+    async def of_topic(self, topic: str) -> dict[TopicPartition, int]:
+        """``__call__`` for every partition of ``topic``."""
+        async with asyncio.timeout(self._timeout_s):
+            consumer = await self._started()
+            numbers = consumer.partitions_for_topic(topic)
+            if numbers is None:
+                await consumer.topics()  # fetches the cluster's metadata
+                numbers = consumer.partitions_for_topic(topic) or set()
+        return await self([TopicPartition(topic, n) for n in sorted(numbers)])
+
     async def _started(self) -> AIOKafkaConsumer:
         if self._consumer is None:
             consumer = AIOKafkaConsumer(

@@ -4,6 +4,8 @@ and tests comparing Redis with a replay of the log)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from redis.asyncio import Redis
 
 from consentry_domain import Slot, SlotKey, Track
@@ -54,3 +56,23 @@ class StoredState:
         if raw is None:
             return None
         return layout.decode_track(isrc, layout.split_track(raw)[0])
+
+    async def tracks(self, isrcs: Sequence[str]) -> dict[str, Track]:
+        """The tracks held, by ISRC (one round trip, one HMGET per bucket; an ISRC not
+        held is left out)."""
+        buckets: dict[str, list[tuple[str, str]]] = {}
+        for isrc in isrcs:
+            key, field = layout.track_place(isrc)
+            buckets.setdefault(key, []).append((isrc, field))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, members in buckets.items():
+                pipe.hmget(key, [field for _, field in members])
+            replies = await pipe.execute()
+        held: dict[str, Track] = {}
+        for members, raws in zip(buckets.values(), replies, strict=True):
+            for (isrc, _), raw in zip(members, raws, strict=True):
+                if raw is None:
+                    continue
+                if (decoded := layout.decode_track(isrc, layout.split_track(raw)[0])) is not None:
+                    held[isrc] = decoded[1]
+        return held

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from consentry_auth import WRITE_AUDIENCE, Verifier
 from consentry_domain import load_taxonomy
 from consentry_http import BearerAuth, HttpProblem, service_app
+from consentry_kafka import LogEnds
 from consentry_state import (
     Delegations,
     IdempotencyRecords,
@@ -27,6 +28,7 @@ from consentry_state import (
 )
 from consentry_writeapi import errors, metrics
 from consentry_writeapi.deps import WriteServices
+from consentry_writeapi.importer import CatalogueImport
 from consentry_writeapi.publisher import KafkaPublisher, TimedPublisher
 from consentry_writeapi.recorder import CatalogueLog, PartyLog
 from consentry_writeapi.routes import decisions, delegations, parties, tracks
@@ -50,6 +52,7 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = Redis.from_url(settings.redis_url, socket_timeout=2)
         records = IdempotencyRecords(redis, settings.idempotency_ttl_s)
+        log_ends = LogEnds(settings.kafka(), settings.produce_timeout_s)
         party_log = PartyLog(
             redis,
             TimedPublisher(kafka),
@@ -68,10 +71,18 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
             delegations=Delegations(redis),
             stored=StoredState(redis),
             progress=LogProgress(redis),
+            importer=CatalogueImport(
+                TimedPublisher(kafka),
+                log_ends,
+                LogProgress(redis),
+                StoredState(redis),
+                settings.import_compare_wait_s,
+            ),
         )
         await kafka.start()
         yield
         await kafka.stop()
+        await log_ends.close()
         await redis.aclose()
 
     app = service_app(

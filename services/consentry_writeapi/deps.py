@@ -20,6 +20,7 @@ from consentry_kafka import KafkaConnection
 from consentry_state import Delegations, IdempotencyRecords, LogProgress, StoredState
 from consentry_writeapi.authorise import Grant
 from consentry_writeapi.idempotency import Attempt, fingerprint
+from consentry_writeapi.importer import CatalogueImport
 from consentry_writeapi.publisher import KafkaPublisher
 from consentry_writeapi.recorder import CatalogueLog, PartyLog
 
@@ -35,6 +36,7 @@ class WriteServices:
     delegations: Delegations
     stored: StoredState
     progress: LogProgress
+    importer: CatalogueImport
 
 
 async def _services(request: Request) -> WriteServices:
@@ -57,6 +59,10 @@ async def _catalogue(services: Services) -> CatalogueLog:
     return services.catalogue
 
 
+async def _importer(services: Services) -> CatalogueImport:
+    return services.importer
+
+
 async def _delegations(services: Services) -> Delegations:
     return services.delegations
 
@@ -68,6 +74,7 @@ async def _idempotency(services: Services) -> IdempotencyRecords:
 Taxonomy = Annotated[TaxonomyRules, Depends(_taxonomy)]
 Parties = Annotated[PartyLog, Depends(_parties)]
 Catalogue = Annotated[CatalogueLog, Depends(_catalogue)]
+Importer = Annotated[CatalogueImport, Depends(_importer)]
 DelegationsOf = Annotated[Delegations, Depends(_delegations)]
 KeyRecords = Annotated[IdempotencyRecords, Depends(_idempotency)]
 

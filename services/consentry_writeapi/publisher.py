@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +31,13 @@ class Receipt:
 class Publisher(Protocol):
     async def publish(self, topic: str, key: bytes, value: bytes) -> Receipt:
         """Return only once the event is durably in the log (acks=all), else raise PublishError."""
+        ...
+
+    async def publish_many(
+        self, topic: str, records: Sequence[tuple[bytes, bytes]]
+    ) -> list[Receipt]:
+        """(key, value) records, sent together (the producer batches them); returns once
+        every one is durably in the log, else raises PublishError (some may be written)."""
         ...
 
 
@@ -96,6 +104,31 @@ class KafkaPublisher:
             ) from exc
         return Receipt(meta.topic, meta.partition, meta.offset)
 
+    async def publish_many(
+        self, topic: str, records: Sequence[tuple[bytes, bytes]]
+    ) -> list[Receipt]:
+        if self._producer is None:
+            raise PublishError("not connected to Kafka yet", WriteOutcome.NOT_WRITTEN)
+        producer = self._producer
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                sent = [await producer.send(topic, value, key=key) for key, value in records]
+                metas = await asyncio.gather(*sent)
+        except TimeoutError:
+            raise PublishError(
+                f"the broker did not acknowledge within {self._timeout_s:g}s; "
+                "some of the records may have been written -- send them again",
+                WriteOutcome.UNKNOWN,
+            ) from None
+        except KafkaError as exc:
+            log.warning("produce to %s failed: %r", topic, exc)
+            raise PublishError(
+                f"the broker refused or failed the write ({type(exc).__name__}); "
+                "some of the records may have been written -- send them again",
+                WriteOutcome.UNKNOWN,
+            ) from exc
+        return [Receipt(m.topic, m.partition, m.offset) for m in metas]
+
 
 class TimedPublisher:
     """Times acknowledged produces per log, for the produce-latency histogram."""
@@ -109,3 +142,12 @@ class TimedPublisher:
         log = "consent" if topic == CONSENT_CHANGES.name else "catalogue"
         metrics.PRODUCE_SECONDS.labels(log=log).observe(time.perf_counter() - started)
         return receipt
+
+    async def publish_many(
+        self, topic: str, records: Sequence[tuple[bytes, bytes]]
+    ) -> list[Receipt]:
+        started = time.perf_counter()
+        receipts = await self._inner.publish_many(topic, records)
+        log = "consent" if topic == CONSENT_CHANGES.name else "catalogue"
+        metrics.PRODUCE_SECONDS.labels(log=log).observe(time.perf_counter() - started)
+        return receipts

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import (
@@ -151,6 +151,45 @@ class TrackRequest(BaseModel):
         if len(set(self.parties)) != len(self.parties):
             raise ValueError("parties must not repeat")
         return self
+
+
+IMPORT_MAX_TRACKS = 10_000
+
+
+class TrackImport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tracks: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=IMPORT_MAX_TRACKS,
+        description="Track records, each as POST /v1/tracks takes it. An item that does not "
+        "validate is refused on its own (see `refused`); the valid rest are written.",
+    )
+
+
+class ImportRefusal(BaseModel):
+    """One item that changed nothing."""
+
+    index: int = Field(description="The item's position in `tracks`, from 0.")
+    field: str = Field(description="The field that was wrong, e.g. 'upc' or 'parties.1'.")
+    reason: str
+
+
+class ImportResult(BaseModel):
+    """Every item is accounted for: written + unchanged + refused = items sent."""
+
+    written: int = Field(description="Records the broker acknowledged (acks=all).")
+    unchanged: int = Field(description="Tracks already held exactly as sent: nothing written.")
+    refused: list[ImportRefusal]
+    tokens: list[str] = Field(
+        description="Per catalogue partition written, the consistency token of its last "
+        "record: a check given all of them reads every track of this import."
+    )
+    compared: bool = Field(
+        description="False when the state had not caught up with the catalogue log in time, "
+        "so unchanged tracks could not be recognised and were written again (harmless: a "
+        "track record is an upsert)."
+    )
 
 
 class Accepted(BaseModel):

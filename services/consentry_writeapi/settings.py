@@ -42,5 +42,11 @@ class WriteSettings(KafkaClientSettings):
         description="After a write with an unknown outcome, how long past the produce timeout "
         "to wait before reading the log to find out whether it landed.",
     )
+    import_compare_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a catalogue import waits for the state to catch up with the "
+        "catalogue log before comparing; past it every valid track is written again.",
+    )
     host: str = Field(default="127.0.0.1", description="Listen address.")
     port: int = Field(default=8701, ge=0, le=65535, description="Listen port.")

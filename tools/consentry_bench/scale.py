@@ -21,11 +21,13 @@ from typing import Any
 
 import click
 
-from consentry_bench import fanout, http, load, measure, scale_report
+from consentry_bench import bulk, fanout, http, load, measure, scale_report
 from consentry_bench.catalogue import Catalogue, isrc
 from consentry_stack.stack import Stack
 
 SOLO = 200
+IMPORTED = 200_000
+"""Tracks sent through the bulk import endpoint (outside the catalogue's shape)."""
 
 
 def _checks(stack: Stack, catalogue: Catalogue, seconds: int, workdir: Path) -> dict[str, Any]:
@@ -59,6 +61,8 @@ def _one_size(size: int, seconds: int) -> dict[str, Any]:
         result = asyncio.run(load.load(stack, catalogue))
         click.echo(f"[{size:,}] checks ...")
         result["checks"] = _checks(stack, catalogue, seconds, root)
+        click.echo(f"[{size:,}] bulk import of {IMPORTED:,} tracks ...")
+        result["bulk_import"] = asyncio.run(bulk.import_rate(stack, IMPORTED))
         click.echo(f"[{size:,}] {catalogue.fan_out_tracks:,}-track label opts out ...")
         result["fan_out"] = asyncio.run(fanout.label_opt_out(stack, catalogue))
         click.echo(f"[{size:,}] rebuild after losing Redis ...")

@@ -1,4 +1,5 @@
-"""``POST /v1/tracks``: the catalogue feed adds, updates or retires a track."""
+"""``POST /v1/tracks``: the catalogue feed adds, updates or retires a track;
+``POST /v1/tracks/import``: many at once."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from consentry_events import TrackChanged, encode
-from consentry_http import Caller
+from consentry_http import Caller, responses
 from consentry_writeapi.authorise import may_register_tracks
-from consentry_writeapi.deps import Catalogue, IdempotencyKey, KeyRecords, attempt
+from consentry_writeapi.deps import Catalogue, IdempotencyKey, Importer, KeyRecords, attempt
 from consentry_writeapi.routes.answers import WRITE_RESPONSES, written
-from consentry_writeapi.schemas import Accepted, TrackRequest
+from consentry_writeapi.schemas import (
+    Accepted,
+    ImportRefusal,
+    ImportResult,
+    TrackImport,
+    TrackRequest,
+)
 
 router = APIRouter(tags=["catalogue"])
 
@@ -40,3 +47,35 @@ async def register_track(
     )
     handle = attempt(records, principal, key, "tracks", body)
     return written(await catalogue.register(event.isrc, encode(event), handle))
+
+
+IMPORT_MAX_BYTES = 16 * 1024 * 1024
+"""An import's body: 10,000 records with room for long party lists."""
+
+
+@router.post(
+    "/v1/tracks/import",
+    response_model=ImportResult,
+    responses=responses(400, 401, 403, 413, 422, 503),
+    max_body_size=IMPORT_MAX_BYTES,
+)
+async def import_tracks(body: TrackImport, principal: Caller, importer: Importer) -> ImportResult:
+    """Add, update or retire up to 10,000 tracks in one request.
+
+    Each item is validated on its own: a refused item (listed with its index, field and
+    reason) changes nothing, and the valid rest are written. A track already held exactly
+    as sent is left alone (`unchanged`), so importing the same file again writes
+    nothing. On a 503 some records may be written: import again, it is safe.
+    Catalogue and admin tokens only."""
+    may_register_tracks(principal)
+    done = await importer.run(body.tracks, principal.subject)
+    plan = done.plan
+    return ImportResult(
+        written=len(plan.write),
+        unchanged=len(plan.unchanged),
+        refused=[
+            ImportRefusal(index=r.index, field=r.field, reason=r.reason) for r in plan.refused
+        ],
+        tokens=list(done.tokens),
+        compared=done.compared,
+    )
