@@ -4,17 +4,67 @@ of the loaded taxonomy."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from consentry_http.problems import HttpProblem, install
+from consentry_http.problems import HttpProblem, install, problem_response
 
 TAXONOMY_MARK = "x-consentry-taxonomy"
 """Put on a purpose field's JSON schema (``json_schema_extra``): the OpenAPI document
 lists the loaded taxonomy's purposes there as an enum."""
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` when a body sent without a length outgrows its limit;
+    FastAPI passes an ``HTTPException`` from body reading on to the problem handlers."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
+
+
+class BodyLimit:
+    """Pure ASGI middleware: request bodies over their route's limit are refused with 413
+    and the one error body -- at once when the declared ``Content-Length`` is over it,
+    else as the bytes arrive. (FastAPI's and Starlette's own limiters answer some of
+    these in plain text.)"""
+
+    def __init__(self, app: ASGIApp, default: int, larger: Mapping[str, int]) -> None:
+        self._app = app
+        self._default = default
+        self._larger = dict(larger)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        limit = self._larger.get(scope["path"], self._default)
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            problem = HttpProblem(
+                "too_large",
+                f"the request body is larger than this route accepts ({limit:,} bytes)",
+                status_code=413,
+            )
+            await problem_response(problem)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        await self._app(scope, counted, send)
 
 
 def service_app(
@@ -23,20 +73,22 @@ def service_app(
     max_body_bytes: int,
     purposes: Iterable[str],
     on_problem: Callable[[HttpProblem], None] | None = None,
+    larger_bodies: Mapping[str, int] | None = None,
     **kwargs: Any,
 ) -> FastAPI:
     """A service's app: Swagger UI and ReDoc assets served from the app itself (no CDN),
-    the one error body, request bodies over ``max_body_bytes`` refused with 413."""
+    the one error body, request bodies over ``max_body_bytes`` refused with 413 (or over
+    the limit ``larger_bodies`` gives a path)."""
     app = FastAPIOffline(
         title=title,
         version="1",
-        max_body_size=max_body_bytes,
         # FastAPI's own OpenTelemetry hooks look up providers on every request; the
         # services export Prometheus metrics instead.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
         **kwargs,
     )
     install(app, on_problem)
+    app.add_middleware(BodyLimit, default=max_body_bytes, larger=dict(larger_bodies or {}))
     known = sorted(purposes)
     build = app.openapi
 

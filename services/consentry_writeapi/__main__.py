@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from consentry_http import serve
-from consentry_writeapi.app import create_app
+from consentry_http import serve_fast
 from consentry_writeapi.settings import WriteSettings
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = WriteSettings()
-    # asyncio, not uvloop: its Kafka clients may speak TLS (see serve).
-    serve(create_app(settings), settings.host, settings.port, loop="asyncio")
+    # asyncio, not uvloop: its Kafka clients may speak TLS (see consentry_http.serve).
+    serve_fast(
+        "consentry_writeapi.app:from_environment", settings.host, settings.port, loop="asyncio"
+    )
 
 
 if __name__ == "__main__":

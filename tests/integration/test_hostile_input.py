@@ -40,6 +40,7 @@ def test_an_oversized_body_is_413_and_changes_nothing(stack: Stack) -> None:
         f"{stack.write_url}/v1/decisions", content=padded, headers=headers, timeout=15
     )
     assert declared.status_code == 413, declared.text
+    assert declared.json()["detail"]["reason"] == "too_large"
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
         data = padded.encode()
@@ -50,7 +51,25 @@ def test_an_oversized_body_is_413_and_changes_nothing(stack: Stack) -> None:
         f"{stack.write_url}/v1/decisions", content=chunks(), headers=headers, timeout=15
     )
     assert streamed.status_code == 413, streamed.text
+    assert streamed.json()["detail"]["reason"] == "too_large"
     assert _history(stack, party) == []
+
+
+def test_the_import_takes_a_larger_body_up_to_its_own_limit(stack: Stack) -> None:
+    headers = {**stack.bearer("catalogue:tests"), "content-type": "application/json"}
+    item = {"isrc": "ZZ", "upc": "1", "parties": ["artist:" + "x" * 60]}
+    medium = json.dumps({"tracks": [item] * 500})  # ~45 kB: over the default 16 kB
+    taken = httpx.post(
+        f"{stack.write_url}/v1/tracks/import", content=medium, headers=headers, timeout=15
+    )
+    assert taken.status_code == 200, taken.text
+    assert len(taken.json()["refused"]) == 500
+    huge = json.dumps({"tracks": [item] * 200_000})  # ~18 MB: over the import's 16 MiB
+    refused = httpx.post(
+        f"{stack.write_url}/v1/tracks/import", content=huge, headers=headers, timeout=30
+    )
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["detail"]["reason"] == "too_large"
 
 
 def _invalid(raw: bytes) -> bool:

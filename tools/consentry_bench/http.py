@@ -20,7 +20,7 @@ VEGETA = Path(os.environ.get("CONSENTRY_CACHE_DIR", Path.home() / ".cache" / "co
 VEGETA = VEGETA / "bin" / "vegeta"
 
 
-def _vegeta() -> str:
+def vegeta() -> str:
     if not VEGETA.exists():
         raise RuntimeError("vegeta is missing: `make bench` builds it (scripts/setup-bench.sh)")
     return str(VEGETA)
@@ -82,7 +82,7 @@ class Targets:
 
 def attack(targets: Path, rate: int, seconds: float) -> dict[str, float]:
     """Requests at ``rate``/s for ``seconds``: throughput, success and client latency."""
-    binary = _vegeta()
+    binary = vegeta()
     command = (
         f"{binary} attack -rate={rate}/s -duration={seconds}s -timeout=5s "
         f"-targets={targets} | {binary} report -type=json"

@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from consentry_bench import bulk, fanout, http, load, measure, scale_report
+from consentry_bench import bulk, fanout, http, load, measure, scale_report, writes
 from consentry_bench.catalogue import Catalogue, isrc
 from consentry_stack.stack import Stack
 
@@ -61,6 +61,8 @@ def _one_size(size: int, seconds: int) -> dict[str, Any]:
         result = asyncio.run(load.load(stack, catalogue))
         click.echo(f"[{size:,}] checks ...")
         result["checks"] = _checks(stack, catalogue, seconds, root)
+        click.echo(f"[{size:,}] single decisions from many parties at once ...")
+        result["writes"] = writes.under_load(stack, root)
         click.echo(f"[{size:,}] bulk import of {IMPORTED:,} tracks ...")
         result["bulk_import"] = asyncio.run(bulk.import_rate(stack, IMPORTED))
         click.echo(f"[{size:,}] {catalogue.fan_out_tracks:,}-track label opts out ...")
@@ -82,12 +84,19 @@ def _one_size(size: int, seconds: int) -> dict[str, Any]:
     "--out", type=click.Path(path_type=Path), default=Path("bench/results"), show_default=True
 )
 def main(sizes: str, seconds: int, out: Path) -> None:
-    """Measure Consentry at each catalogue size; write scale.json and scale.md."""
+    """Measure Consentry at each catalogue size; write scale.json and scale.md. Sizes
+    measured before and not asked for now are kept, each with the time it was measured."""
     out.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"sizes": {}}
+    previous = out / "scale.json"
+    results: dict[str, Any] = (
+        json.loads(previous.read_text()) if previous.exists() else {"sizes": {}}
+    )
     for size in (int(s) for s in sizes.split(",")):
-        results["sizes"][str(size)] = _one_size(size, seconds)
-        results["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        measured = _one_size(size, seconds)
+        measured["measured_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        results["sizes"][str(size)] = measured
+        results["sizes"] = dict(sorted(results["sizes"].items(), key=lambda kv: int(kv[0])))
+        results["finished_at"] = measured["measured_at"]
         (out / "scale.json").write_text(json.dumps(results, indent=2) + "\n")
         (out / "scale.md").write_text(scale_report.markdown(results))
     click.echo(scale_report.markdown(results))

@@ -29,6 +29,15 @@ def _families(r: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _writes(r: dict[str, Any]) -> str:
+    if "writes" not in r:
+        return "not measured"
+    w = r["writes"]
+    rates = " / ".join(f"{w[c]['per_s']:,.0f}" for c in ("8", "32", "64"))
+    tails = " / ".join(_ms(w[c]["p99_us"]) for c in ("8", "32", "64"))
+    return f"{rates} ({tails})"
+
+
 def _bulk(r: dict[str, Any]) -> str:
     if "bulk_import" not in r:
         return "not measured"
@@ -146,6 +155,16 @@ ROWS: list[Row] = [
         lambda r: (
             r["checks"]["http_batch_200"]["p99_us"] <= 10_000
             and r["checks"]["http_batch_200"]["success"] >= 0.999
+        ),
+    ),
+    (
+        "write API, single decisions of 5,000 parties: per s at 8 / 32 / 64 clients (p99)",
+        _writes,
+        "≥ 2,000/s at 32, no lower at 64 than at 8",
+        lambda r: (
+            "writes" in r
+            and r["writes"]["32"]["per_s"] >= 2000
+            and r["writes"]["64"]["per_s"] >= r["writes"]["8"]["per_s"]
         ),
     ),
     (
