@@ -14,7 +14,7 @@ from consentry_http.problems import (
     invalid_field,
     responses,
 )
-from consentry_http.serve import serve, serve_fast
+from consentry_http.serve import serve_fast
 
 __all__ = [
     "TAXONOMY_MARK",
@@ -30,7 +30,6 @@ __all__ = [
     "install",
     "invalid_field",
     "responses",
-    "serve",
     "serve_fast",
     "service_app",
 ]

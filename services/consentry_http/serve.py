@@ -1,35 +1,12 @@
-"""Running an HTTP service in the foreground: uvicorn, or granian for throughput."""
+"""Running an HTTP service in the foreground, on granian."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-import uvicorn
-from fastapi import FastAPI
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces, Loops
 from granian.log import LogLevels
-
-KEEP_ALIVE_S = 75
-"""Idle keep-alive connections are kept longer than clients' and load balancers' usual
-60 s, so a client never sends a request on a connection the server is closing."""
-
-
-def serve(app: FastAPI, host: str, port: int, loop: Literal["auto", "asyncio"] = "auto") -> None:
-    """Run an HTTP service in the foreground (one uvicorn worker).
-
-    ``loop="auto"`` takes uvloop when installed; a service that talks to Kafka over TLS
-    must take ``"asyncio"``: under uvloop, aiokafka's TLS connections hang now and then
-    (a consumer read of a party's history hung in 14 of 30 tries, none under asyncio).
-    """
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        loop=loop,
-        log_level="warning",
-        timeout_keep_alive=KEEP_ALIVE_S,
-    )
 
 
 def serve_fast(
@@ -42,7 +19,9 @@ def serve_fast(
     """Run the app made by ``factory`` (``module:function``) on granian: a Rust HTTP
     server whose bare endpoint answered twice uvicorn's rate on this machine (8,000 vs
     4,000 req/s at p99 under 4 ms, open loop). A service with a Kafka client takes
-    ``loop="asyncio"`` (see ``serve`` on uvloop and TLS). Each worker is a process with
+    ``loop="asyncio"``: under uvloop, aiokafka's TLS connections hang now and then (a
+    consumer read of a party's history hung in 14 of 30 tries, none under asyncio).
+    Each worker is a process with
     metrics of its own: scale out with instances, each scraped, rather than workers,
     unless metrics can be approximate."""
     Granian(
