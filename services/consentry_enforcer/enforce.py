@@ -15,13 +15,21 @@ partition watermarks show it):
 Answers are resolved from the check side's state exactly as a check would, and what to
 publish is ``consentry_domain.enforcement``'s rule. The last published answer is
 recorded after the broker acknowledged the event, so a crash in between republishes
-rather than loses (at least once; a repeat carries the same answer).
+rather than loses (at least once; a repeat carries the same answer). A fan-out's steps
+overlap: one step is read and resolved while the one before is published.
+
+Longer than 300 lines: the fetch, fan-out and window paths share one prepare/commit
+pair, kept beside them until a second enforcement path (the downstream issue's change
+feed) gives them a module of their own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -54,6 +62,14 @@ RELEASE_SIZE = 10
 """Tracks on a typical release: a fan-out step takes about ``chunk`` / this releases."""
 Work = dict[tuple[str, str], EnforcementCause | None]
 """(isrc, purpose) -> the record that caused its re-evaluation (None: a window)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A chunk's enforcement events, and the answers to record once they are out."""
+
+    events: list[EnforcementChanged]
+    record: dict[str, dict[str, Verdict | None]]
 
 
 class EnforcerError(Exception):
@@ -197,17 +213,43 @@ class Enforcer:
         after = await self._fanouts.resume_after(*where)
         if after is not None:
             releases = [upc for upc in releases if upc > after]
-        published = 0
         per_step = max(1, self._chunk // RELEASE_SIZE)
-        for start in range(0, len(releases), per_step):
-            step = releases[start : start + per_step]
-            metrics.FANOUT_REMAINING.set(len(releases) - start)
-            on = await self._index.tracks_on(step)
-            work: Work = {(isrc, p): cause for upc in step for isrc in on[upc] for p in purposes}
-            published += await self._publish_changes(work)
-            await self._fanouts.done_up_to(*where, step[-1])
+        published = 0
+        committing: asyncio.Task[int] | None = None
+        try:
+            for start in range(0, len(releases), per_step):
+                step = releases[start : start + per_step]
+                metrics.FANOUT_REMAINING.set(len(releases) - start)
+                on = await self._index.tracks_on(step)
+                work: Work = {
+                    (isrc, p): cause for upc in step for isrc in on[upc] for p in purposes
+                }
+                prepared = [await self._prepare(work, chunk) for chunk in self._chunks(work)]
+                # The step before is published and recorded while this one was read and
+                # resolved (their tracks are apart: a track is on one release); the
+                # resume point only moves once a step is wholly out.
+                if committing is not None:
+                    published += await committing
+                committing = asyncio.create_task(self._commit_step(prepared, where, step[-1]))
+            if committing is not None:
+                published += await committing
+                committing = None
+        finally:
+            if committing is not None:
+                committing.cancel()
+                with contextlib.suppress(BaseException):
+                    await committing
         metrics.FANOUT_REMAINING.set(0)
         await self._fanouts.finish(*where)
+        return published
+
+    async def _commit_step(
+        self, prepared: Sequence[Prepared], where: tuple[str, int, int], last_upc: str
+    ) -> int:
+        published = 0
+        for chunk in prepared:
+            published += await self._commit(chunk)
+        await self._fanouts.done_up_to(*where, last_upc)
         return published
 
     async def _wait_applied(self, records: Sequence[LogRecord]) -> None:
@@ -222,45 +264,61 @@ class Enforcer:
 
     async def _publish_changes(self, work: Work) -> int:
         """Resolve the pairs in ``work`` and publish what differs from what downstream
-        believes: per ``chunk`` tracks, one read of the state and of the answers last
-        published, one batch of events, then the record of them."""
+        believes, a chunk of tracks at a time."""
+        published = 0
+        for chunk in self._chunks(work):
+            published += await self._commit(await self._prepare(work, chunk))
+        return published
+
+    def _chunks(self, work: Work) -> list[dict[str, list[str]]]:
+        """``work``'s tracks, ``chunk`` at a time, each with the purposes asked of it."""
         purposes_of: dict[str, list[str]] = {}
         for isrc, purpose in work:
             purposes_of.setdefault(isrc, []).append(purpose)
         isrcs = list(purposes_of)
-        published = 0
-        for start in range(0, len(isrcs), self._chunk):
-            chunk = isrcs[start : start + self._chunk]
-            read = await self._reader.read(chunk)
-            purposes = sorted({p for isrc in chunk for p in purposes_of[isrc]})
-            believed = await self._published.get(chunk, purposes)
-            now = self._clock_ms()
-            events: list[EnforcementChanged] = []
-            record: dict[str, dict[str, Verdict | None]] = {}
-            for purpose in purposes:
-                wanted = [isrc for isrc in chunk if purpose in purposes_of[isrc]]
-                answers = [
-                    resolve(
-                        isrc,
-                        purpose,
-                        None if view is None else view.track,
-                        {} if view is None else view.candidates,
-                        self._taxonomy,
-                        now,
-                    )
-                    for isrc, view in read.views(purpose, wanted).items()
-                ]
-                metrics.RESOLVED.inc(len(answers))
-                previous = {isrc: believed[isrc, purpose] for isrc in wanted}
-                diff = enforcement_diff(answers, previous, self._taxonomy.default(purpose))
-                events += [self._event(c, work[(c.answer.isrc, purpose)]) for c in diff.changes]
-                record[purpose] = diff.to_record()
-            if events:
-                await self._publish(events)
-                published += len(events)
-                metrics.EVENTS.inc(len(events))
-            await self._published.record(record)
-        return published
+        return [
+            {isrc: purposes_of[isrc] for isrc in isrcs[start : start + self._chunk]}
+            for start in range(0, len(isrcs), self._chunk)
+        ]
+
+    async def _prepare(self, work: Work, chunk: Mapping[str, list[str]]) -> Prepared:
+        """One read of the state and of the answers last published for the chunk, and
+        the events for what changed."""
+        isrcs = list(chunk)
+        read = await self._reader.read(isrcs)
+        purposes = sorted({p for wanted in chunk.values() for p in wanted})
+        believed = await self._published.get(isrcs, purposes)
+        now = self._clock_ms()
+        events: list[EnforcementChanged] = []
+        record: dict[str, dict[str, Verdict | None]] = {}
+        for purpose in purposes:
+            wanted = [isrc for isrc in isrcs if purpose in chunk[isrc]]
+            answers = [
+                resolve(
+                    isrc,
+                    purpose,
+                    None if view is None else view.track,
+                    {} if view is None else view.candidates,
+                    self._taxonomy,
+                    now,
+                )
+                for isrc, view in read.views(purpose, wanted).items()
+            ]
+            metrics.RESOLVED.inc(len(answers))
+            previous = {isrc: believed[isrc, purpose] for isrc in wanted}
+            diff = enforcement_diff(answers, previous, self._taxonomy.default(purpose))
+            events += [self._event(c, work[(c.answer.isrc, purpose)]) for c in diff.changes]
+            record[purpose] = diff.to_record()
+        return Prepared(events, record)
+
+    async def _commit(self, prepared: Prepared) -> int:
+        """Publish the events (once the broker acknowledged them all), then record them
+        as what downstream believes."""
+        if prepared.events:
+            await self._publish(prepared.events)
+            metrics.EVENTS.inc(len(prepared.events))
+        await self._published.record(prepared.record)
+        return len(prepared.events)
 
     @staticmethod
     def _event(change: Change, cause: EnforcementCause | None) -> EnforcementChanged:

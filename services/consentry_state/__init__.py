@@ -11,7 +11,8 @@ are defined in ``keys``; per concern, one small reader/writer:
 ``LogProgress``,              watermarks, freshness, whole or not; the rebuild's epoch
 ``RebuildMarks`` (progress)   and replayed partitions
 ``ChainHeads`` (heads)        a party's chain head and a write's intent on it
-``PartyLock`` (locks)         the write API's per-party lock
+``PartyWrites``               the write API's per-party lock, taken with the head read
+(party_writes)                and the intent recorded, released with the head advanced
 ``IdempotencyRecords``        the write API's Idempotency-Key records
 ``Delegations``               who may decide for a party
 ``CatalogueIndex``,           the enforcer's own store (a Redis of its own): tracks a
@@ -52,9 +53,9 @@ The layout (version 3; buckets and value formats in ``layout``, names in ``keys`
     rebuilt in it.
 
 In the enforcer's own store (``enforcement``): ``cs:e:pr:<party>`` (set of UPCs),
-``cs:e:rt:<upc>`` (set of ISRCs), ``cs:e:pub:<isrc>`` (hash purpose -> answer last
-published), ``cs:e:due`` (sorted set of window instants), ``cs:e:fan:<topic>:<partition>:
-<offset>`` (the last UPC a decision's fan-out has done).
+``cs:e:rt:<upc>`` (set of ISRCs), ``cs:e:pb:<isrc[:10]>`` (hash
+``<isrc[10:]>|<purpose>`` -> answer last published), ``cs:e:due`` (sorted set of window
+instants), ``cs:e:fan:<topic>:<partition>:<offset>`` (the last UPC a decision's fan-out has done).
 
 Consentry runs on one Redis primary (with read replicas for checks), not Redis Cluster:
 the read script derives release and party keys from track records.
@@ -70,7 +71,7 @@ from consentry_state.enforcement import (
 )
 from consentry_state.heads import ChainHeads, Head
 from consentry_state.idempotency import IdempotencyRecords
-from consentry_state.locks import PartyLock
+from consentry_state.party_writes import NewIntent, PartyWrites, StateNotWhole
 from consentry_state.progress import LogProgress, OldLayout, RebuildMarks
 from consentry_state.reader import Snapshot, StateReader, TrackView
 from consentry_state.stored import StoredState
@@ -87,11 +88,13 @@ __all__ = [
     "Head",
     "IdempotencyRecords",
     "LogProgress",
+    "NewIntent",
     "OldLayout",
-    "PartyLock",
+    "PartyWrites",
     "PublishedAnswers",
     "RebuildMarks",
     "Snapshot",
+    "StateNotWhole",
     "StateReader",
     "StateWriter",
     "StoredState",

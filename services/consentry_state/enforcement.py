@@ -7,8 +7,8 @@ downstream, the decision windows that open or close later, and how far each fan-
   or a party taken off a track stays listed): every candidate is resolved against the
   check state, where such a track's answer does not change, so an extra candidate costs
   work and never publishes a wrong answer;
-* ``PublishedAnswers``: per track and purpose, written only after the broker
-  acknowledged the enforcement event;
+* ``PublishedAnswers``: per track and purpose (in hashes per ISRC prefix), written only
+  after the broker acknowledged the enforcement event;
 * ``DecisionWindows``: ``<ms>|<party>|<slot field>`` scored by the instant;
 * ``FanOuts``: the last release done of a decision's fan-out, so a crash resumes it.
 
@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
 
 from consentry_domain import SlotKey, Verdict
 from consentry_state import keys
@@ -96,28 +97,40 @@ class PublishedAnswers:
         self, isrcs: Sequence[str], purposes: Sequence[str]
     ) -> dict[tuple[str, str], Verdict | None]:
         """The answer last published for each (track, purpose); None: the default."""
+        pairs = [(isrc, purpose) for isrc in isrcs for purpose in purposes]
+        buckets: dict[str, list[tuple[tuple[str, str], str]]] = {}
+        for pair in pairs:
+            key, field = keys.published_place(*pair)
+            buckets.setdefault(key, []).append((pair, field))
         async with self._store.pipeline(transaction=False) as pipe:
-            for isrc in isrcs:
-                pipe.hmget(keys.published_key(isrc), list(purposes))
-            values = await pipe.execute()
-        return {
-            (isrc, purpose): None if v is None else Verdict(_text(v))
-            for isrc, row in zip(isrcs, values, strict=True)
-            for purpose, v in zip(purposes, row, strict=True)
-        }
+            for key, members in buckets.items():
+                pipe.hmget(key, [field for _, field in members])
+            replies = await pipe.execute()
+        found: dict[tuple[str, str], Verdict | None] = {}
+        for members, values in zip(buckets.values(), replies, strict=True):
+            for (pair, _), v in zip(members, values, strict=True):
+                found[pair] = None if v is None else Verdict(_text(v))
+        return found
 
     async def record(self, answers: Mapping[str, Mapping[str, Verdict | None]]) -> None:
         """Purpose -> ISRC -> the answer published, kept; or forgotten (None: back to the
-        default)."""
-        if not any(answers.values()):
+        default). A command per bucket."""
+        kept: dict[str, dict[FieldT, EncodableT]] = {}
+        forgotten: dict[str, list[str]] = {}
+        for purpose, of_purpose in answers.items():
+            for isrc, verdict in of_purpose.items():
+                key, field = keys.published_place(isrc, purpose)
+                if verdict is None:
+                    forgotten.setdefault(key, []).append(field)
+                else:
+                    kept.setdefault(key, {})[field] = verdict.value
+        if not kept and not forgotten:
             return
         async with self._store.pipeline(transaction=False) as pipe:
-            for purpose, of_purpose in answers.items():
-                for isrc, verdict in of_purpose.items():
-                    if verdict is None:
-                        pipe.hdel(keys.published_key(isrc), purpose)
-                    else:
-                        pipe.hset(keys.published_key(isrc), purpose, verdict.value)
+            for key, mapping in kept.items():
+                pipe.hset(key, mapping=mapping)
+            for key, fields in forgotten.items():
+                pipe.hdel(key, *fields)
             await pipe.execute()
 
 

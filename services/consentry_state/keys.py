@@ -44,7 +44,7 @@ ENFORCER_DUE = _E + "due"
 """Sorted set ``<party>|<slot field>`` scored by a decision window's opening or closing."""
 _E_PARTY_RELEASES = _E + "pr:"
 _E_RELEASE_TRACKS = _E + "rt:"
-_E_PUBLISHED = _E + "pub:"
+_E_PUBLISHED = _E + "pb:"
 _E_FANOUT = _E + "fan:"
 
 TRACK_TAG = "t:"
@@ -134,9 +134,16 @@ def release_tracks_key(upc: str) -> str:
     return _E_RELEASE_TRACKS + upc
 
 
-def published_key(isrc: str) -> str:
-    """Enforcer store: hash purpose -> the answer last published for the track."""
-    return _E_PUBLISHED + isrc
+PUBLISHED_BUCKET_DIGITS = 10
+
+
+def published_place(isrc: str, purpose: str) -> tuple[str, str]:
+    """Enforcer store: where the answer last published for (track, purpose) is kept --
+    a hash per ISRC prefix (as the check side's track buckets), field
+    ``<rest of the ISRC>|<purpose>``, so a chunk of tracks is read and written with a
+    command per bucket rather than per track."""
+    cut = PUBLISHED_BUCKET_DIGITS
+    return _E_PUBLISHED + isrc[:cut], f"{isrc[cut:]}|{purpose}"
 
 
 def fanout_key(topic: str, partition: int, offset: int) -> str:

@@ -52,6 +52,9 @@ async def run(
 
 APPLY_BATCH = _load("apply_batch", "codec", "party")
 NOTE_PARTY_EVENT = _load("note_party_event", "party")
+BEGIN_WRITE = _load("begin_write")
+FINISH_WRITE = _load("finish_write", "party")
+UNLOCK = _load("unlock")
 GATHER = _load("gather")
 BEAT = _load("beat")
 MARK_REBUILT = _load("mark_rebuilt")

@@ -25,6 +25,12 @@ class Grant:
         return purpose == self.purpose or purpose.startswith(self.purpose + ".")
 
 
+def needs_grants(principal: Principal, party: str) -> bool:
+    """Whether ``may_decide`` depends on ``party``'s delegations: only for another party
+    (an admin may decide for anyone, a party for itself, nobody else at all)."""
+    return principal.kind is PrincipalKind.PARTY and principal.subject != party
+
+
 def may_decide(
     principal: Principal, party: str, purpose: str, grants: Iterable[Grant]
 ) -> Authority:

@@ -45,7 +45,14 @@ from consentry_domain.writes import (
 )
 from consentry_events import CATALOGUE, CONSENT_CHANGES, PartyEvent, encode, record_hash
 from consentry_kafka import KafkaConnection, party_history
-from consentry_state import ChainHeads, Head, IdempotencyRecords, PartyLock
+from consentry_state import (
+    ChainHeads,
+    Head,
+    IdempotencyRecords,
+    NewIntent,
+    PartyWrites,
+    StateNotWhole,
+)
 from consentry_writeapi.errors import PublishError, WriteOutcome
 from consentry_writeapi.idempotency import Attempt, after_failure, claim
 from consentry_writeapi.publisher import Publisher
@@ -82,6 +89,9 @@ class PartyLog:
         self._settle_after_s = produce_timeout_s + settle_margin_s
         self.lock_ttl_s = 2 * self._settle_after_s + 30
         """Also how long a request under an Idempotency-Key counts as in flight."""
+        self._writes = PartyWrites(
+            redis, lock_ttl_s=self.lock_ttl_s, wait_s=self._settle_after_s + 10
+        )
 
     async def append(
         self,
@@ -90,53 +100,76 @@ class PartyLog:
         attempt: Attempt | None,
     ) -> Written:
         """Chain and publish the event ``make(event_id, prev_hash)`` for ``party``."""
+        token = uuid.uuid4().hex
         try:
             step = await claim(attempt, str(uuid.uuid4()), self.lock_ttl_s)
             if isinstance(step, Replay):
                 return replayed(step)
-            lock = PartyLock(
-                self._redis, party, ttl_s=self.lock_ttl_s, wait_s=self._settle_after_s + 10
+            # Without an Idempotency-Key the intent goes on the head with the lock (one
+            # round trip); with one, only after the key's record is checked under it.
+            intent = (
+                None if attempt is not None else NewIntent(self._settle_at_ms(), step.event_id, "")
             )
-            if not await lock.acquire():
-                raise PublishError(
-                    f"another write for {party} is still in progress; retry",
-                    WriteOutcome.NOT_WRITTEN,
-                )
+            head = await self._writes.begin(party, token, intent)
+        except StateNotWhole:
+            raise PublishError(
+                "the consent state is being rebuilt from the log; nothing was written, "
+                "retry in a few seconds",
+                WriteOutcome.NOT_WRITTEN,
+            ) from None
         except RedisError as exc:
             raise PublishError(
                 f"the consent state is unreachable ({type(exc).__name__}); nothing was written",
                 WriteOutcome.NOT_WRITTEN,
             ) from exc
+        if head is None:
+            raise PublishError(
+                f"another write for {party} is still in progress; retry",
+                WriteOutcome.NOT_WRITTEN,
+            )
+        released = False
         try:
-            return await self._append_locked(party, step.event_id, make, attempt)
+            written, released = await self._append_locked(
+                party, token, head, intent is not None, step.event_id, make, attempt
+            )
+            return written
         finally:
-            await lock.release()
+            if not released:
+                await self._writes.release(party, token)
+
+    def _settle_at_ms(self) -> int:
+        return int((time.time() + self._settle_after_s) * 1000)
 
     async def _append_locked(
         self,
         party: str,
+        token: str,
+        head: Head,
+        intent_asked: bool,
         event_id: str,
         make: Callable[[uuid.UUID, str | None], PartyEvent],
         attempt: Attempt | None,
-    ) -> Written:
+    ) -> tuple[Written, bool]:
+        """The write under the party's lock; also whether the lock is released."""
         try:
-            head = await self._head(party)
+            recorded = intent_asked and head.intent is None
             if head.intent is not None:
                 head = await self._settle_intent(party, head.intent)
             if attempt is not None:
                 current = await attempt.get()
                 if (replay := under_lock(current)) is not None:
-                    return replayed(replay)
+                    return replayed(replay), False
                 if current is None:
                     await attempt.begin(event_id)  # the earlier try never landed
+            if not recorded:
+                intent = Intent(
+                    self._settle_at_ms(),
+                    head.offset,
+                    event_id,
+                    "" if attempt is None else attempt.key,
+                )
+                await self._heads.record_intent(party, intent)
             event = make(uuid.UUID(event_id), head.digest)
-            intent = Intent(
-                int((time.time() + self._settle_after_s) * 1000),
-                head.offset,
-                event_id,
-                "" if attempt is None else attempt.key,
-            )
-            await self._heads.record_intent(party, intent)
         except (RedisError, KafkaError) as exc:
             raise PublishError(
                 f"could not prepare the write ({type(exc).__name__}); nothing was written",
@@ -151,12 +184,16 @@ class PartyLog:
                     await self._heads.clear_intent(party)
             raise
         answer = accepted(receipt.topic, receipt.partition, receipt.offset, event)
-        with contextlib.suppress(RedisError):  # in the log: 202 whatever Redis says now
-            digest = record_hash(value)
+        digest = record_hash(value)
+        if attempt is None:
+            with contextlib.suppress(RedisError):  # in the log: 202 whatever Redis says now
+                await self._writes.finish(party, token, receipt.offset, digest, event)
+                return Written(answer, replayed=False), True
+            return Written(answer, replayed=False), False
+        with contextlib.suppress(RedisError):
             await self._heads.note(party, receipt.offset, digest, event, clear_intent=True)
-            if attempt is not None:
-                await attempt.finish(event_id, answer.model_dump(mode="json"))
-        return Written(answer, replayed=False)
+            await attempt.finish(event_id, answer.model_dump(mode="json"))
+        return Written(answer, replayed=False), False
 
     async def _head(self, party: str) -> Head:
         head = await self._heads.read(party)

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from consentry_events import ConsentChanged
 from consentry_http import Caller
-from consentry_writeapi.authorise import may_decide
+from consentry_writeapi.authorise import may_decide, needs_grants
 from consentry_writeapi.deps import (
     DelegationsOf,
     IdempotencyKey,
@@ -45,9 +45,8 @@ async def record_decision(
     A party decides for itself; a delegate for the purposes delegated to it; an admin
     for anyone, marked ``authority: admin`` in the log."""
     known_purpose(taxonomy, body.purpose)
-    authority = may_decide(
-        principal, body.party, body.purpose, await grants(delegations, body.party)
-    )
+    granted = await grants(delegations, body.party) if needs_grants(principal, body.party) else []
+    authority = may_decide(principal, body.party, body.purpose, granted)
 
     def make(event_id: uuid.UUID, prev_hash: str | None) -> ConsentChanged:
         return ConsentChanged(
