@@ -6,7 +6,7 @@ import hashlib
 
 from pydantic import TypeAdapter, ValidationError
 
-from consentry_events.models import AnyEvent, ConsentChanged, DelegationChanged, Event
+from consentry_events.models import AnyEvent, Event, TrackChanged
 
 _ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(Event)
 
@@ -38,9 +38,9 @@ def decode(data: bytes | None) -> AnyEvent:
 
 def partition_key(event: AnyEvent) -> bytes:
     """A party's events by party (its order lives on one partition), tracks by ISRC."""
-    if isinstance(event, ConsentChanged | DelegationChanged):
-        return event.party.encode()
-    return event.isrc.encode()
+    if isinstance(event, TrackChanged):
+        return event.isrc.encode()
+    return event.party.encode()
 
 
 def record_hash(value: bytes) -> str:

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from consentry_events.codec import decode, record_hash
-from consentry_events.models import AnyEvent, ConsentChanged, DelegationChanged, TrackChanged
+from consentry_events.models import (
+    AnyEvent,
+    ConsentChanged,
+    ConsentChangedMany,
+    DelegationChanged,
+    TrackChanged,
+)
 
 E = TypeVar("E", bound=AnyEvent, covariant=True)
 
@@ -49,7 +55,7 @@ class LoggedEvent(Generic[E]):
 
 
 def event_id(event: AnyEvent) -> str:
-    if isinstance(event, ConsentChanged):
+    if isinstance(event, ConsentChanged | ConsentChangedMany):
         return str(event.decision_id)
     if isinstance(event, DelegationChanged):
         return str(event.delegation_id)

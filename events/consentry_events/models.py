@@ -5,6 +5,9 @@ Two facts reach Kafka:
 * ``ConsentChanged`` -- a party recorded ``allow``, ``deny`` or ``withdrawn`` for a
   purpose at a scope (party-wide, one release, one track). Keyed by party, so one
   party's decisions keep their order on one partition.
+* ``ConsentChangedMany`` -- the same decision for many releases or many tracks at once
+  (up to ``MANY_WORKS_MAX``): one record, so it is in the log whole or not at all, is one
+  link of the party's chain and has one consistency token.
 * ``DelegationChanged`` -- a party granted (or revoked) another party the right to
   record decisions for it on a purpose (and the purposes under it). Keyed by the
   granting party, on the consent topic: delegations are part of the party's history.
@@ -23,6 +26,7 @@ later version can be upcast on read.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal, Self
@@ -156,6 +160,55 @@ def check_window(
         raise ValueError("expires_at must be after effective_from")
 
 
+MANY_WORKS_MAX = 10_000
+"""Works in one ``ConsentChangedMany``: ~150 KB of ISRCs, well inside a Kafka record."""
+
+WORK_PATTERNS = {
+    "release": re.compile(r"^[0-9]{12,14}$"),
+    "track": re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$"),
+}
+"""A work of a decision on many, by scope: the patterns of ``Upc`` and ``Isrc``."""
+
+
+class ConsentChangedMany(_Event):
+    """A party's consent decision for one purpose on each of many releases or tracks --
+    in force, merged and read exactly as that many ``ConsentChanged`` at this record's
+    offset would be, one slot per work."""
+
+    type: Literal["consent.changed.many"] = "consent.changed.many"
+    schema_version: Literal[1] = 1
+    decision_id: UUID
+    party: PartyId
+    purpose: PurposePath
+    choice: Choice
+    scope: Literal[Scope.RELEASE, Scope.TRACK]
+    works: tuple[str, ...] = Field(
+        min_length=1,
+        max_length=MANY_WORKS_MAX,
+        description="UPCs for scope 'release', ISRCs for scope 'track'; each once.",
+    )
+    effective_from: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+    recorded_at: AwareDatetime = Field(description="When the write API accepted it.")
+    actor: PrincipalId | None = Field(default=None, description="Who recorded it.")
+    authority: Authority | None = Field(default=None, description="By what right.")
+    prev_hash: ChainHash | None = Field(
+        default=None, description="SHA-256 of the party's previous event; null for its first."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        pattern = WORK_PATTERNS[self.scope.value]
+        for index, work in enumerate(self.works):
+            if not pattern.match(work):
+                kind = "a UPC (12-14 digits)" if self.scope is Scope.RELEASE else "an ISRC"
+                raise ValueError(f"works.{index}: {work!r} is not {kind}")
+        if len(set(self.works)) != len(self.works):
+            raise ValueError("works must not repeat")
+        check_window(self.choice, self.effective_from, self.expires_at)
+        return self
+
+
 class DelegationChanged(_Event):
     """A party grants or revokes another party the right to decide a purpose for it."""
 
@@ -228,9 +281,12 @@ class EnforcementChanged(_Event):
     decided_at: AwareDatetime
 
 
-PartyEvent = ConsentChanged | DelegationChanged
+PartyEvent = ConsentChanged | ConsentChangedMany | DelegationChanged
 """The events of a party's own, hash-chained history (the consent topic)."""
 
-AnyEvent = ConsentChanged | DelegationChanged | TrackChanged
+Decision = ConsentChanged | ConsentChangedMany
+"""A party's consent decision, for one scope or for many works."""
+
+AnyEvent = ConsentChanged | ConsentChangedMany | DelegationChanged | TrackChanged
 
 Event = Annotated[AnyEvent, Field(discriminator="type")]

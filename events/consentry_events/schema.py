@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from consentry_events.models import (
     ConsentChanged,
+    ConsentChangedMany,
     DelegationChanged,
     EnforcementChanged,
     TrackChanged,
@@ -17,6 +18,7 @@ from consentry_events.models import (
 
 MODELS: dict[str, type[BaseModel]] = {
     "consent-changed.v1": ConsentChanged,
+    "consent-changed-many.v1": ConsentChangedMany,
     "delegation-changed.v1": DelegationChanged,
     "track-changed.v1": TrackChanged,
     "enforcement-changed.v1": EnforcementChanged,

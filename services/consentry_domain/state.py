@@ -16,9 +16,17 @@ from consentry_domain.purposes import Taxonomy, ancestors
 from consentry_domain.resolve import resolve
 from consentry_domain.slots import ApplyOutcome, Entry, Slot, SlotKey, merge
 from consentry_domain.state_types import Track
-from consentry_events import AnyEvent, ConsentChanged, DelegationChanged, Scope, TrackChanged
+from consentry_events import (
+    AnyEvent,
+    ConsentChanged,
+    ConsentChangedMany,
+    Decision,
+    DelegationChanged,
+    Scope,
+    TrackChanged,
+)
 
-__all__ = ["ConsentState", "Track", "entry_of", "slot_key_of", "track_of"]
+__all__ = ["ConsentState", "Track", "entry_of", "slot_key_of", "slot_keys_of", "track_of"]
 
 
 def _ms(moment: datetime | None) -> int | None:
@@ -30,7 +38,14 @@ def slot_key_of(event: ConsentChanged) -> SlotKey:
     return SlotKey(event.party, event.scope, work or "", event.purpose)
 
 
-def entry_of(event: ConsentChanged, offset: int) -> Entry:
+def slot_keys_of(event: Decision) -> list[SlotKey]:
+    """The slots a decision is recorded in: one, or one per work of a decision on many."""
+    if isinstance(event, ConsentChanged):
+        return [slot_key_of(event)]
+    return [SlotKey(event.party, event.scope, work, event.purpose) for work in event.works]
+
+
+def entry_of(event: Decision, offset: int) -> Entry:
     return Entry(
         offset,
         event.choice,
@@ -38,6 +53,14 @@ def entry_of(event: ConsentChanged, offset: int) -> Entry:
         _ms(event.effective_from),
         _ms(event.expires_at),
     )
+
+
+def many_outcome(outcomes: list[ApplyOutcome]) -> ApplyOutcome:
+    """A decision on many works was applied when any of its slots changed; otherwise it
+    is what its first slot said (all duplicates on a redelivery)."""
+    if ApplyOutcome.APPLIED in outcomes:
+        return ApplyOutcome.APPLIED
+    return outcomes[0]
 
 
 def track_of(event: TrackChanged) -> Track:
@@ -63,8 +86,10 @@ class ConsentState:
 
     def apply(self, event: AnyEvent, offset: int) -> ApplyOutcome:
         """Decisions and tracks; a delegation changes who may decide, not any answer."""
-        if isinstance(event, ConsentChanged):
-            return self.apply_decision(slot_key_of(event), entry_of(event, offset))
+        if isinstance(event, ConsentChanged | ConsentChangedMany):
+            entry = entry_of(event, offset)
+            outcomes = [self.apply_decision(key, entry) for key in slot_keys_of(event)]
+            return many_outcome(outcomes)
         if isinstance(event, DelegationChanged):
             return ApplyOutcome.APPLIED
         return self.apply_track(offset, track_of(event))

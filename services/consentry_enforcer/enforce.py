@@ -37,10 +37,12 @@ from redis.asyncio import Redis
 
 from consentry_domain import SlotKey, Taxonomy, Verdict, resolve
 from consentry_domain.enforcement import Change, enforcement_diff, purposes_affected
-from consentry_domain.state import slot_key_of
+from consentry_domain.state import slot_keys_of
 from consentry_enforcer import metrics
 from consentry_events import (
     ConsentChanged,
+    ConsentChangedMany,
+    Decision,
     DecodeError,
     EnforcementCause,
     EnforcementChanged,
@@ -126,7 +128,7 @@ class Enforcer:
         Raises ``NotYetApplied`` when Redis has not applied the records within the wait;
         handling the same records again is safe."""
         tracks: list[tuple[EnforcementCause, TrackChanged]] = []
-        decisions: list[tuple[LogRecord, ConsentChanged]] = []
+        decisions: list[tuple[LogRecord, Decision]] = []
         for record in records:
             try:
                 event = record.decoded().event
@@ -134,7 +136,7 @@ class Enforcer:
                 continue  # dead-lettered by the materialiser
             if isinstance(event, TrackChanged):
                 tracks.append((_cause(record), event))
-            elif isinstance(event, ConsentChanged):
+            elif isinstance(event, ConsentChanged | ConsentChangedMany):
                 decisions.append((record, event))
         await self._index.add((t.isrc, t.upc, t.parties) for _, t in tracks)
         await self._wait_applied(records)
@@ -170,16 +172,19 @@ class Enforcer:
         return [isrc for upc in upcs for isrc in on[upc]]
 
     async def _reach_small(
-        self, decisions: Sequence[tuple[LogRecord, ConsentChanged]], work: Work
+        self, decisions: Sequence[tuple[LogRecord, Decision]], work: Work
     ) -> list[tuple[LogRecord, SlotKey]]:
         """Add the pairs the fetch's small decisions reach to ``work`` (a few pipelined
-        reads of the index for all of them); return the large ones, in log order."""
-        keyed = [(record, slot_key_of(event)) for record, event in decisions]
-        for (_, event), (_, key) in zip(decisions, keyed, strict=True):
+        reads of the index for all of them); return the large ones, in log order. A
+        decision on many works reaches each of its works' tracks."""
+        keyed: list[tuple[LogRecord, SlotKey]] = []
+        for record, event in decisions:
+            slots = slot_keys_of(event)
+            keyed += [(record, key) for key in slots]
             if event.effective_from is not None or event.expires_at is not None:
                 instants = (event.effective_from, event.expires_at)
                 await self._windows.schedule(
-                    key, [int(m.timestamp() * 1000) for m in instants if m is not None]
+                    slots, [int(m.timestamp() * 1000) for m in instants if m is not None]
                 )
         on_release = [(r, k) for r, k in keyed if k.scope is Scope.RELEASE]
         party_wide = [(r, k) for r, k in keyed if k.scope is Scope.PARTY]

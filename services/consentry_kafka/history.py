@@ -12,10 +12,9 @@ from aiokafka import TopicPartition
 
 from consentry_events import (
     CONSENT_CHANGES,
-    ConsentChanged,
     DecodeError,
-    DelegationChanged,
     PartyEvent,
+    TrackChanged,
 )
 from consentry_events.logged import LoggedEvent
 from consentry_kafka.connection import KafkaConnection
@@ -47,7 +46,7 @@ async def party_history(
             except DecodeError:
                 continue
             event = logged.event
-            if isinstance(event, ConsentChanged | DelegationChanged) and event.party == party:
+            if not isinstance(event, TrackChanged) and event.party == party:
                 found.append(
                     LoggedEvent(
                         logged.topic,

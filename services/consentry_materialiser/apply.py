@@ -1,6 +1,7 @@
 """One batch of log records -> Redis, with bad records sent to the dead-letter topic.
 
-The batch is applied in chunks, one atomic script call each (a chunk and its
+The batch is applied in parts of at most ``chunk`` writes (a decision on many works
+whole, however many), one atomic script call each (a part and its
 watermarks together); a Redis failure is retried until it succeeds (the stream waits,
 nothing is skipped), because the batch is acked -- and its offsets later committed --
 only after this function returns. Chunks bound how long one script holds Redis, and so
@@ -18,11 +19,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from redis.exceptions import RedisError
 
 from consentry_domain import ApplyOutcome
-from consentry_events import CONSENT_CHANGES, ConsentChanged, DecodeError
+from consentry_events import CONSENT_CHANGES, ConsentChanged, ConsentChangedMany, DecodeError
 from consentry_events.logged import LoggedEvent, Position
 from consentry_kafka import LogRecord
 from consentry_materialiser import metrics
-from consentry_state import StateWriter, ToApply
+from consentry_state import StateWriter, ToApply, parts
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,7 @@ async def apply_batch(
             await dead_letter(record, problem)
         batch.append(applied)
     outcomes: list[ApplyOutcome] = []
-    for start in range(0, len(batch), chunk):
-        part = batch[start : start + chunk]
+    for part in parts(batch, chunk):
         outcomes += await _apply_until_done(writer, part, retry_delay_s, max_retry_delay_s)
     _observe(batch, outcomes)
     return outcomes
@@ -74,7 +74,7 @@ def _observe(batch: Sequence[ToApply], outcomes: Sequence[ApplyOutcome]) -> None
         if (
             outcome is ApplyOutcome.APPLIED
             and isinstance(record, LoggedEvent)
-            and isinstance(record.event, ConsentChanged)
+            and isinstance(record.event, ConsentChanged | ConsentChangedMany)
         ):
             lag = now - record.event.recorded_at.timestamp()
             metrics.PROPAGATION_SECONDS.observe(max(0.0, lag))

@@ -37,7 +37,7 @@ from consentry_events import DecodeError
 from consentry_events.logged import Position
 from consentry_kafka import KafkaConnection, partition_counts, read_to_end
 from consentry_materialiser import metrics
-from consentry_state import LogProgress, OldLayout, RebuildMarks, StateWriter, ToApply
+from consentry_state import LogProgress, OldLayout, RebuildMarks, StateWriter, ToApply, parts
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,8 @@ async def replay_partitions(
                 to_apply.append(record.decoded())
             except DecodeError:  # dead-lettered when first consumed; the watermark moves on
                 to_apply.append(Position(record.topic, record.partition, record.offset))
-        await writer.apply(to_apply)
+        for part in parts(to_apply, batch):
+            await writer.apply(part)
 
 
 class Rebuilder:

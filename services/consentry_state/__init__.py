@@ -75,7 +75,7 @@ from consentry_state.party_writes import NewIntent, PartyWrites, StateNotWhole
 from consentry_state.progress import LogProgress, OldLayout, RebuildMarks
 from consentry_state.reader import Snapshot, StateReader, TrackView
 from consentry_state.stored import StoredState
-from consentry_state.writer import StateWriter, ToApply
+from consentry_state.writer import StateWriter, ToApply, parts
 
 __all__ = [
     "CatalogueIndex",
@@ -100,4 +100,5 @@ __all__ = [
     "StoredState",
     "ToApply",
     "TrackView",
+    "parts",
 ]

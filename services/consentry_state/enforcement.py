@@ -147,10 +147,12 @@ class DecisionWindows:
     def __init__(self, store: Redis) -> None:
         self._store = store
 
-    async def schedule(self, key: SlotKey, instants_ms: Iterable[int]) -> None:
-        """Re-evaluate ``key``'s tracks at each instant (a window's opening and closing)."""
-        field = keys.slot_field(key)
-        members = {f"{ms}|{key.party}|{field}": ms for ms in instants_ms}
+    async def schedule(self, slots: Iterable[SlotKey], instants_ms: Sequence[int]) -> None:
+        """Re-evaluate the slots' tracks at each instant (a window's opening and closing);
+        one command however many slots (a decision on many works shares its window)."""
+        members = {
+            f"{ms}|{key.party}|{keys.slot_field(key)}": ms for key in slots for ms in instants_ms
+        }
         if members:
             await self._store.zadd(keys.ENFORCER_DUE, members)
 

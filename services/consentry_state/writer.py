@@ -14,18 +14,20 @@ import orjson
 from redis.asyncio import Redis
 
 from consentry_domain import ApplyOutcome
-from consentry_domain.state import entry_of, slot_key_of
-from consentry_events import AnyEvent, ConsentChanged, DelegationChanged, Scope
+from consentry_domain.state import entry_of, slot_key_of, slot_keys_of
+from consentry_events import AnyEvent, ConsentChanged, ConsentChangedMany, DelegationChanged, Scope
 from consentry_events.logged import LoggedEvent, Position
 from consentry_state import keys, layout
 from consentry_state.scripts import APPLY_BATCH, BEAT, run
+
+Arg = str | int | list[list[str]]
 
 ToApply = LoggedEvent[AnyEvent] | Position
 """An event at its place, or only a place: a record that is not an event (dead-lettered)
 still advances its partition's watermark."""
 
 
-def _args(record: ToApply) -> tuple[str | int, ...]:
+def _args(record: ToApply) -> tuple[Arg, ...]:
     mark = keys.watermark_field(record.topic, record.partition)
     if isinstance(record, Position):
         return ("x", mark, record.offset)
@@ -53,6 +55,25 @@ def _args(record: ToApply) -> tuple[str | int, ...]:
             layout.marker(slot),
             "1" if slot.scope is Scope.TRACK else "",
         )
+    if isinstance(event, ConsentChangedMany):
+        entry = entry_of(event, record.offset)
+        head_key, _ = layout.head_place(event.party)
+        return (
+            "m",
+            mark,
+            record.offset,
+            event.party,
+            event.party,
+            event.purpose,
+            layout.choice_code(entry.choice),
+            layout.short_id(event.decision_id),
+            "" if entry.effective_from_ms is None else str(entry.effective_from_ms),
+            "" if entry.expires_at_ms is None else str(entry.expires_at_ms),
+            head_key,
+            layout.short_digest(record.digest),
+            "1" if event.scope is Scope.TRACK else "",
+            [[*layout.group_place(key), layout.marker(key)] for key in slot_keys_of(event)],
+        )
     if isinstance(event, DelegationChanged):
         head_key, _ = layout.head_place(event.party)
         return (
@@ -77,6 +98,31 @@ def _args(record: ToApply) -> tuple[str | int, ...]:
         layout.status_code(event.status),
         " ".join(event.parties),
     )
+
+
+def parts(batch: Sequence[ToApply], most: int) -> list[list[ToApply]]:
+    """``batch`` in order, in parts of at most ``most`` slot or track writes -- one script
+    call each, which bounds how long Redis is held. A decision on many works counts each
+    work, and one larger than ``most`` is a part of its own: it is applied whole."""
+    out: list[list[ToApply]] = []
+    part: list[ToApply] = []
+    weight = 0
+    for record in batch:
+        w = _writes(record)
+        if part and weight + w > most:
+            out.append(part)
+            part, weight = [], 0
+        part.append(record)
+        weight += w
+    if part:
+        out.append(part)
+    return out
+
+
+def _writes(record: ToApply) -> int:
+    if isinstance(record, LoggedEvent) and isinstance(record.event, ConsentChangedMany):
+        return len(record.event.works)
+    return 1
 
 
 class StateWriter:

@@ -117,7 +117,10 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
     app = service_app(
         "Consentry write API",
         max_body_bytes=settings.max_body_bytes,
-        larger_bodies={"/v1/tracks/import": tracks.IMPORT_MAX_BYTES},
+        larger_bodies={
+            "/v1/tracks/import": tracks.IMPORT_MAX_BYTES,
+            "/v1/decisions/many": decisions.MANY_MAX_BYTES,
+        },
         purposes=taxonomy.defaults,
         on_problem=_count,
         lifespan=lifespan,

@@ -6,12 +6,13 @@ Each returns the authority the actor acts with (recorded in the event) or raises
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from consentry_auth import Principal, PrincipalKind
+from consentry_domain import Track
 from consentry_events import Authority
-from consentry_http import Refused
+from consentry_http import FieldProblem, Refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,30 @@ def may_decide(
             f"not {purpose}",
         )
     raise Refused("not_own_party", f"{principal.subject} may not decide for {party}")
+
+
+def holds_every_track(party: str, isrcs: Sequence[str], held: Mapping[str, Track]) -> None:
+    """A decision on many tracks: each track the catalogue knows must list ``party``
+    among its rights holders; all are named when some do not (nothing is written). A
+    track not yet in the catalogue is allowed, as for one track: a label may opt a
+    recording out before it is delivered, and the decision binds once it is."""
+    strangers = [
+        FieldProblem(
+            loc=["body", "works", index],
+            msg=f"{party} is not a rights holder of {isrc} (holders: "
+            f"{', '.join(held[isrc].parties)})",
+            type="not_rights_holder",
+        )
+        for index, isrc in enumerate(isrcs)
+        if isrc in held and party not in held[isrc].parties
+    ]
+    if strangers:
+        raise Refused(
+            "not_rights_holder",
+            f"{party} holds no rights in {len(strangers)} of the {len(isrcs)} tracks "
+            "(listed in errors); nothing was written -- leave them out and send again",
+            errors=strangers,
+        )
 
 
 def may_delegate(principal: Principal, party: str) -> Authority:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Self
 from uuid import UUID
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     model_validator,
@@ -19,6 +17,7 @@ from consentry_events import (
     Authority,
     Choice,
     ConsentChanged,
+    ConsentChangedMany,
     DelegationAction,
     DelegationChanged,
     PartyEvent,
@@ -32,7 +31,6 @@ from consentry_events.models import (
     PrincipalId,
     PurposePath,
     Upc,
-    check_window,
 )
 from consentry_events.tokens import Token
 from consentry_http import TAXONOMY_MARK
@@ -40,88 +38,6 @@ from consentry_http import TAXONOMY_MARK
 TaxonomyPurpose = Annotated[PurposePath, Field(json_schema_extra={TAXONOMY_MARK: True})]
 """A purpose of the loaded taxonomy: listed as an enum in the OpenAPI document, and
 refused with 422 (naming the known ones) when it is not one."""
-
-
-def _text_only(value: object) -> object:
-    if not isinstance(value, str):
-        raise ValueError("give a date-time as RFC 3339 text, e.g. 2027-01-01T00:00:00Z")
-    return value
-
-
-Moment = Annotated[AwareDatetime, BeforeValidator(_text_only)]
-"""A date-time with its offset, as RFC 3339 text (the document says so; a number is not
-read as a Unix time)."""
-
-
-class _Decision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    party: PartyId = Field(description="Who decides: artist:<id>, label:<id>, publisher:<id>.")
-    purpose: TaxonomyPurpose = Field(description="Dotted AI purpose from the taxonomy.")
-
-
-class _Decided(_Decision):
-    choice: Literal[Choice.ALLOW, Choice.DENY] = Field(description="allow or deny.")
-    effective_from: Moment | None = Field(default=None, description="In force from then on.")
-    expires_at: Moment | None = Field(
-        default=None, description="In force until then; must be after effective_from."
-    )
-
-    @model_validator(mode="after")
-    def _window(self) -> Self:
-        check_window(self.choice, self.effective_from, self.expires_at)
-        return self
-
-
-class _Withdrawn(_Decision):
-    choice: Literal[Choice.WITHDRAWN] = Field(
-        description="Forget this scope and purpose: from now on the less specific decisions "
-        "or the default apply. Takes effect at once (no window)."
-    )
-
-
-class PartyDecision(_Decided):
-    """All the party's works, including works registered later."""
-
-    scope: Literal[Scope.PARTY]
-
-
-class PartyWithdrawal(_Withdrawn):
-    scope: Literal[Scope.PARTY]
-
-
-class ReleaseDecision(_Decided):
-    """One release (UPC)."""
-
-    scope: Literal[Scope.RELEASE]
-    upc: Upc
-
-
-class ReleaseWithdrawal(_Withdrawn):
-    scope: Literal[Scope.RELEASE]
-    upc: Upc
-
-
-class TrackDecision(_Decided):
-    """One track (ISRC)."""
-
-    scope: Literal[Scope.TRACK]
-    isrc: Isrc
-
-
-class TrackWithdrawal(_Withdrawn):
-    scope: Literal[Scope.TRACK]
-    isrc: Isrc
-
-
-DecisionRequest = Annotated[
-    Annotated[PartyDecision | PartyWithdrawal, Field(discriminator="choice")]
-    | Annotated[ReleaseDecision | ReleaseWithdrawal, Field(discriminator="choice")]
-    | Annotated[TrackDecision | TrackWithdrawal, Field(discriminator="choice")],
-    Field(discriminator="scope"),
-]
-"""A decision at one scope -- ``party`` takes no work, ``release`` a UPC, ``track`` an
-ISRC -- either allow/deny (optionally in a window) or a withdrawal (no window)."""
 
 
 class DelegationRequest(BaseModel):
@@ -215,7 +131,9 @@ def accepted(topic: str, partition: int, offset: int, event: PartyEvent | None =
         partition=partition,
         offset=offset,
         accepted_at=datetime.now(UTC),
-        decision_id=event.decision_id if isinstance(event, ConsentChanged) else None,
+        decision_id=(
+            event.decision_id if isinstance(event, ConsentChanged | ConsentChangedMany) else None
+        ),
         delegation_id=event.delegation_id if isinstance(event, DelegationChanged) else None,
     )
 

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from consentry_stack.stack import Stack
 from tests.faults.proxy import FaultProxy, Mode, proxied_stack
 from tests.support.eventually import eventually
-from tests.support.http import await_answer, register
+from tests.support.http import CATALOGUE, await_answer, register
 from tests.support.ids import new_isrc, new_party, new_upc
 from tests.support.log import replay_log
 from tests.support.state import compare
@@ -144,3 +144,82 @@ def test_materialiser_redis_faults_never_give_a_wrong_allow(
             await client.aclose()
 
     asyncio.run(converged())
+
+
+def _check_all(stack: Stack, isrcs: list[str], purpose: str) -> set[str]:
+    """One batch check of every track: the answers it gave (one read of the state)."""
+    response = httpx.post(
+        f"{stack.check_url}/v1/check",
+        json={"isrcs": isrcs, "purpose": purpose},
+        headers=stack.bearer("service:fault-watch"),
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return {a["answer"] for a in response.json()["answers"]}
+
+
+@pytest.mark.parametrize("fault", [Mode.DROP_RESPONSES, Mode.BLACKHOLE])
+def test_a_decision_on_many_works_is_whole_or_absent_and_a_retry_writes_it_once(
+    proxied: tuple[Stack, FaultProxy, FaultProxy], fault: Mode
+) -> None:
+    """The write API loses the broker mid-request: every read of the state sees all the
+    works decided or none (one record, applied in one script), and the retry under the
+    same key leaves exactly one event in the party's history."""
+    stack, kafka, _ = proxied
+    label, upc = new_party("label"), new_upc()
+    isrcs = [new_isrc() for _ in range(200)]
+    tracks = [{"isrc": isrc, "upc": upc, "parties": [new_party(), label]} for isrc in isrcs]
+    imported = httpx.post(
+        f"{stack.write_url}/v1/tracks/import",
+        json={"tracks": tracks},
+        headers=stack.bearer(CATALOGUE),
+        timeout=30,
+    )
+    assert imported.status_code == 200, imported.text
+    await_answer(stack, isrcs[-1], "ai.training", "allow")
+    eventually(lambda: _check_all(stack, isrcs, "ai.training") == {"allow"}, 10, "all applied")
+
+    body = {
+        "party": label,
+        "purpose": "ai.training",
+        "choice": "deny",
+        "scope": "track",
+        "works": isrcs,
+    }
+    headers = {**stack.bearer(label), "Idempotency-Key": f"many-{uuid.uuid4()}"}
+
+    def send() -> httpx.Response:
+        return httpx.post(
+            f"{stack.write_url}/v1/decisions/many", json=body, headers=headers, timeout=30
+        )
+
+    kafka.set(fault)
+    first = send()
+    assert first.status_code == 503, first.text
+    assert first.json()["detail"]["outcome"] in ("unknown", "not_written"), first.text
+    seen = [_check_all(stack, isrcs, "ai.training") for _ in range(20)]
+    kafka.set(Mode.PASS)
+    seen += [_check_all(stack, isrcs, "ai.training") for _ in range(20)]
+    assert all(len(answers) == 1 for answers in seen), seen  # never some of the works
+
+    def answered() -> httpx.Response | None:
+        response = send()
+        assert response.status_code in (202, 409, 503), response.text
+        return response if response.status_code == 202 else None
+
+    retried = eventually(answered, 60, "the retry answered 202", poll_s=0.5)
+    token = retried.json()["token"]
+    response = httpx.post(
+        f"{stack.check_url}/v1/check",
+        json={"isrcs": isrcs, "purpose": "ai.training", "token": token},
+        headers=stack.bearer("service:fault-watch"),
+        timeout=10,
+    )
+    assert {a["answer"] for a in response.json()["answers"]} == {"deny"}
+    history = _history(stack, label)
+    assert len(history) == len(isrcs), len(history)
+    assert {d["offset"] for d in history} == {retried.json()["offset"]}
+    chain = httpx.get(
+        f"{stack.write_url}/v1/parties/{label}/chain", headers=stack.bearer(label), timeout=30
+    ).json()
+    assert (chain["intact"], chain["events"]) == (True, 1), chain

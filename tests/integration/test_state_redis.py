@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
@@ -17,8 +19,10 @@ from consentry_domain.state import entry_of
 from consentry_events import (
     CATALOGUE,
     CONSENT_CHANGES,
+    AnyEvent,
     Choice,
     ConsentChanged,
+    ConsentChangedMany,
     Scope,
     TrackChanged,
 )
@@ -224,3 +228,69 @@ def test_a_dead_lettered_record_moves_only_the_watermark(state_redis: str) -> No
             await client.aclose()
 
     assert run(apply()) == ([ApplyOutcome.SKIPPED], 7)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    decisions=st.lists(
+        st.tuples(
+            st.sampled_from([0, 1]),  # party index
+            st.sampled_from([Scope.RELEASE, Scope.TRACK]),
+            st.sampled_from(sorted(TAXONOMY.defaults)),
+            st.sampled_from(list(Choice)),
+            st.integers(1, 15),  # which of the works, as bits
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_decisions_on_many_works_through_redis_equal_the_replayed_domain(
+    state_redis: str, decisions: list[tuple[int, Scope, str, Choice, int]]
+) -> None:
+    """The Lua apply of a decision on many works: the same outcomes (a redelivery is a
+    duplicate or stale), slots, current decisions and check answers as the replayed domain."""
+    parties = [new_party("artist"), new_party("label")]
+    upcs = [new_upc(), new_upc()]
+    isrcs = [new_isrc() for _ in range(4)]
+    records: list[LoggedEvent[AnyEvent]] = [
+        LoggedEvent(CATALOGUE.name, 0, i, track_event(isrc, upcs[i % 2], parties))
+        for i, isrc in enumerate(isrcs)
+    ]
+    for offset, (who, scope, purpose, choice, bits) in enumerate(decisions, start=1):
+        pool = isrcs if scope is Scope.TRACK else [*upcs, new_upc(), new_upc()]
+        works = tuple(work for i, work in enumerate(pool) if bits >> i & 1)
+        event = ConsentChangedMany(
+            decision_id=uuid.UUID(int=offset),
+            party=parties[who],
+            purpose=purpose,
+            choice=choice,
+            scope=scope,
+            works=works,
+            recorded_at=datetime.now(UTC),
+        )
+        records.append(LoggedEvent(CONSENT_CHANGES.name, 0, offset, event))
+    replay = ConsentState()
+    expected = [replay.apply(r.event, r.offset) for r in records]
+    redelivered = [replay.apply(r.event, r.offset) for r in records]
+    at = now_ms()
+
+    async def through_redis() -> None:
+        client = Redis.from_url(state_redis)
+        try:
+            writer = StateWriter(client)
+            assert await writer.apply(records) == expected
+            assert await writer.apply(records) == redelivered
+            checker = ConsentChecker(StateReader(client), TAXONOMY)
+            for isrc in isrcs:
+                for purpose in sorted(TAXONOMY.defaults):
+                    answer = await checker.check(isrc, purpose)
+                    assert answer == replay.check(isrc, purpose, TAXONOMY, at)
+            for party in parties:
+                slots = await StoredState(client).party_slots(party)
+                assert slots == {k: s for k, s in replay.slots.items() if k.party == party}
+        finally:
+            await client.aclose()
+
+    run(through_redis())

@@ -16,7 +16,7 @@ BATCH = 10_000
 IN_FLIGHT = 2
 
 
-def _records(n: int) -> list[dict[str, Any]]:
+def records(n: int) -> list[dict[str, Any]]:
     return [
         {
             "isrc": f"ZZBIM{i:07d}",
@@ -27,8 +27,8 @@ def _records(n: int) -> list[dict[str, Any]]:
     ]
 
 
-async def _send_all(stack: Stack, records: list[dict[str, Any]]) -> tuple[float, dict[str, int]]:
-    batches = [records[i : i + BATCH] for i in range(0, len(records), BATCH)]
+async def _send_all(stack: Stack, sent: list[dict[str, Any]]) -> tuple[float, dict[str, int]]:
+    batches = [sent[i : i + BATCH] for i in range(0, len(sent), BATCH)]
     totals = {"written": 0, "unchanged": 0, "refused": 0}
     gate = asyncio.Semaphore(IN_FLIGHT)
     headers = {"Authorization": f"Bearer {stack.token('catalogue:bench')}"}
@@ -49,9 +49,9 @@ async def _send_all(stack: Stack, records: list[dict[str, Any]]) -> tuple[float,
 
 
 async def import_rate(stack: Stack, tracks: int) -> dict[str, Any]:
-    records = _records(tracks)
-    first_s, first = await _send_all(stack, records)
-    again_s, again = await _send_all(stack, records)
+    sent = records(tracks)
+    first_s, first = await _send_all(stack, sent)
+    again_s, again = await _send_all(stack, sent)
     return {
         "tracks": tracks,
         "batch": BATCH,

@@ -70,10 +70,11 @@ async def _until_denied(checker_url: str, isrcs: list[str], acked: float) -> lis
     return list(denied.values())
 
 
-class _Published:
-    """Counts the enforcement topic's ``deny`` events at the fan-out purpose."""
+class Published:
+    """Counts the enforcement topic's ``deny`` events at one purpose."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, purpose: str = FAN_OUT_PURPOSE) -> None:
+        self.purpose = purpose
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_bytes=32 * 2**20
         )
@@ -89,7 +90,7 @@ class _Published:
             self.consumer.seek(tp, end)
 
     async def until(self, expected: int, timeout_s: float) -> None:
-        suffix = f"|{FAN_OUT_PURPOSE}".encode()
+        suffix = f"|{self.purpose}".encode()
         deadline = time.monotonic() + timeout_s
         try:
             while len(self.distinct) < expected and time.monotonic() < deadline:
@@ -109,7 +110,7 @@ async def label_opt_out(stack: Stack, catalogue: Catalogue) -> dict[str, Any]:
     idle = await _apply_rate(stack, _extra("ZZBEU", 1, EXTRA_TRACKS))
     extra = _extra("ZZBEV", 2, EXTRA_TRACKS)  # built before the clock starts
     await measure.wait_group_caught_up(stack.kafka.bootstrap, "consentry-enforcer")
-    published = _Published(stack.kafka.bootstrap)
+    published = Published(stack.kafka.bootstrap)
     await published.start()
     body = {"party": FAN_OUT_LABEL, "purpose": FAN_OUT_PURPOSE, "choice": "deny"}
     async with httpx.AsyncClient(base_url=stack.write_url, timeout=30) as http:

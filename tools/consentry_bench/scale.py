@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from consentry_bench import bulk, fanout, http, load, measure, scale_report, writes
+from consentry_bench import bulk, fanout, http, load, many, measure, scale_report, writes
 from consentry_bench.catalogue import Catalogue, isrc
 from consentry_stack.stack import Stack
 
@@ -65,6 +65,8 @@ def _one_size(size: int, seconds: int) -> dict[str, Any]:
         result["writes"] = writes.under_load(stack, root)
         click.echo(f"[{size:,}] bulk import of {IMPORTED:,} tracks ...")
         result["bulk_import"] = asyncio.run(bulk.import_rate(stack, IMPORTED))
+        click.echo(f"[{size:,}] one decision on 10,000 tracks ...")
+        result["many"] = asyncio.run(many.many_opt_out(stack, IMPORTED))
         click.echo(f"[{size:,}] {catalogue.fan_out_tracks:,}-track label opts out ...")
         result["fan_out"] = asyncio.run(fanout.label_opt_out(stack, catalogue))
         click.echo(f"[{size:,}] rebuild after losing Redis ...")

@@ -174,6 +174,28 @@ ROWS: list[Row] = [
         lambda r: "bulk_import" in r and r["bulk_import"]["new_per_s"] >= 20_000,
     ),
     (
+        "one decision on 10,000 tracks: 202 after / all checks deny (with its token) after",
+        lambda r: (
+            f"{r['many']['accepted_ms']:,.0f} ms / {r['many']['checks_deny_after_202_ms']:,.0f} ms"
+            if "many" in r
+            else "not measured"
+        ),
+        "all or nothing, one token",
+        lambda r: "many" in r and r["many"]["denied"] == r["many"]["works"],
+    ),
+    (
+        "… every enforcement event out (missing, duplicates); its apply script held Redis",
+        lambda r: (
+            f"{r['many']['all_published_s'] or float('nan'):.1f} s "
+            f"({r['many']['missing']:,} missing, {r['many']['duplicates']:,} duplicates); "
+            f"{r['many']['apply_script_hold_ms']:,.0f} ms"
+            if "many" in r
+            else "not measured"
+        ),
+        "none missing",
+        lambda r: "many" in r and r["many"]["missing"] == 0,
+    ),
+    (
         "label-wide opt-out: the label's tracks / changes expected",
         lambda r: f"{_fan(r)['label_tracks']:,} / {_fan(r)['expected_changes']:,}",
         "",

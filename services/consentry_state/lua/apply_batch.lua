@@ -15,6 +15,9 @@
 --               (marker: '' for a party-wide slot, else the line naming its release or
 --               track, kept after the party's head; in_track '1': the group follows the
 --               track's record line in the track's own value)
+--   many:       ['m', wm_field, offset, party, slot_party, purpose, choice, id, from_ms,
+--                until_ms, head_key, digest, in_track, {{group_key, group_field, marker}, ...}]
+--               (one decision on many works: a slot per work, all at this offset)
 --   delegation: ['g', wm_field, offset, party, delegate|purpose, grant|revoke, head_key,
 --                digest]
 --   skipped:    ['x', wm_field, offset]   (dead-lettered)
@@ -46,20 +49,42 @@ local function apply_track(key, field, offset, upc, status, parties)
   return 'applied'
 end
 
-local function apply_decision(r)
-  local key, field = r[5], r[6]
+-- Merge one entry into the slot (slot_party, purpose) of the group at key/field.
+local function merge_into(key, field, in_track, slot_party, purpose, offset, c, id, from, till)
   local record, value = '', redis.call('HGET', key, field)
-  if r[16] == '1' then record, value = split_track(value) end
+  if in_track == '1' then record, value = split_track(value) end
   local group = parse_group(value)
-  local outcome = merge_entry(find_slot(group, r[7], r[8]), r[3], r[9], r[10], r[11], r[12])
+  local outcome = merge_entry(find_slot(group, slot_party, purpose), offset, c, id, from, till)
   if outcome ~= 'applied' then return outcome end
-  if r[16] == '1' then
+  if in_track == '1' then
     redis.call('HSET', key, field, join_track(record, encode_group(group)))
   else
     redis.call('HSET', key, field, encode_group(group))
   end
-  if r[15] ~= '' then add_work(r[13], r[4], r[15]) end
   return 'applied'
+end
+
+local function apply_decision(r)
+  local outcome = merge_into(r[5], r[6], r[16], r[7], r[8], r[3], r[9], r[10], r[11], r[12])
+  if outcome == 'applied' and r[15] ~= '' then add_works(r[13], r[4], {r[15]}) end
+  return outcome
+end
+
+-- Applied when any work's slot changed, else what the first said (consentry_domain's
+-- many_outcome); the markers of the changed works are added to the head at once.
+local function apply_many(r)
+  local first, any, markers = nil, false, {}
+  for _, w in ipairs(r[14]) do
+    local outcome = merge_into(w[1], w[2], r[13], r[5], r[6], r[3], r[7], r[8], r[9], r[10])
+    first = first or outcome
+    if outcome == 'applied' then
+      any = true
+      markers[#markers + 1] = w[3]
+    end
+  end
+  if #markers > 0 then add_works(r[11], r[4], markers) end
+  if any then return 'applied' end
+  return first
 end
 
 local outcomes, marks, changed, tags = {}, {}, {}, {}
@@ -72,6 +97,10 @@ for _, r in ipairs(cjson.decode(ARGV[1])) do
     outcome = apply_decision(r)
     tag = K.party_tag .. r[4]
     advance_head(r[13], r[4], offset, r[14])
+  elseif kind == 'm' then
+    outcome = apply_many(r)
+    tag = K.party_tag .. r[4]
+    advance_head(r[11], r[4], offset, r[12])
   elseif kind == 'g' then
     outcome = apply_delegation(r[4], r[5], offset, r[6])
     advance_head(r[7], r[4], offset, r[8])

@@ -29,15 +29,23 @@ local function advance_head(key, party, offset, digest)
   end
 end
 
-local function add_work(key, party, marker)
+-- Add marker lines not already after the head: one read and one write however many.
+local function add_works(key, party, markers)
   local current = redis.call('HGET', key, party) or ''
-  local start = 1
-  while true do
-    local i = string.find(current, '\n' .. marker, start, true)
-    if not i then break end
-    local after = i + 1 + #marker
-    if after > #current or string.sub(current, after, after) == '\n' then return end
-    start = after
+  local known, added = {}, {}
+  local start = string.find(current, '\n', 1, true)
+  while start do
+    local stop = string.find(current, '\n', start + 1, true)
+    known[string.sub(current, start + 1, (stop or 0) - 1)] = true
+    start = stop
   end
-  redis.call('HSET', key, party, current .. '\n' .. marker)
+  for _, marker in ipairs(markers) do
+    if not known[marker] then
+      known[marker] = true
+      added[#added + 1] = marker
+    end
+  end
+  if #added > 0 then
+    redis.call('HSET', key, party, current .. '\n' .. table.concat(added, '\n'))
+  end
 end

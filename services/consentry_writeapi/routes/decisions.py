@@ -1,4 +1,5 @@
-"""``POST /v1/decisions``: a party records a consent decision."""
+"""``POST /v1/decisions``: a party records a consent decision; ``POST
+/v1/decisions/many``: the same decision for many releases or tracks at once."""
 
 from __future__ import annotations
 
@@ -9,21 +10,23 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
-from consentry_events import ConsentChanged
+from consentry_events import ConsentChanged, ConsentChangedMany, Scope
 from consentry_http import Caller
-from consentry_writeapi.authorise import may_decide, needs_grants
+from consentry_writeapi.authorise import holds_every_track, may_decide, needs_grants
+from consentry_writeapi.decision_requests import DecisionRequest, ManyDecisionsRequest
 from consentry_writeapi.deps import (
     DelegationsOf,
     IdempotencyKey,
     KeyRecords,
     Parties,
+    Services,
     Taxonomy,
     attempt,
     grants,
     known_purpose,
 )
 from consentry_writeapi.routes.answers import WRITE_RESPONSES, written
-from consentry_writeapi.schemas import Accepted, DecisionRequest
+from consentry_writeapi.schemas import Accepted
 
 router = APIRouter(tags=["decisions"])
 
@@ -59,4 +62,50 @@ async def record_decision(
         )
 
     handle = attempt(records, principal, key, "decisions", body)
+    return written(await parties.append(body.party, make, handle))
+
+
+MANY_MAX_BYTES = 1024 * 1024
+"""A decision on many works: 10,000 ISRCs are ~170 KB of JSON (the app's body limit for
+this path; every other route keeps ``max_body_bytes``)."""
+
+
+@router.post(
+    "/v1/decisions/many", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES
+)
+async def record_many(
+    body: Annotated[ManyDecisionsRequest, Body()],
+    principal: Caller,
+    taxonomy: Taxonomy,
+    parties: Parties,
+    delegations: DelegationsOf,
+    records: KeyRecords,
+    services: Services,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Opt up to 10,000 releases or tracks out (or in) with one request.
+
+    Recorded as one event: in the log whole or not at all, one consistency token that
+    covers every work, one link of the party's hash chain. Checked as one decision for
+    who may decide (the party, its delegate for the purpose, an admin) and, for tracks,
+    work by work against the catalogue: a track that lists other rights holders only is
+    refused (403, each named in ``errors``) and then nothing is written. Downstream
+    systems get enforcement events for exactly the tracks whose answer changed."""
+    known_purpose(taxonomy, body.purpose)
+    granted = await grants(delegations, body.party) if needs_grants(principal, body.party) else []
+    authority = may_decide(principal, body.party, body.purpose, granted)
+    if body.scope is Scope.TRACK:
+        holds_every_track(body.party, body.works, await services.stored.tracks(body.works))
+
+    def make(event_id: uuid.UUID, prev_hash: str | None) -> ConsentChangedMany:
+        return ConsentChangedMany(
+            decision_id=event_id,
+            recorded_at=datetime.now(UTC),
+            actor=principal.subject,
+            authority=authority,
+            prev_hash=prev_hash,
+            **body.model_dump(),
+        )
+
+    handle = attempt(records, principal, key, "decisions.many", body)
     return written(await parties.append(body.party, make, handle))

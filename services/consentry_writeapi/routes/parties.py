@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from consentry_auth import Principal
 from consentry_domain import Entry, SlotKey
 from consentry_domain.chain import verify_chain
-from consentry_events import ConsentChanged, Scope
+from consentry_events import ConsentChanged, ConsentChangedMany, Decision, Scope
 from consentry_events.logged import LoggedEvent
 from consentry_events.models import PartyId
 from consentry_http import Caller, responses
@@ -61,14 +61,29 @@ def _current(key: SlotKey, entry: Entry, in_force: bool) -> DecisionOut:
     )
 
 
-def _historic(record: LoggedEvent[ConsentChanged], applied: bool) -> DecisionOut:
+def _historic(record: LoggedEvent[Decision], applied: bool) -> list[DecisionOut]:
+    """A decision as recorded; one on many works as one line per work, each with the
+    event's id, offset and chain link."""
+    event = record.event
+    if isinstance(event, ConsentChanged):
+        works = [(event.upc, event.isrc)]
+    elif event.scope is Scope.RELEASE:
+        works = [(upc, None) for upc in event.works]
+    else:
+        works = [(None, isrc) for isrc in event.works]
+    return [_line(record, applied, upc, isrc) for upc, isrc in works]
+
+
+def _line(
+    record: LoggedEvent[Decision], applied: bool, upc: str | None, isrc: str | None
+) -> DecisionOut:
     event = record.event
     return DecisionOut(
         decision_id=str(event.decision_id),
         party=event.party,
         scope=event.scope,
-        upc=event.upc,
-        isrc=event.isrc,
+        upc=upc,
+        isrc=isrc,
         purpose=event.purpose,
         choice=event.choice,
         effective_from=event.effective_from,
@@ -102,12 +117,13 @@ async def decision_history(party: PartyId, _: Reader, services: Services) -> Dec
     recorded = await party_history(services.kafka, party)
     applied = await services.progress.applied((r.topic, r.partition) for r in recorded)
     decisions = [
-        _historic(
+        line
+        for r in recorded
+        if isinstance(r.event, ConsentChanged | ConsentChangedMany)
+        for line in _historic(
             LoggedEvent(r.topic, r.partition, r.offset, r.event, r.digest),
             applied[(r.topic, r.partition)] >= r.offset,
         )
-        for r in recorded
-        if isinstance(r.event, ConsentChanged)
     ]
     return DecisionsOut(party=party, decisions=decisions)
 
