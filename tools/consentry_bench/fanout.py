@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from typing import Any
 
 import httpx
@@ -17,8 +19,9 @@ from consentry_bench.catalogue import FAN_OUT_LABEL, FAN_OUT_PURPOSE, NOW, Catal
 from consentry_bench.stats import summary_us
 from consentry_domain import Basis
 from consentry_events import ENFORCEMENT, TrackChanged
-from consentry_sdk import CheckSettings, connect
+from consentry_sdk import CheckSettings, ConsentChecker, connect
 from consentry_stack.stack import Stack
+from consentry_state import LogProgress
 
 EXTRA_TRACKS = 100_000
 """New tracks applied idle, then again during the fan-out."""
@@ -38,35 +41,38 @@ def _extra(prefix: str, series: int, n: int) -> list[TrackChanged]:
     ]
 
 
-async def _apply_rate(stack: Stack, tracks: list[TrackChanged]) -> float:
-    redis = Redis.from_url(stack.redis.url)
+async def _apply_rate(redis_url: str, bootstrap: str, tracks: list[TrackChanged]) -> float:
+    redis = Redis.from_url(redis_url)
     try:
         started = time.monotonic()
-        marks = await measure.produce(stack.kafka.bootstrap, tracks)
+        marks = await measure.produce(bootstrap, tracks)
         await measure.wait_watermarks(redis, marks, timeout_s=1800)
         return len(tracks) / (time.monotonic() - started)
     finally:
         await redis.aclose()
 
 
-def _apply_rate_aside(stack: Stack, tracks: list[TrackChanged]) -> float:
-    """``_apply_rate`` on a loop of its own, so producing the tracks never delays the
-    deny measurement running beside it."""
-    return asyncio.run(_apply_rate(stack, tracks))
+def _apply_rate_aside(redis_url: str, bootstrap: str) -> float:
+    """The apply rate of the second set of extra tracks, in a process of its own so that
+    producing them never holds up the checks timed beside it."""
+    return asyncio.run(_apply_rate(redis_url, bootstrap, _extra("ZZBEV", 2, EXTRA_TRACKS)))
 
 
-async def _until_denied(checker_url: str, isrcs: list[str], acked: float) -> list[int]:
+def _warm() -> None:
+    time.sleep(0.5)
+
+
+async def _until_denied(checker: ConsentChecker, isrcs: list[str], acked: float) -> list[int]:
     """Nanoseconds from the 202 until each track answers deny (batch checks, no cache)."""
     denied: dict[str, int] = {}
-    async with connect(CheckSettings(redis_url=checker_url, cache_bound_s=0)) as checker:
-        deadline = time.monotonic() + 300
-        while len(denied) < len(isrcs) and time.monotonic() < deadline:
-            pending = [i for i in isrcs if i not in denied]
-            answers = await checker.check_many(pending[:500], FAN_OUT_PURPOSE)
-            now = time.perf_counter_ns()
-            for isrc, answer in answers.items():
-                if not answer.allowed and answer.reasons[0].basis is Basis.DECISION:
-                    denied[isrc] = now - int(acked * 1e9)
+    deadline = time.monotonic() + 300
+    while len(denied) < len(isrcs) and time.monotonic() < deadline:
+        pending = [i for i in isrcs if i not in denied]
+        answers = await checker.check_many(pending[:500], FAN_OUT_PURPOSE)
+        now = time.perf_counter_ns()
+        for isrc, answer in answers.items():
+            if not answer.allowed and answer.reasons[0].basis is Basis.DECISION:
+                denied[isrc] = now - int(acked * 1e9)
     return list(denied.values())
 
 
@@ -82,12 +88,14 @@ class Published:
         self.total = 0
         self.last = 0.0
 
-    async def start(self) -> None:
+    async def start(self, start: dict[int, int] | None = None) -> None:
+        """From ``start`` (partition -> offset), or from the topic's end now."""
         await self.consumer.start()
         parts = [TopicPartition(ENFORCEMENT.name, p) for p in range(ENFORCEMENT.partitions)]
         self.consumer.assign(parts)
-        for tp, end in (await self.consumer.end_offsets(parts)).items():
-            self.consumer.seek(tp, end)
+        ends = await self.consumer.end_offsets(parts) if start is None else {}
+        for tp in parts:
+            self.consumer.seek(tp, ends[tp] if start is None else start[tp.partition])
 
     async def until(self, expected: int, timeout_s: float) -> None:
         suffix = f"|{self.purpose}".encode()
@@ -106,40 +114,92 @@ class Published:
             await self.consumer.stop()
 
 
+async def _enforcement_ends(bootstrap: str) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(ENFORCEMENT.name, p) for p in range(ENFORCEMENT.partitions)]
+        return {tp.partition: end for tp, end in (await consumer.end_offsets(parts)).items()}
+    finally:
+        await consumer.stop()
+
+
+def _count_aside(bootstrap: str, start: dict[int, int], expected: int) -> tuple[int, int, float]:
+    """Count the fan-out's events from ``start`` (partition -> offset) in a process of
+    its own: decoding tens of thousands of records at a time must not hold up the checks
+    being timed. (distinct, total, when the last arrived: ``time.monotonic()``)."""
+
+    async def count() -> tuple[int, int, float]:
+        published = Published(bootstrap)
+        await published.start(start)
+        await published.until(expected, timeout_s=1800)
+        return len(published.distinct), published.total, published.last
+
+    return asyncio.run(count())
+
+
+async def _until_applied(redis_url: str, where: tuple[str, int, int], acked: float) -> float:
+    """Milliseconds from the 202 until the primary's watermark passed the decision."""
+    topic, partition, offset = where
+    redis = Redis.from_url(redis_url)
+    try:
+        progress = LogProgress(redis)
+        while (await progress.applied([(topic, partition)]))[(topic, partition)] < offset:
+            await asyncio.sleep(0.001)
+        return (time.perf_counter() - acked) * 1000
+    finally:
+        await redis.aclose()
+
+
 async def label_opt_out(stack: Stack, catalogue: Catalogue) -> dict[str, Any]:
-    idle = await _apply_rate(stack, _extra("ZZBEU", 1, EXTRA_TRACKS))
-    extra = _extra("ZZBEV", 2, EXTRA_TRACKS)  # built before the clock starts
-    await measure.wait_group_caught_up(stack.kafka.bootstrap, "consentry-enforcer")
-    published = Published(stack.kafka.bootstrap)
-    await published.start()
-    body = {"party": FAN_OUT_LABEL, "purpose": FAN_OUT_PURPOSE, "choice": "deny"}
-    async with httpx.AsyncClient(base_url=stack.write_url, timeout=30) as http:
-        response = await http.post(
-            "/v1/decisions",
-            json={**body, "scope": "party"},
-            headers={"Authorization": f"Bearer {stack.token(FAN_OUT_LABEL)}"},
-        )
-    acked = time.perf_counter()
-    if response.status_code != 202:
-        raise RuntimeError(f"the label's opt-out was refused: {response.text}")
-    expected = catalogue.expected_fan_out_changes
-    started = time.monotonic()
-    lags, during, _ = await asyncio.gather(
-        _until_denied(stack.check_redis_url, catalogue.fan_out_sample, acked),
-        asyncio.to_thread(_apply_rate_aside, stack, extra),
-        published.until(expected, timeout_s=1800),
+    idle = await _apply_rate(
+        stack.redis.url, stack.kafka.bootstrap, _extra("ZZBEU", 1, EXTRA_TRACKS)
     )
+    await measure.wait_group_caught_up(stack.kafka.bootstrap, "consentry-enforcer")
+    expected = catalogue.expected_fan_out_changes
+    body = {"party": FAN_OUT_LABEL, "purpose": FAN_OUT_PURPOSE, "choice": "deny"}
+    settings = CheckSettings(redis_url=stack.check_redis_url, cache_bound_s=0)
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as aside:
+        await asyncio.gather(*(loop.run_in_executor(aside, _warm) for _ in range(2)))
+        start = await _enforcement_ends(stack.kafka.bootstrap)
+        # Connected and warm before the decision, as an AI feature's checker is.
+        async with (
+            connect(settings) as checker,
+            httpx.AsyncClient(base_url=stack.write_url, timeout=30) as http,
+        ):
+            await checker.check_many(catalogue.fan_out_sample[:500], FAN_OUT_PURPOSE)
+            response = await http.post(
+                "/v1/decisions",
+                json={**body, "scope": "party"},
+                headers={"Authorization": f"Bearer {stack.token(FAN_OUT_LABEL)}"},
+            )
+            acked = time.perf_counter()
+            if response.status_code != 202:
+                raise RuntimeError(f"the label's opt-out was refused: {response.text}")
+            started = time.monotonic()
+            accepted = response.json()
+            where = (accepted["topic"], accepted["partition"], accepted["offset"])
+            applied_ms, lags, during, (distinct, total, last) = await asyncio.gather(
+                _until_applied(stack.redis.url, where, acked),
+                _until_denied(checker, catalogue.fan_out_sample, acked),
+                loop.run_in_executor(
+                    aside, _apply_rate_aside, stack.redis.url, stack.kafka.bootstrap
+                ),
+                loop.run_in_executor(aside, _count_aside, stack.kafka.bootstrap, start, expected),
+            )
     return {
         "label_tracks": catalogue.fan_out_tracks,
         "expected_changes": expected,
+        "applied_after_202_ms": applied_ms,
         "checks_deny_after_202": summary_us(lags),
         "sampled_tracks": len(catalogue.fan_out_sample),
         "denied_in_sample": len(lags),
-        "published_distinct": len(published.distinct),
-        "published_total": published.total,
-        "duplicates": published.total - len(published.distinct),
-        "missing": expected - len(published.distinct),
-        "all_published_s": published.last - started if published.last else None,
+        "published_distinct": distinct,
+        "published_total": total,
+        "duplicates": total - distinct,
+        "missing": expected - distinct,
+        "all_published_s": last - started if last else None,
         "apply_idle_per_s": idle,
         "apply_during_fan_out_per_s": during,
         "apply_ratio": during / idle,

@@ -202,10 +202,15 @@ ROWS: list[Row] = [
         None,
     ),
     (
-        "… checks deny after the 202: p50 / p99",
+        "… checks deny after the 202: p50 / p99 (the primary applied it after)",
         lambda r: (
             f"{_ms(_fan(r)['checks_deny_after_202']['p50_us'])} / "
             f"{_ms(_fan(r)['checks_deny_after_202']['p99_us'])}"
+            + (
+                f" ({_fan(r)['applied_after_202_ms']:,.0f} ms)"
+                if "applied_after_202_ms" in _fan(r)
+                else ""
+            )
         ),
         "p99 ≤ 100 ms",
         lambda r: (
