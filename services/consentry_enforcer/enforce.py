@@ -293,11 +293,19 @@ class Enforcer:
         read = await self._reader.read(isrcs)
         purposes = sorted({p for wanted in chunk.values() for p in wanted})
         believed = await self._published.get(isrcs, purposes)
+        # A track no decision applies to answers every purpose's default; with nothing
+        # published about it either, downstream already believes that (most new tracks).
+        settled = {
+            isrc
+            for isrc in read.without_decisions()
+            if all(believed[isrc, p] is None for p in chunk[isrc])
+        }
+        metrics.RESOLVED.inc(sum(len(chunk[isrc]) for isrc in settled))
         now = self._clock_ms()
         events: list[EnforcementChanged] = []
         record: dict[str, dict[str, Verdict | None]] = {}
         for purpose in purposes:
-            wanted = [isrc for isrc in isrcs if purpose in chunk[isrc]]
+            wanted = [isrc for isrc in isrcs if purpose in chunk[isrc] and isrc not in settled]
             answers = [
                 resolve(
                     isrc,

@@ -81,6 +81,12 @@ class ChainHeads:
             layout.short_digest(digest),
             int(clear_intent),
         ]
-        if isinstance(event, DelegationChanged):
-            args += [keys.delegation_field(event.delegate, event.purpose), event.action.value]
-        return await run(self._redis, NOTE_PARTY_EVENT, *args) == 1
+        return await run(self._redis, NOTE_PARTY_EVENT, *args, *delegation_args(event)) == 1
+
+
+def delegation_args(event: PartyEvent) -> list[str]:
+    """What a script that notes a party's event applies at once: a delegation's
+    ``<delegate>|<purpose>`` and grant/revoke; nothing for a decision."""
+    if isinstance(event, DelegationChanged):
+        return [keys.delegation_field(event.delegate, event.purpose), event.action.value]
+    return []

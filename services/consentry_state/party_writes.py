@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from consentry_events import DelegationChanged, PartyEvent
+from consentry_events import PartyEvent
 from consentry_state import keys, layout
-from consentry_state.heads import Head, load_intent
+from consentry_state.heads import Head, delegation_args, load_intent
 from consentry_state.scripts import BEGIN_WRITE, FINISH_WRITE, UNLOCK, run
 
 
@@ -91,9 +91,8 @@ class PartyWrites:
             layout.short_digest(digest),
             keys.lock_key(party),
             token,
+            *delegation_args(event),
         ]
-        if isinstance(event, DelegationChanged):
-            args += [keys.delegation_field(event.delegate, event.purpose), event.action.value]
         return await run(self._redis, FINISH_WRITE, *args) == 1
 
     async def release(self, party: str, token: str) -> None:

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from consentry_domain import Slot, SlotKey, Track
 from consentry_domain.purposes import ancestors
-from consentry_events import Scope
+from consentry_events import Scope, TrackStatus
 from consentry_state import keys, layout
 from consentry_state.scripts import GATHER, run
 
@@ -106,6 +106,28 @@ class Read:
     parties: dict[str, bytes | str]
     parsed: dict[str, tuple[Track | None, str]] = field(default_factory=dict)
     """Each track's record, decoded once for every purpose asked of this read."""
+
+    def without_decisions(self) -> set[str]:
+        """The tracks known and active to which no decision can apply: nothing decided on
+        them, on their release, or by any of their parties party-wide -- so every answer
+        about them is the purpose's default (``consentry_domain.resolve``: silent
+        parties contribute the default)."""
+        quiet: set[str] = set()
+        for isrc, raw in zip(self.isrcs, self.tracks, strict=True):
+            if raw is None:
+                continue
+            if (parsed := self.parsed.get(isrc)) is None:
+                parsed = self.parsed[isrc] = _parsed(isrc, raw)
+            track, track_slots = parsed
+            if (
+                track is not None
+                and track.status is TrackStatus.ACTIVE
+                and not track_slots
+                and track.upc not in self.releases
+                and not any(party in self.parties for party in track.parties)
+            ):
+                quiet.add(isrc)
+        return quiet
 
     def views(self, purpose: str, only: Sequence[str] | None = None) -> dict[str, TrackView | None]:
         """Each track (of ``only``, if given) with its candidate slots for ``purpose``."""

@@ -13,9 +13,16 @@ from collections.abc import Mapping, Sequence
 import orjson
 from redis.asyncio import Redis
 
-from consentry_domain import ApplyOutcome
+from consentry_domain import ApplyOutcome, Entry
 from consentry_domain.state import entry_of, slot_key_of, slot_keys_of
-from consentry_events import AnyEvent, ConsentChanged, ConsentChangedMany, DelegationChanged, Scope
+from consentry_events import (
+    AnyEvent,
+    ConsentChanged,
+    ConsentChangedMany,
+    Decision,
+    DelegationChanged,
+    Scope,
+)
 from consentry_events.logged import LoggedEvent, Position
 from consentry_state import keys, layout
 from consentry_state.scripts import APPLY_BATCH, BEAT, run
@@ -25,6 +32,16 @@ Arg = str | int | list[list[str]]
 ToApply = LoggedEvent[AnyEvent] | Position
 """An event at its place, or only a place: a record that is not an event (dead-lettered)
 still advances its partition's watermark."""
+
+
+def _entry_args(event: Decision, entry: Entry) -> tuple[str, str, str, str]:
+    """A decision's entry as the merge takes it: choice, id, from and until (ms)."""
+    return (
+        layout.choice_code(entry.choice),
+        layout.short_id(event.decision_id),
+        "" if entry.effective_from_ms is None else str(entry.effective_from_ms),
+        "" if entry.expires_at_ms is None else str(entry.expires_at_ms),
+    )
 
 
 def _args(record: ToApply) -> tuple[Arg, ...]:
@@ -46,10 +63,7 @@ def _args(record: ToApply) -> tuple[Arg, ...]:
             group_field,
             "" if slot.scope is Scope.PARTY else event.party,
             slot.purpose,
-            layout.choice_code(entry.choice),
-            layout.short_id(event.decision_id),
-            "" if entry.effective_from_ms is None else str(entry.effective_from_ms),
-            "" if entry.expires_at_ms is None else str(entry.expires_at_ms),
+            *_entry_args(event, entry),
             head_key,
             layout.short_digest(record.digest),
             layout.marker(slot),
@@ -65,10 +79,7 @@ def _args(record: ToApply) -> tuple[Arg, ...]:
             event.party,
             event.party,
             event.purpose,
-            layout.choice_code(entry.choice),
-            layout.short_id(event.decision_id),
-            "" if entry.effective_from_ms is None else str(entry.effective_from_ms),
-            "" if entry.expires_at_ms is None else str(entry.expires_at_ms),
+            *_entry_args(event, entry),
             head_key,
             layout.short_digest(record.digest),
             "1" if event.scope is Scope.TRACK else "",
