@@ -335,8 +335,11 @@ class Enforcer:
 
     @staticmethod
     def _event(change: Change, cause: EnforcementCause | None) -> EnforcementChanged:
+        """The event for a change, built without validation: every field comes from an
+        answer resolved here (a fan-out builds hundreds of thousands; validating each
+        cost a fifth of its time). A test re-validates what this builds."""
         answer = change.answer
-        return EnforcementChanged(
+        return EnforcementChanged.model_construct(
             isrc=answer.isrc,
             purpose=answer.purpose,
             answer=_word(answer.verdict),

@@ -6,7 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consentry_domain import Answer, Basis, Reason, Verdict, load_taxonomy
-from consentry_domain.enforcement import enforcement_diff, purposes_affected
+from consentry_domain.enforcement import Change, enforcement_diff, purposes_affected
+from consentry_enforcer.enforce import Enforcer
+from consentry_events import EnforcementCause, EnforcementChanged
 
 VERDICTS = st.sampled_from(list(Verdict))
 BASES = st.sampled_from([Basis.DECISION, Basis.DEFAULT, Basis.UNKNOWN_TRACK, Basis.RETIRED_TRACK])
@@ -83,3 +85,26 @@ def test_a_decision_reaches_its_purpose_and_every_purpose_under_it() -> None:
         "ai.generation.voice",
     ]
     assert purposes_affected(taxonomy, "ai.dj") == ["ai.dj"]
+
+
+@given(
+    st.from_regex(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}", fullmatch=True),
+    VERDICTS,
+    VERDICTS,
+    BASES,
+    st.none() | st.tuples(st.integers(0, 5), st.integers(0, 10**9)),
+)
+def test_the_enforcer_builds_events_that_validate(
+    isrc: str, verdict: Verdict, previous: Verdict, basis: Basis, where: tuple[int, int] | None
+) -> None:
+    """The enforcer builds its events without validation (for speed): each one must be
+    exactly what validating the same fields gives, and survive a round trip."""
+    reason = Reason(basis, verdict, party="label:l", purpose="ai.training")
+    change = Change(Answer(isrc, "ai.training", verdict, (reason,)), previous)
+    cause = (
+        None if where is None else EnforcementCause(topic="t", partition=where[0], offset=where[1])
+    )
+    built = Enforcer._event(change, cause)
+    checked = EnforcementChanged.model_validate(built.model_dump())
+    assert checked.model_dump() == built.model_dump()
+    assert EnforcementChanged.model_validate_json(built.model_dump_json()) == checked
