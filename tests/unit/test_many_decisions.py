@@ -17,7 +17,6 @@ from consentry_events import (
     CATALOGUE,
     CONSENT_CHANGES,
     Choice,
-    ConsentChanged,
     ConsentChangedMany,
     DecodeError,
     Scope,
@@ -31,7 +30,7 @@ from consentry_http import Refused
 from consentry_state import ToApply, parts
 from consentry_writeapi.authorise import holds_every_track, may_decide
 from consentry_writeapi.decision_requests import ManyDecisionsRequest
-from tests.support.events import track_event
+from tests.support.events import decision_event, track_event
 
 TAXONOMY = load_taxonomy()
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -132,15 +131,8 @@ def test_a_decision_on_many_works_means_that_many_single_decisions(
         assert as_many.apply(event, offset) is ApplyOutcome.APPLIED  # a new offset
         assert as_many.apply(event, offset) is ApplyOutcome.DUPLICATE
         for work in works:
-            single = ConsentChanged(
-                decision_id=event_id,
-                party=party,
-                purpose=purpose,
-                choice=choice,
-                scope=scope,
-                upc=work if scope is Scope.RELEASE else None,
-                isrc=work if scope is Scope.TRACK else None,
-                recorded_at=NOW,
+            single = decision_event(
+                party, purpose, choice, scope, upc=work, isrc=work, decision_id_seed=offset
             )
             as_singles.apply(single, offset)
     assert as_many.slots == as_singles.slots

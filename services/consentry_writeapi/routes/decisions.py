@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
-from consentry_events import ConsentChanged, ConsentChangedMany, Scope
+from consentry_auth import Principal
+from consentry_domain import Taxonomy as TaxonomyRules
+from consentry_events import Authority, ConsentChanged, ConsentChangedMany, Decision, Scope
 from consentry_http import Caller
+from consentry_state import Delegations
 from consentry_writeapi.authorise import holds_every_track, may_decide, needs_grants
 from consentry_writeapi.decision_requests import DecisionRequest, ManyDecisionsRequest
 from consentry_writeapi.deps import (
@@ -31,6 +35,38 @@ from consentry_writeapi.schemas import Accepted
 router = APIRouter(tags=["decisions"])
 
 
+async def _authority(
+    principal: Principal,
+    party: str,
+    purpose: str,
+    taxonomy: TaxonomyRules,
+    delegations: Delegations,
+) -> Authority:
+    """By what right ``principal`` decides ``purpose`` for ``party`` (422 for a purpose
+    outside the taxonomy, 403 when it may not); delegations read only when they count."""
+    known_purpose(taxonomy, purpose)
+    granted = await grants(delegations, party) if needs_grants(principal, party) else []
+    return may_decide(principal, party, purpose, granted)
+
+
+def _decision(
+    kind: type[Decision], principal: Principal, authority: Authority, fields: dict[str, Any]
+) -> Callable[[uuid.UUID, str | None], Decision]:
+    """The event the party's log chains: the request's fields, who and by what right."""
+
+    def make(event_id: uuid.UUID, prev_hash: str | None) -> Decision:
+        return kind(
+            decision_id=event_id,
+            recorded_at=datetime.now(UTC),
+            actor=principal.subject,
+            authority=authority,
+            prev_hash=prev_hash,
+            **fields,
+        )
+
+    return make
+
+
 @router.post(
     "/v1/decisions", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES
 )
@@ -47,20 +83,8 @@ async def record_decision(
 
     A party decides for itself; a delegate for the purposes delegated to it; an admin
     for anyone, marked ``authority: admin`` in the log."""
-    known_purpose(taxonomy, body.purpose)
-    granted = await grants(delegations, body.party) if needs_grants(principal, body.party) else []
-    authority = may_decide(principal, body.party, body.purpose, granted)
-
-    def make(event_id: uuid.UUID, prev_hash: str | None) -> ConsentChanged:
-        return ConsentChanged(
-            decision_id=event_id,
-            recorded_at=datetime.now(UTC),
-            actor=principal.subject,
-            authority=authority,
-            prev_hash=prev_hash,
-            **body.model_dump(),
-        )
-
+    authority = await _authority(principal, body.party, body.purpose, taxonomy, delegations)
+    make = _decision(ConsentChanged, principal, authority, body.model_dump())
     handle = attempt(records, principal, key, "decisions", body)
     return written(await parties.append(body.party, make, handle))
 
@@ -91,21 +115,9 @@ async def record_many(
     work by work against the catalogue: a track that lists other rights holders only is
     refused (403, each named in ``errors``) and then nothing is written. Downstream
     systems get enforcement events for exactly the tracks whose answer changed."""
-    known_purpose(taxonomy, body.purpose)
-    granted = await grants(delegations, body.party) if needs_grants(principal, body.party) else []
-    authority = may_decide(principal, body.party, body.purpose, granted)
+    authority = await _authority(principal, body.party, body.purpose, taxonomy, delegations)
     if body.scope is Scope.TRACK:
         holds_every_track(body.party, body.works, await services.stored.tracks(body.works))
-
-    def make(event_id: uuid.UUID, prev_hash: str | None) -> ConsentChangedMany:
-        return ConsentChangedMany(
-            decision_id=event_id,
-            recorded_at=datetime.now(UTC),
-            actor=principal.subject,
-            authority=authority,
-            prev_hash=prev_hash,
-            **body.model_dump(),
-        )
-
+    make = _decision(ConsentChangedMany, principal, authority, body.model_dump())
     handle = attempt(records, principal, key, "decisions.many", body)
     return written(await parties.append(body.party, make, handle))
