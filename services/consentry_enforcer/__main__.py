@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import faust
 from prometheus_client import start_http_server
 
 from consentry_enforcer.app import create_app
 from consentry_enforcer.settings import EnforcerSettings
+from consentry_kafka.worker import run_worker
 
 
 def main() -> None:
     settings = EnforcerSettings()
     start_http_server(settings.metrics_port, addr=settings.metrics_host)
     app = create_app(settings)
-    faust.Worker(app, loglevel="INFO", quiet=True).execute_from_commandline()
+    run_worker(app, settings.nice)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ class EnforcerSettings(KafkaClientSettings):
 
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0",
-        description="The consent state (user enforcer, read-only): answers are resolved there.",
+        description="The consent state (user enforcer, read-only): answers are resolved there. "
+        "A read replica will do (records are enforced once its watermarks show them "
+        "applied) and keeps these reads off the primary the materialiser writes to.",
     )
     store_url: str = Field(
         default="redis://127.0.0.1:6380/0",
@@ -53,6 +55,14 @@ class EnforcerSettings(KafkaClientSettings):
     )
     backlog_interval_s: float = Field(
         default=1.0, gt=0, description="How often the enforcement backlog is measured."
+    )
+    nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Lower CPU priority (Unix nice) of the worker: where it shares cores with "
+        "the materialiser, applying decisions -- what makes checks deny -- comes before "
+        "telling downstream about them. 0 keeps the default priority.",
     )
     metrics_host: str = Field(default="127.0.0.1", description="Prometheus endpoint address.")
     metrics_port: int = Field(default=9104, ge=0, le=65535, description="Prometheus endpoint port.")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import faust
 from prometheus_client import start_http_server
 
+from consentry_kafka.worker import run_worker
 from consentry_materialiser.app import create_app
 from consentry_materialiser.settings import MaterialiserSettings
 
@@ -13,7 +13,7 @@ def main() -> None:
     settings = MaterialiserSettings()
     start_http_server(settings.metrics_port, addr=settings.metrics_host)
     app = create_app(settings)
-    faust.Worker(app, loglevel="INFO", quiet=True).execute_from_commandline()
+    run_worker(app)
 
 
 if __name__ == "__main__":

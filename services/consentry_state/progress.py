@@ -21,11 +21,11 @@ from consentry_state import keys, layout
 from consentry_state.scripts import MARK_REBUILT, run
 
 Partition = tuple[str, int]
+"""(topic, partition)"""
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
-"""(topic, partition)"""
 
 
 class LogProgress:

@@ -20,7 +20,10 @@ from consentry_events import Scope, TrackStatus
 from consentry_state import keys, layout
 from consentry_state.scripts import GATHER, run
 
-Candidates = dict[str, list[tuple[SlotKey, Slot]]]
+Slots = tuple[tuple[SlotKey, Slot], ...]
+Candidates = dict[str, Slots]
+"""Per party, the slots that may apply to a track: shared between the tracks that read the
+same group (never mutated)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,22 @@ def _decoded(raw: bytes | str, paths: frozenset[str]) -> tuple[layout.GroupSlot,
     return tuple(layout.decode_group(raw, paths))
 
 
+@functools.lru_cache(maxsize=100_000)
+def _party_wide(party: str, raw: bytes | str, paths: frozenset[str]) -> Slots:
+    """A party's own group as candidates: one tuple shared by every track of the party."""
+    return tuple((SlotKey(party, Scope.PARTY, "", g.purpose), g.slot) for g in _decoded(raw, paths))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _on_release(upc: str, raw: bytes | str, paths: frozenset[str]) -> dict[str, Slots]:
+    """A release's group as candidates, per party: shared by every track on the release."""
+    by_party: dict[str, list[tuple[SlotKey, Slot]]] = {}
+    for g in _decoded(raw, paths):
+        key = SlotKey(g.party, Scope.RELEASE, upc, g.purpose)
+        by_party.setdefault(g.party, []).append((key, g.slot))
+    return {party: tuple(slots) for party, slots in by_party.items()}
+
+
 def _parsed(isrc: str, raw_track: bytes | str) -> tuple[Track | None, str]:
     """The track's record (None: only decisions about it have arrived, not the track
     itself) and its own slot group."""
@@ -77,20 +96,17 @@ def _view(
 ) -> TrackView:
     candidates: Candidates = {}
     for party in track.parties:
-        if (raw := parties.get(party)) is not None:
-            for g in _decoded(raw, paths):
-                key = SlotKey(party, Scope.PARTY, "", g.purpose)
-                candidates.setdefault(party, []).append((key, g.slot))
+        if (raw := parties.get(party)) is not None and (slots := _party_wide(party, raw, paths)):
+            candidates[party] = slots
     if (raw := releases.get(track.upc)) is not None:
-        for g in _decoded(raw, paths):
-            if g.party in track.parties:
-                key = SlotKey(g.party, Scope.RELEASE, track.upc, g.purpose)
-                candidates.setdefault(g.party, []).append((key, g.slot))
+        for party, slots in _on_release(track.upc, raw, paths).items():
+            if party in track.parties:
+                candidates[party] = candidates.get(party, ()) + slots
     if track_slots:
         for g in _decoded(track_slots, paths):
             if g.party in track.parties:
                 key = SlotKey(g.party, Scope.TRACK, isrc, g.purpose)
-                candidates.setdefault(g.party, []).append((key, g.slot))
+                candidates[g.party] = (*candidates.get(g.party, ()), (key, g.slot))
     return TrackView(track, candidates)
 
 

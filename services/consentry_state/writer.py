@@ -155,4 +155,3 @@ class StateWriter:
         for (topic, partition), ms in freshness.items():
             args += [keys.watermark_field(topic, partition), ms]
         return bool(await run(self._redis, BEAT, *args))
-

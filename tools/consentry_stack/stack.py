@@ -143,7 +143,10 @@ class Stack:
                 "CONSENTRY_MATERIALISER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
                 "CONSENTRY_MATERIALISER_REDIS_URL": self.redis.url_for("materialiser"),
                 "CONSENTRY_ENFORCER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
-                "CONSENTRY_ENFORCER_REDIS_URL": self.redis.url_for("enforcer"),
+                # Reads only: off the primary, whose one thread the materialiser's writes need.
+                "CONSENTRY_ENFORCER_REDIS_URL": (self.replica_redis or self.redis).url_for(
+                    "enforcer"
+                ),
                 "CONSENTRY_ENFORCER_STORE_URL": self.store.url_for("enforcer"),
                 "CONSENTRY_CHECK_REDIS_URL": self.check_redis_url,
                 "CONSENTRY_CHECK_AUTH_PUBLIC_KEY_FILE": str(self.public_key),

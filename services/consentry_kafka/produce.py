@@ -1,0 +1,44 @@
+"""Producing many keyed records at once, a batch per partition.
+
+``AIOKafkaProducer.send`` costs a future, a partitioner call and a trip through the
+accumulator per record: a fifth of the enforcer's time in a large fan-out. ``send_keyed``
+puts each record on the partition ``send`` would have chosen (aiokafka's default
+partitioner: murmur2 of the key, as the Java client), fills record batches per
+partition, and hands each whole batch to the producer, so a key's records stay in one
+partition and in order whichever way they were sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+
+_PARTITION = DefaultPartitioner()
+
+
+async def send_keyed(
+    producer: AIOKafkaProducer, topic: str, records: Sequence[tuple[bytes, bytes]]
+) -> None:
+    """Send (key, value) records to ``topic``; returns once the broker acknowledged every
+    batch (with the producer's ``acks``), else raises the producer's error."""
+    if not records:
+        return
+    partitions = sorted(await producer.partitions_for(topic))
+    by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
+    for key, value in records:
+        by_partition.setdefault(_PARTITION(key, partitions, partitions), []).append((key, value))
+    sent: list[asyncio.Future[Any]] = []
+    for partition, of_partition in by_partition.items():
+        batch = producer.create_batch()
+        for key, value in of_partition:
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                sent.append(await producer.send_batch(batch, topic, partition=partition))
+                batch = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    raise ValueError(f"a record of {len(value)} bytes exceeds the batch size")
+        sent.append(await producer.send_batch(batch, topic, partition=partition))
+    await asyncio.gather(*sent)
