@@ -111,10 +111,13 @@ class Verifier:
 
     A signature check costs ~130 µs, more than the rest of a cached check, so the claims
     of tokens that verified are remembered (by the whole token string, signature
-    included; at most ``cache_size``); expiry is checked again on every use."""
+    included; at most ``cache_size``, ~0.5 KB each); expiry is checked again on every use.
+    The default holds the tokens of 65,536 callers active at once: at 4,096, 5,000
+    parties writing in turn (the write benchmark) missed on every request, and the
+    signature checks took 12% of the write API's CPU."""
 
     def __init__(
-        self, public_pem: bytes, audience: str, leeway_s: float = 30.0, cache_size: int = 4096
+        self, public_pem: bytes, audience: str, leeway_s: float = 30.0, cache_size: int = 65_536
     ) -> None:
         self._key = serialization.load_pem_public_key(public_pem)
         self._audience = audience

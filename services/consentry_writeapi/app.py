@@ -29,6 +29,7 @@ from consentry_state import (
 )
 from consentry_writeapi import errors, metrics
 from consentry_writeapi.deps import WriteServices
+from consentry_writeapi.fast import FastDecisions
 from consentry_writeapi.importer import CatalogueImport
 from consentry_writeapi.publisher import KafkaPublisher, TimedPublisher
 from consentry_writeapi.recorder import CatalogueLog, PartyLog
@@ -126,13 +127,13 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
         lifespan=lifespan,
     )
     errors.install(app)
-    BearerAuth(
-        Verifier(settings.auth_public_key_file.read_bytes(), WRITE_AUDIENCE),
-        metrics.AUTH_FAILURES,
-    ).install(app)
+    verifier = Verifier(settings.auth_public_key_file.read_bytes(), WRITE_AUDIENCE)
+    BearerAuth(verifier, metrics.AUTH_FAILURES).install(app)
     app.mount("/metrics", make_asgi_app())
 
     app.add_middleware(CountRequests)
+    # Outermost: a decision the route would record is recorded before any other layer.
+    app.add_middleware(FastDecisions, verifier=verifier, max_body_bytes=settings.max_body_bytes)
 
     for module in (decisions, delegations, tracks, parties):
         app.include_router(module.router)

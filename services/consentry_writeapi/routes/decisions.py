@@ -35,7 +35,7 @@ from consentry_writeapi.schemas import Accepted
 router = APIRouter(tags=["decisions"])
 
 
-async def _authority(
+async def authority_of(
     principal: Principal,
     party: str,
     purpose: str,
@@ -49,7 +49,7 @@ async def _authority(
     return may_decide(principal, party, purpose, granted)
 
 
-def _decision(
+def decision_maker(
     kind: type[Decision], principal: Principal, authority: Authority, fields: dict[str, Any]
 ) -> Callable[[uuid.UUID, str | None], Decision]:
     """The event the party's log chains: the request's fields, who and by what right."""
@@ -83,8 +83,8 @@ async def record_decision(
 
     A party decides for itself; a delegate for the purposes delegated to it; an admin
     for anyone, marked ``authority: admin`` in the log."""
-    authority = await _authority(principal, body.party, body.purpose, taxonomy, delegations)
-    make = _decision(ConsentChanged, principal, authority, body.model_dump())
+    authority = await authority_of(principal, body.party, body.purpose, taxonomy, delegations)
+    make = decision_maker(ConsentChanged, principal, authority, body.model_dump())
     handle = attempt(records, principal, key, "decisions", body)
     return written(await parties.append(body.party, make, handle))
 
@@ -115,9 +115,9 @@ async def record_many(
     work by work against the catalogue: a track that lists other rights holders only is
     refused (403, each named in ``errors``) and then nothing is written. Downstream
     systems get enforcement events for exactly the tracks whose answer changed."""
-    authority = await _authority(principal, body.party, body.purpose, taxonomy, delegations)
+    authority = await authority_of(principal, body.party, body.purpose, taxonomy, delegations)
     if body.scope is Scope.TRACK:
         holds_every_track(body.party, body.works, await services.stored.tracks(body.works))
-    make = _decision(ConsentChangedMany, principal, authority, body.model_dump())
+    make = decision_maker(ConsentChangedMany, principal, authority, body.model_dump())
     handle = attempt(records, principal, key, "decisions.many", body)
     return written(await parties.append(body.party, make, handle))
