@@ -76,7 +76,11 @@ class ManagedProcess:
         self._proc = None
 
     def tail(self, lines: int = 40) -> str:
+        """The log's last lines, after any line that says why a native part gave up (a
+        Rust panic's backtrace would push its message out of the tail)."""
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            all_lines = self.log_path.read_text(errors="replace").splitlines()
         except FileNotFoundError:
             return ""
+        why = [line for line in all_lines[:-lines] if "panicked at" in line]
+        return "\n".join([*why[-3:], *all_lines[-lines:]])
