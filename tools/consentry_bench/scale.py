@@ -33,9 +33,9 @@ IMPORTED = 200_000
 
 
 def _in_process(check_url: str, reads_url: str, primary_url: str, sample: list[str]) -> Any:
-    """The SDK checks and their redis-py reference, timed in a process of their own: an
-    AI feature's process holds its own data, not this one's bookkeeping of a 10M-track
-    catalogue, whose full garbage collections stalled checks timed here for 300-400 ms."""
+    """The SDK checks and their redis-py reference, timed in a process of their own, as
+    an AI feature's process would run them: not beside this one's bookkeeping of a
+    10M-track catalogue and its garbage collections."""
     sdk = asyncio.run(measure.sdk_latencies(check_url, sample, "ai.training", iterations=20_000))
     get = asyncio.run(measure.python_get_loop(reads_url, 20_000, primary_url=primary_url))
     return sdk, get
