@@ -34,6 +34,8 @@ from consentry_events.topics import (
     CONSENT_CHANGES,
     DEAD_LETTER,
     ENFORCEMENT,
+    ENFORCEMENT_STATE,
+    FEED_RETENTION_MS,
     TOPICS,
     TopicSpec,
 )
@@ -43,6 +45,8 @@ __all__ = [
     "CONSENT_CHANGES",
     "DEAD_LETTER",
     "ENFORCEMENT",
+    "ENFORCEMENT_STATE",
+    "FEED_RETENTION_MS",
     "TOPICS",
     "AnyEvent",
     "Authority",

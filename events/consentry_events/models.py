@@ -261,9 +261,9 @@ class EnforcementCause(_Event):
 class EnforcementChanged(_Event):
     """The effective answer for (track, purpose) changed: downstream AI systems act on it.
 
-    Published by the materialiser after the change is in Redis, keyed by
-    ``<isrc>|<purpose>`` on a compacted topic, at least once: a consumer keeps the latest
-    per key (a repeat carries the same answer).
+    Published by the enforcer after the change is in Redis, keyed by ``<isrc>|<purpose>``
+    on the change feed (kept ``FEED_RETENTION_MS``, in order per pair), at least once: a
+    consumer keeps the latest per key (a repeat carries the same answer).
     """
 
     type: Literal["enforcement.changed"] = "enforcement.changed"
@@ -276,7 +276,8 @@ class EnforcementChanged(_Event):
     )
     reasons: tuple[str, ...] = Field(description="Human summaries, e.g. 'label:L, party-wide, ai'.")
     cause: EnforcementCause | None = Field(
-        description="The record that caused it; null when a decision's window opened or closed."
+        description="The record that caused it; null when a decision's window opened or "
+        "closed, or when a sweep after the enforcer's store was lost found the change."
     )
     decided_at: AwareDatetime
 

@@ -29,10 +29,23 @@ CATALOGUE = TopicSpec(
     partitions=6,
     configs={"cleanup.policy": "compact"},
 )
+FEED_RETENTION_MS = 7 * 24 * 3600 * 1000
+"""How long the change feed keeps an enforcement event: a downstream system that stops
+for longer resumes from a snapshot (its cursor is refused, never silently skipped)."""
 ENFORCEMENT = TopicSpec(
     "consentry.enforcement.v1",
     partitions=6,
-    # Keyed by "<isrc>|<purpose>": compaction keeps each pair's current answer.
+    # The change feed downstream systems follow, keyed by "<isrc>|<purpose>": every
+    # change in order per pair, kept for the retention (not compacted: a consumer that
+    # resumes sees each change, not only the last).
+    configs={"cleanup.policy": "delete", "retention.ms": str(FEED_RETENTION_MS)},
+)
+ENFORCEMENT_STATE = TopicSpec(
+    "consentry.enforcement-state.v1",
+    partitions=6,
+    # What downstream was last told, per "<isrc>|<purpose>": the answer when it is not
+    # the purpose's default, a tombstone when it is again. Compaction keeps the last of
+    # each, so the enforcer's store is rebuilt from here after a loss.
     configs={"cleanup.policy": "compact"},
 )
 DEAD_LETTER = TopicSpec(
@@ -41,4 +54,10 @@ DEAD_LETTER = TopicSpec(
     configs={"cleanup.policy": "delete", "retention.ms": "-1"},
 )
 
-TOPICS: tuple[TopicSpec, ...] = (CONSENT_CHANGES, CATALOGUE, ENFORCEMENT, DEAD_LETTER)
+TOPICS: tuple[TopicSpec, ...] = (
+    CONSENT_CHANGES,
+    CATALOGUE,
+    ENFORCEMENT,
+    ENFORCEMENT_STATE,
+    DEAD_LETTER,
+)

@@ -1,5 +1,6 @@
 """The enforcer's faust app: a consumer group of its own over the consent and catalogue
-topics, taking a fetch at a time; window enforcement and the backlog on timers."""
+topics, taking a fetch at a time; window enforcement and the backlog on timers. Nothing
+is enforced before the store is whole (``StoreRecovery``)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,16 @@ from redis.exceptions import RedisError
 
 from consentry_domain import load_taxonomy
 from consentry_enforcer import metrics
-from consentry_enforcer.enforce import Enforcer, NotYetApplied
+from consentry_enforcer.enforce import Enforcer, NotYetApplied, Told
+from consentry_enforcer.recovery import StoreRecovery, encode_told
 from consentry_enforcer.settings import EnforcerSettings
-from consentry_events import CATALOGUE, CONSENT_CHANGES, ENFORCEMENT, EnforcementChanged
+from consentry_events import (
+    CATALOGUE,
+    CONSENT_CHANGES,
+    ENFORCEMENT,
+    ENFORCEMENT_STATE,
+    EnforcementChanged,
+)
 from consentry_kafka.batches import BatchApp, log_records
 from consentry_kafka.produce import send_keyed
 from consentry_state import LogProgress
@@ -57,23 +65,34 @@ def create_app(settings: EnforcerSettings) -> faust.App:
     state, store = redis(settings.redis_url), redis(settings.store_url)
     progress = LogProgress(state)
 
-    async def publish(events: Sequence[EnforcementChanged]) -> None:
+    class Kafka:
         """Straight to faust's aiokafka producer a batch per partition (faust's
-        ``Topic.send`` costs several times more per record); returns once the broker
-        acknowledged every event (acks=all)."""
-        records = [(f"{e.isrc}|{e.purpose}".encode(), e.model_dump_json().encode()) for e in events]
-        # faust's aiokafka driver keeps its AIOKafkaProducer behind this one accessor.
-        producer = cast(Producer, app.producer)._ensure_producer()
-        await send_keyed(producer, ENFORCEMENT.name, records)
+        ``Topic.send`` costs several times more per record); each call returns once the
+        broker acknowledged every record (acks=all)."""
+
+        async def publish(self, events: Sequence[EnforcementChanged]) -> None:
+            records = [
+                (f"{e.isrc}|{e.purpose}".encode(), e.model_dump_json().encode()) for e in events
+            ]
+            await send_keyed(self._producer(), ENFORCEMENT.name, records)
+
+        async def remember(self, told: Told) -> None:
+            await send_keyed(self._producer(), ENFORCEMENT_STATE.name, encode_told(told))
+
+        @staticmethod
+        def _producer() -> Any:
+            # faust's aiokafka driver keeps its AIOKafkaProducer behind this one accessor.
+            return cast(Producer, app.producer)._ensure_producer()
 
     enforcer = Enforcer(
         state,
         store,
         load_taxonomy(settings.purposes_file),
-        publish,
+        Kafka(),
         chunk=settings.chunk,
         apply_wait_s=settings.apply_wait_s,
     )
+    recovery = StoreRecovery(settings.kafka(), store, enforcer)
     enforced: dict[tuple[str, int], int] = {}
     """(topic, partition) -> the offset below which this worker has enforced everything."""
 
@@ -86,6 +105,7 @@ def create_app(settings: EnforcerSettings) -> faust.App:
         delay_s = 0.1
         while True:  # a batch is never skipped, only tried again
             try:
+                await recovery.ensure()
                 await enforcer.handle(records)
                 break
             except (RedisError, OSError, NotYetApplied) as exc:
@@ -103,8 +123,9 @@ def create_app(settings: EnforcerSettings) -> faust.App:
     @app.timer(interval=settings.due_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types
     async def windows() -> None:
         try:
+            await recovery.ensure()
             await enforcer.due()
-        except RedisError as exc:
+        except (RedisError, OSError, NotYetApplied) as exc:
             log.warning("window enforcement postponed: %s", exc)
 
     @app.timer(interval=settings.backlog_interval_s)  # type: ignore[untyped-decorator]  # faust ships no types

@@ -18,9 +18,14 @@ recorded after the broker acknowledged the event, so a crash in between republis
 rather than loses (at least once; a repeat carries the same answer). A fan-out's steps
 overlap: one step is read and resolved while the one before is published.
 
-Longer than 300 lines: the fetch, fan-out and window paths share one prepare/commit
-pair, kept beside them until a second enforcement path (the downstream issue's change
-feed) gives them a module of their own.
+Answers are only resolved from a whole check state: while it is being rebuilt (after a
+loss) the work waits, so a half-rebuilt state is never taken for what downstream should
+believe. Each change goes out on the feed first, then into the compacted record of what
+downstream was told (``Downstream.remember``), then into the store: a lost store is
+rebuilt from Kafka (``consentry_enforcer.recovery``) and reconciled by ``sweep``.
+
+Longer than 300 lines: the fetch, fan-out, window and sweep paths share one
+prepare/commit pair, kept beside them.
 """
 
 from __future__ import annotations
@@ -28,10 +33,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from redis.asyncio import Redis
 
@@ -59,11 +64,23 @@ from consentry_state import (
     StateReader,
 )
 
-Publish = Callable[[Sequence[EnforcementChanged]], Awaitable[None]]
+Told = dict[str, dict[str, Verdict | None]]
+"""Purpose -> ISRC -> the answer downstream now believes (None: the purpose's default)."""
+
+
+class Downstream(Protocol):
+    """Where changes go: the change feed, and the record of what downstream was told."""
+
+    async def publish(self, events: Sequence[EnforcementChanged]) -> None:
+        """Onto the feed; returns once the broker acknowledged every event."""
+
+    async def remember(self, told: Told) -> None:
+        """Into the compacted record; returns once acknowledged."""
+
 RELEASE_SIZE = 10
 """Tracks on a typical release: a fan-out step takes about ``chunk`` / this releases."""
 Work = dict[tuple[str, str], EnforcementCause | None]
-"""(isrc, purpose) -> the record that caused its re-evaluation (None: a window)."""
+"""(isrc, purpose) -> the record that caused its re-evaluation (None: a window, a sweep)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +88,7 @@ class Prepared:
     """A chunk's enforcement events, and the answers to record once they are out."""
 
     events: list[EnforcementChanged]
-    record: dict[str, dict[str, Verdict | None]]
+    record: Told
 
 
 class EnforcerError(Exception):
@@ -100,7 +117,7 @@ class Enforcer:
         state: Redis,
         store: Redis,
         taxonomy: Taxonomy,
-        publish: Publish,
+        downstream: Downstream,
         *,
         chunk: int = 500,
         apply_wait_s: float = 30.0,
@@ -113,7 +130,7 @@ class Enforcer:
         self._windows = DecisionWindows(store)
         self._fanouts = FanOuts(store)
         self._taxonomy = taxonomy
-        self._publish = publish
+        self._downstream = downstream
         self._chunk = chunk
         self._apply_wait_s = apply_wait_s
         self._clock_ms = clock_ms
@@ -163,6 +180,14 @@ class Enforcer:
             published += await self._publish_changes(work)
         await self._windows.handled(windows)
         return published
+
+    async def sweep(self, upcs: Sequence[str]) -> int:
+        """Every purpose of every track on these releases, against what downstream was
+        told: after the store was lost, whatever changed meanwhile is published."""
+        on = await self._index.tracks_on(upcs)
+        every = sorted(self._taxonomy.defaults)
+        work: Work = {(isrc, p): None for upc in upcs for isrc in on[upc] for p in every}
+        return await self._publish_changes(work)
 
     async def _reach(self, party: str, scope: Scope, work: str) -> list[str]:
         if scope is Scope.TRACK:
@@ -291,6 +316,8 @@ class Enforcer:
         the events for what changed."""
         isrcs = list(chunk)
         read = await self._reader.read(isrcs)
+        if read.fresh_until_ms is None:
+            raise NotYetApplied("the check state is not whole (being rebuilt after a loss)")
         purposes = sorted({p for wanted in chunk.values() for p in wanted})
         believed = await self._published.get(isrcs, purposes)
         # A track no decision applies to answers every purpose's default; with nothing
@@ -303,7 +330,7 @@ class Enforcer:
         metrics.RESOLVED.inc(sum(len(chunk[isrc]) for isrc in settled))
         now = self._clock_ms()
         events: list[EnforcementChanged] = []
-        record: dict[str, dict[str, Verdict | None]] = {}
+        record: Told = {}
         for purpose in purposes:
             wanted = [isrc for isrc in isrcs if purpose in chunk[isrc] and isrc not in settled]
             answers = [
@@ -326,10 +353,11 @@ class Enforcer:
 
     async def _commit(self, prepared: Prepared) -> int:
         """Publish the events (once the broker acknowledged them all), then record them
-        as what downstream believes."""
+        as what downstream believes: in Kafka, then in the store."""
         if prepared.events:
-            await self._publish(prepared.events)
+            await self._downstream.publish(prepared.events)
             metrics.EVENTS.inc(len(prepared.events))
+            await self._downstream.remember(prepared.record)
         await self._published.record(prepared.record)
         return len(prepared.events)
 

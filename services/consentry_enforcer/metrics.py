@@ -22,5 +22,13 @@ RESOLVED = Counter(
     "consentry_enforcer_resolved_total",
     "(track, purpose) answers resolved to find what changed.",
 )
+RECOVERIES = Counter(
+    "consentry_enforcer_store_recoveries_total",
+    "Times this worker rebuilt the enforcer's store from Kafka (first start, or a lost store).",
+)
+RECOVERING = Gauge(
+    "consentry_enforcer_store_recovering",
+    "1 while this worker rebuilds the enforcer's store from Kafka (enforcement waits).",
+)
 for _log in ("consent", "catalogue"):
     BACKLOG.labels(log=_log)

@@ -21,14 +21,15 @@ _PARTITION = DefaultPartitioner()
 
 
 async def send_keyed(
-    producer: AIOKafkaProducer, topic: str, records: Sequence[tuple[bytes, bytes]]
+    producer: AIOKafkaProducer, topic: str, records: Sequence[tuple[bytes, bytes | None]]
 ) -> None:
-    """Send (key, value) records to ``topic``; returns once the broker acknowledged every
-    batch (with the producer's ``acks``), else raises the producer's error."""
+    """Send (key, value) records to ``topic`` (a None value is a tombstone); returns once
+    the broker acknowledged every batch (with the producer's ``acks``), else raises the
+    producer's error."""
     if not records:
         return
     partitions = sorted(await producer.partitions_for(topic))
-    by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
+    by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
     for key, value in records:
         by_partition.setdefault(_PARTITION(key, partitions, partitions), []).append((key, value))
     sent: list[asyncio.Future[Any]] = []
@@ -39,6 +40,7 @@ async def send_keyed(
                 sent.append(await producer.send_batch(batch, topic, partition=partition))
                 batch = producer.create_batch()
                 if batch.append(key=key, value=value, timestamp=None) is None:
-                    raise ValueError(f"a record of {len(value)} bytes exceeds the batch size")
+                    size = len(value or b"")
+                    raise ValueError(f"a record of {size} bytes exceeds the batch size")
         sent.append(await producer.send_batch(batch, topic, partition=partition))
     await asyncio.gather(*sent)

@@ -17,8 +17,9 @@ are defined in ``keys``; per concern, one small reader/writer:
 ``Delegations``               who may decide for a party
 ``CatalogueIndex``,           the enforcer's own store (a Redis of its own): tracks a
 ``PublishedAnswers``,         decision reaches, answers last published downstream,
-``DecisionWindows``,          windows opening or closing, fan-outs under way
-``FanOuts`` (enforcement)
+``DecisionWindows``,          windows opening or closing, fan-outs under way, whether
+``FanOuts``, ``StoreMarks``   the store is whole
+(enforcement)
 ``StoredState`` (stored)      a party's slots and a track's record, read back
 ``ACL_RULES`` (acl)           each service's Redis user, from the key families
 ============================  ==========================================================
@@ -55,7 +56,9 @@ The layout (version 3; buckets and value formats in ``layout``, names in ``keys`
 In the enforcer's own store (``enforcement``): ``cs:e:pr:<party>`` (set of UPCs),
 ``cs:e:rt:<upc>`` (set of ISRCs), ``cs:e:pb:<isrc[:10]>`` (hash
 ``<isrc[10:]>|<purpose>`` -> answer last published), ``cs:e:due`` (sorted set of window
-instants), ``cs:e:fan:<topic>:<partition>:<offset>`` (the last UPC a decision's fan-out has done).
+instants), ``cs:e:fan:<topic>:<partition>:<offset>`` (the last UPC a decision's fan-out has done),
+``cs:e:whole`` (the store holds everything derived from the logs), ``cs:e:recovery``
+(the worker rebuilding it, expiring).
 
 Consentry runs on one Redis primary (with read replicas for checks), not Redis Cluster:
 the read script derives release and party keys from track records.
@@ -68,6 +71,7 @@ from consentry_state.enforcement import (
     DueWindow,
     FanOuts,
     PublishedAnswers,
+    StoreMarks,
 )
 from consentry_state.heads import ChainHeads, Head
 from consentry_state.idempotency import IdempotencyRecords
@@ -97,6 +101,7 @@ __all__ = [
     "StateNotWhole",
     "StateReader",
     "StateWriter",
+    "StoreMarks",
     "StoredState",
     "ToApply",
     "TrackView",

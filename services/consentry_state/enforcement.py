@@ -10,17 +10,20 @@ downstream, the decision windows that open or close later, and how far each fan-
 * ``PublishedAnswers``: per track and purpose (in hashes per ISRC prefix), written only
   after the broker acknowledged the enforcement event;
 * ``DecisionWindows``: ``<ms>|<party>|<slot field>`` scored by the instant;
-* ``FanOuts``: the last release done of a decision's fan-out, so a crash resumes it.
+* ``FanOuts``: the last release done of a decision's fan-out, so a crash resumes it;
+* ``StoreMarks``: whether the store is whole, and who is recovering it.
 
-Everything here is derived from the logs and can be rebuilt from them.
+Everything here is derived from the logs and can be rebuilt from them
+(``consentry_enforcer.recovery``); ``StoreMarks`` says when that is needed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 from redis.typing import EncodableT, FieldT
 
 from consentry_domain import SlotKey, Verdict
@@ -74,6 +77,18 @@ class CatalogueIndex:
             for party in parties:
                 pipe.scard(keys.party_releases_key(party))
             return [int(n) for n in await pipe.execute()]
+
+    async def releases(self, count: int = 1000) -> AsyncIterator[list[str]]:
+        """Every indexed release's UPC, about ``count`` at a time (any order; a release
+        added meanwhile may be missed, none is repeated within a batch)."""
+        batch: list[str] = []
+        async for raw in self._store.scan_iter(match=keys.RELEASE_TRACKS_PATTERN, count=count):
+            batch.append(keys.release_of_tracks_key(_text(raw)))
+            if len(batch) >= count:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
     async def tracks_on(self, upcs: Sequence[str]) -> dict[str, list[str]]:
         """The ISRCs on each release, sorted."""
@@ -189,3 +204,41 @@ class FanOuts:
 
     async def finish(self, topic: str, partition: int, offset: int) -> None:
         await self._store.delete(keys.fanout_key(topic, partition, offset))
+
+
+class StoreMarks:
+    """A new or lost store lacks ``ENFORCER_WHOLE``: the first worker to see that claims
+    the recovery (for ``ttl_s``, renewed while it works), the others wait."""
+
+    def __init__(self, store: Redis) -> None:
+        self._store = store
+
+    async def is_whole(self) -> bool:
+        return bool(await self._store.exists(keys.ENFORCER_WHOLE))
+
+    async def claim(self, owner: str, ttl_s: int) -> bool:
+        """Take (or renew) the recovery; False while another worker holds it."""
+        if await self._store.set(keys.ENFORCER_RECOVERY, owner, nx=True, ex=ttl_s):
+            return True
+        held = await self._store.get(keys.ENFORCER_RECOVERY)
+        if held is not None and _text(held) == owner:
+            await self._store.expire(keys.ENFORCER_RECOVERY, ttl_s)
+            return True
+        return False
+
+    async def mark_whole(self, owner: str) -> bool:
+        """Declare the store whole, if ``owner`` still holds the recovery: a store lost
+        again meanwhile (the claim gone with it) is not declared whole."""
+        async with self._store.pipeline(transaction=True) as pipe:
+            await pipe.watch(keys.ENFORCER_RECOVERY)
+            held = await pipe.get(keys.ENFORCER_RECOVERY)
+            if held is None or _text(held) != owner:
+                return False
+            pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+            pipe.set(keys.ENFORCER_WHOLE, "1")
+            pipe.delete(keys.ENFORCER_RECOVERY)
+            try:
+                await pipe.execute()
+            except WatchError:
+                return False
+        return True

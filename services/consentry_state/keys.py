@@ -42,6 +42,11 @@ ENFORCER_PREFIX = PREFIX + "e:"
 _E = ENFORCER_PREFIX
 ENFORCER_DUE = _E + "due"
 """Sorted set ``<party>|<slot field>`` scored by a decision window's opening or closing."""
+ENFORCER_WHOLE = _E + "whole"
+"""Set once the store holds everything derived from the logs (after its recovery); a
+lost or new store lacks it."""
+ENFORCER_RECOVERY = _E + "recovery"
+"""The worker recovering the store (expiring claim), so the others wait instead."""
 _E_PARTY_RELEASES = _E + "pr:"
 _E_RELEASE_TRACKS = _E + "rt:"
 _E_PUBLISHED = _E + "pb:"
@@ -132,6 +137,14 @@ def party_releases_key(party: str) -> str:
 def release_tracks_key(upc: str) -> str:
     """Enforcer store: set of the ISRCs on the release."""
     return _E_RELEASE_TRACKS + upc
+
+
+def release_of_tracks_key(key: str) -> str:
+    """The UPC of a ``release_tracks_key``."""
+    return key.removeprefix(_E_RELEASE_TRACKS)
+
+
+RELEASE_TRACKS_PATTERN = _E_RELEASE_TRACKS + "*"
 
 
 PUBLISHED_BUCKET_DIGITS = 10

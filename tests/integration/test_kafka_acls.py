@@ -28,7 +28,13 @@ from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
 
 from consentry_enforcer.settings import GROUP as ENFORCER
-from consentry_events import CATALOGUE, CONSENT_CHANGES, DEAD_LETTER, ENFORCEMENT
+from consentry_events import (
+    CATALOGUE,
+    CONSENT_CHANGES,
+    DEAD_LETTER,
+    ENFORCEMENT,
+    ENFORCEMENT_STATE,
+)
 from consentry_stack.kafka import KafkaBroker
 from consentry_stack.stack import Stack
 from consentry_stack.tls import write_server_tls
@@ -154,10 +160,12 @@ def test_the_services_run_as_their_principals_with_only_the_documented_acls(
         ("consentry-materialiser", CONSENT_CHANGES.name),
         ("consentry-materialiser", CATALOGUE.name),
         ("consentry-materialiser", ENFORCEMENT.name),
+        ("consentry-materialiser", ENFORCEMENT_STATE.name),
         ("consentry-enforcer", CONSENT_CHANGES.name),
         ("consentry-enforcer", CATALOGUE.name),
         ("consentry-auditor", CONSENT_CHANGES.name),
         ("consentry-writeapi", ENFORCEMENT.name),
+        ("consentry-writeapi", ENFORCEMENT_STATE.name),
         ("consentry-writeapi", DEAD_LETTER.name),
         (STRANGER, CONSENT_CHANGES.name),
         (STRANGER, ENFORCEMENT.name),
