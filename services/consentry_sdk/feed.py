@@ -169,6 +169,21 @@ class ChangeFeed:
         finally:
             await consumer.stop()
 
+    async def end(self) -> Cursor:
+        """A cursor at the feed's end now: following from it yields every change
+        published after this call (a snapshot's or a filter's token)."""
+        kafka = self._settings.kafka()
+        partitions = await all_partitions(kafka, [ENFORCEMENT.name])
+        consumer = AIOKafkaConsumer(
+            **kafka.client_args(), group_id=None, client_id="consentry-feed"
+        )
+        await consumer.start()
+        try:
+            ends = await consumer.end_offsets(partitions)
+        finally:
+            await consumer.stop()
+        return Cursor(tuple(ends[tp] for tp in partitions))
+
     def follow_sync(
         self,
         purposes: Collection[str] | None = None,

@@ -100,6 +100,14 @@ def track_bucket(prefix: str) -> str:
     return _TRACKS + prefix
 
 
+TRACK_BUCKETS_PATTERN = _TRACKS + "*"
+
+
+def track_bucket_prefix(key: str) -> str:
+    """The ISRC prefix of a ``track_bucket``."""
+    return key.removeprefix(_TRACKS)
+
+
 def head_bucket(hashed: str) -> str:
     """Hash of the chain heads (and write intents) of the parties whose hash starts so."""
     return _HEADS + hashed

@@ -74,6 +74,11 @@ def track_place(isrc: str) -> Place:
     return keys.track_bucket(isrc[:10]), isrc[10:]
 
 
+def isrc_at(key: str, field: str) -> str:
+    """The ISRC whose ``track_place`` is (key, field)."""
+    return keys.track_bucket_prefix(key) + field
+
+
 def release_decisions_place(upc: str) -> Place:
     return keys.RELEASE_DECISIONS, upc
 

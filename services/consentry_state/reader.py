@@ -9,7 +9,7 @@ batches that read it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -189,6 +189,30 @@ class StateReader:
             {_text(u): g for u, g in zip(releases[::2], releases[1::2], strict=True)},
             {_text(p): g for p, g in zip(parties[::2], parties[1::2], strict=True)},
         )
+
+    async def every_isrc(self, count: int = 100) -> AsyncIterator[list[str]]:
+        """Every ISRC the state holds (tracks, and tracks only decided on so far), a
+        SCAN page of about ``count`` buckets at a time (up to 100 tracks each), their
+        fields read in one pipeline. A bucket present for the whole scan is listed once;
+        tracks added meanwhile may be missed."""
+        cursor: int | str | bytes = 0
+        while True:
+            cursor, found = await self._redis.scan(
+                int(cursor), match=keys.TRACK_BUCKETS_PATTERN, count=count
+            )
+            buckets = [_text(k) for k in found]
+            if buckets:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for key in buckets:
+                        pipe.hkeys(key)
+                    fields = await pipe.execute()
+                yield [
+                    layout.isrc_at(key, _text(f))
+                    for key, of_key in zip(buckets, fields, strict=True)
+                    for f in of_key
+                ]
+            if int(cursor) == 0:
+                return
 
     async def gather(
         self, isrcs: Sequence[str], purpose: str, watermark_of: tuple[str, int] | None = None

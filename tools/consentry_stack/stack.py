@@ -287,4 +287,8 @@ class Stack:
             "CONSENTRY_CHECK_URL": self.check_url,
             "CONSENTRY_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
             "CONSENTRY_REDIS_URL": self.redis.url,
+            # The `consentry` command of downstream systems: the check side's Redis
+            # (read-only), the change feed's Kafka.
+            "CONSENTRY_CHECK_REDIS_URL": self.check_redis_url,
+            "CONSENTRY_FEED_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
         }
