@@ -16,7 +16,7 @@ from typing import Any
 import click
 import redis
 
-from consentry_bench import http, load, measure, report, tools
+from consentry_bench import downstream, http, load, measure, report, tools
 from consentry_bench.catalogue import Catalogue, isrc
 from consentry_stack.kafka_runtime import KAFKA_VERSION
 from consentry_stack.ports import free_port
@@ -121,6 +121,19 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
         results["propagation"] = asyncio.run(
             measure.propagation(
                 stack.write_url, checker_url, stack.token, catalogue.targets, "ai.dj"
+            )
+        )
+        click.echo("downstream: the data-set filter, a snapshot, the change feed ...")
+        results["downstream"] = asyncio.run(
+            downstream.filter_rate(checker_url, stack.kafka.bootstrap, regular, "ai.training")
+        )
+        results["feed"] = asyncio.run(
+            downstream.feed_delay(
+                stack.write_url,
+                stack.kafka.bootstrap,
+                stack.token,
+                catalogue.targets,
+                "ai.generation",
             )
         )
         click.echo("rebuild after losing Redis ...")

@@ -25,6 +25,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     bare = http["bare_saturation"]
     mat = r["materialiser"]
     mem = r["memory"]
+    feed = r["feed"]["from_acknowledgement"]
     return [
         (
             "propagation: opt-out POST → caching SDK denies",
@@ -99,6 +100,23 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"plain aiokafka consumer on the same topic: "
             f"{r['plain_aiokafka']['records_per_s']:,.0f} records/s (fetch only); enforcer "
             f"{r['enforcer']['events_per_s']:,.0f} events/s in its own group",
+        ),
+        (
+            "data-set filter (manifest shuffled, 1 % unknown ISRCs)",
+            f"{r['downstream']['isrcs_per_s']:,.0f} ISRCs/s over "
+            f"{r['downstream']['manifest']:,}; snapshot of every denied track: "
+            f"{r['downstream']['snapshot_tracks_per_s']:,.0f} tracks/s scanned",
+            "≥ 100,000 ISRCs/s",
+            _met(r["downstream"]["isrcs_per_s"] >= 100_000),
+            f"one SDK check per track: {r['downstream']['one_check_per_track_per_s']:,.0f}/s",
+        ),
+        (
+            "change feed: opt-out 202 → change at a following consumer",
+            f"p50 {_ms(feed['p50_us'])}, p99 {_ms(feed['p99_us'])}, max {_ms(feed['max_us'])} "
+            f"(n={feed['n']})",
+            "(issue 15: report it)",
+            "—",
+            f"checks deny after p50 {_ms(prop['p50_us'])} (propagation above)",
         ),
         (
             "rebuild: Redis flushed → state whole again from Kafka",
