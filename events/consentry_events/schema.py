@@ -12,7 +12,9 @@ from consentry_events.models import (
     ConsentChanged,
     ConsentChangedMany,
     DelegationChanged,
+    DownstreamSystem,
     EnforcementChanged,
+    ReceiptGiven,
     TrackChanged,
 )
 
@@ -22,6 +24,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "delegation-changed.v1": DelegationChanged,
     "track-changed.v1": TrackChanged,
     "enforcement-changed.v1": EnforcementChanged,
+    "downstream-registered.v1": DownstreamSystem,
+    "receipt-given.v1": ReceiptGiven,
 }
 
 

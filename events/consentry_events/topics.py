@@ -48,6 +48,19 @@ ENFORCEMENT_STATE = TopicSpec(
     # each, so the enforcer's store is rebuilt from here after a loss.
     configs={"cleanup.policy": "compact"},
 )
+DOWNSTREAM_SYSTEMS = TopicSpec(
+    "consentry.downstream-systems.v1",
+    partitions=1,
+    # The registered downstream AI systems, keyed by name: the latest record is the system.
+    configs={"cleanup.policy": "compact"},
+)
+RECEIPTS = TopicSpec(
+    "consentry.receipts.v1",
+    partitions=6,
+    # Downstream systems' receipts, keyed by "<system>|<change>": the proof they acted,
+    # kept forever like the consent history.
+    configs={"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"},
+)
 DEAD_LETTER = TopicSpec(
     "consentry.dead-letter.v1",
     partitions=1,
@@ -59,5 +72,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     CATALOGUE,
     ENFORCEMENT,
     ENFORCEMENT_STATE,
+    DOWNSTREAM_SYSTEMS,
+    RECEIPTS,
     DEAD_LETTER,
 )

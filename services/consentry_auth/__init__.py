@@ -8,6 +8,7 @@ but never mint. A token names its principal in ``sub`` as ``<kind>:<id>``:
   party is marked ``authority: admin`` in the log for everyone to see.
 * ``service:<id>`` -- an AI feature: checks only, read-only.
 * ``catalogue:<id>`` -- the catalogue feed: registers tracks and their rights holders.
+* ``system:<name>`` -- a downstream AI system: sends receipts for the changes it acted on.
 * any other kind (``artist``, ``label``, ``publisher``, ...) -- a party, acting for itself.
 
 ``aud`` says where a token may be used: ``consentry-write`` (the write API) and/or

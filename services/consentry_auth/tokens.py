@@ -24,10 +24,16 @@ class PrincipalKind(StrEnum):
     ADMIN = "admin"
     SERVICE = "service"
     CATALOGUE = "catalogue"
+    SYSTEM = "system"
     PARTY = "party"
 
 
-_RESERVED = {PrincipalKind.ADMIN, PrincipalKind.SERVICE, PrincipalKind.CATALOGUE}
+_RESERVED = {
+    PrincipalKind.ADMIN,
+    PrincipalKind.SERVICE,
+    PrincipalKind.CATALOGUE,
+    PrincipalKind.SYSTEM,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +48,8 @@ class Principal:
 
 
 def default_audiences(subject: str) -> list[str]:
-    """Service tokens check; admins do both; parties and the catalogue write."""
+    """Service tokens check; admins do both; parties, the catalogue and downstream
+    systems (their receipts) write."""
     kind = Principal(subject).kind
     if kind is PrincipalKind.SERVICE:
         return [CHECK_AUDIENCE]

@@ -91,6 +91,8 @@ class FeedChange:
     event: EnforcementChanged
     cursor: Cursor
     """Resume here to get the changes after this one."""
+    change: str
+    """Its place on the feed, ``<partition>:<offset>``: what a receipt names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,8 @@ class ChangeFeed:
                         position[tp.partition] = record.offset + 1
                         event = EnforcementChanged.model_validate_json(record.value)
                         if purposes is None or any(covers(p, event.purpose) for p in purposes):
-                            yield FeedChange(event, Cursor(tuple(position)))
+                            place = f"{tp.partition}:{record.offset}"
+                            yield FeedChange(event, Cursor(tuple(position)), place)
                 if time.monotonic() >= next_checkpoint:
                     behind = sum(
                         max(0, (consumer.highwater(tp) or 0) - position[tp.partition])

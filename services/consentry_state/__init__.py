@@ -78,12 +78,14 @@ from consentry_state.idempotency import IdempotencyRecords
 from consentry_state.party_writes import NewIntent, PartyWrites, StateNotWhole
 from consentry_state.progress import LogProgress, OldLayout, RebuildMarks
 from consentry_state.reader import Snapshot, StateReader, TrackView
+from consentry_state.receipts import DecisionPlace, Propagation, ReceiptBook, SystemProgress
 from consentry_state.stored import StoredState
 from consentry_state.writer import StateWriter, ToApply, parts
 
 __all__ = [
     "CatalogueIndex",
     "ChainHeads",
+    "DecisionPlace",
     "DecisionWindows",
     "Delegation",
     "Delegations",
@@ -95,14 +97,17 @@ __all__ = [
     "NewIntent",
     "OldLayout",
     "PartyWrites",
+    "Propagation",
     "PublishedAnswers",
     "RebuildMarks",
+    "ReceiptBook",
     "Snapshot",
     "StateNotWhole",
     "StateReader",
     "StateWriter",
     "StoreMarks",
     "StoredState",
+    "SystemProgress",
     "ToApply",
     "TrackView",
     "parts",

@@ -46,5 +46,9 @@ ACL_RULES = {
 STORE_ACL_RULES = {
     "admin": "~* &* +@all",
     "enforcer": f"~{keys.pattern(keys.ENFORCER_PREFIX)} resetchannels +@all -@dangerous",
+    "receipts": f"~{keys.pattern(keys.RECEIPTS_PREFIX)} resetchannels +@all -@dangerous",
+    "writeapi": f"%R~{keys.pattern(keys.RECEIPTS_PREFIX)} resetchannels -@all +@read "
+    "+@connection",
 }
-"""The enforcer's own store: the enforcer writes its keys; operators administer."""
+"""The enforcer's own store: the enforcer writes its keys, the receipts tracker its book,
+which the write API reads (a decision's receipt); operators administer."""

@@ -52,6 +52,20 @@ _E_RELEASE_TRACKS = _E + "rt:"
 _E_PUBLISHED = _E + "pb:"
 _E_FANOUT = _E + "fan:"
 
+# The receipts tracker's keys, in the enforcer's store (see ``receipts``).
+RECEIPTS_PREFIX = PREFIX + "r:"
+_R = RECEIPTS_PREFIX
+RC_SYSTEMS = _R + "sys"
+"""Hash: downstream system name -> its registration (JSON)."""
+RC_DECISIONS = _R + "id"
+"""Hash: decision id -> ``<party>|<cause>|<recorded ms>``."""
+RC_WATCH = _R + "watch"
+"""Hash: cause -> ``<seen ms>``, decisions not yet seen applied by the check state."""
+_RC_CHANGES = _R + "chg:"
+_RC_DUE = _R + "due:"
+_RC_EARLY = _R + "early:"
+_RC_DECISION = _R + "dec:"
+
 TRACK_TAG = "t:"
 PARTY_TAG = "p:"
 
@@ -90,6 +104,10 @@ LUA_NAMES = {
     "layout": LAYOUT,
     "track_tag": TRACK_TAG,
     "party_tag": PARTY_TAG,
+    "rc_changes": _RC_CHANGES,
+    "rc_due": _RC_DUE,
+    "rc_early": _RC_EARLY,
+    "rc_decision": _RC_DECISION,
 }
 """The names the Lua scripts use, as the table ``K``."""
 
@@ -165,6 +183,16 @@ def published_place(isrc: str, purpose: str) -> tuple[str, str]:
     command per bucket rather than per track."""
     cut = PUBLISHED_BUCKET_DIGITS
     return _E_PUBLISHED + isrc[:cut], f"{isrc[cut:]}|{purpose}"
+
+
+def rc_due_key(system: str) -> str:
+    """Receipts: a system's pending changes scored by when their receipt is due."""
+    return _RC_DUE + system
+
+
+def rc_decision_key(cause: str) -> str:
+    """Receipts: a decision's propagation counts (``lua/receipts.lua``)."""
+    return _RC_DECISION + cause
 
 
 def fanout_key(topic: str, partition: int, offset: int) -> str:

@@ -25,6 +25,7 @@ from consentry_state import (
     Delegations,
     IdempotencyRecords,
     LogProgress,
+    ReceiptBook,
     StoredState,
 )
 from consentry_writeapi import errors, metrics
@@ -33,7 +34,7 @@ from consentry_writeapi.fast import FastDecisions
 from consentry_writeapi.importer import CatalogueImport
 from consentry_writeapi.publisher import KafkaPublisher, TimedPublisher
 from consentry_writeapi.recorder import CatalogueLog, PartyLog
-from consentry_writeapi.routes import decisions, delegations, parties, tracks
+from consentry_writeapi.routes import decisions, delegations, downstream, parties, tracks
 from consentry_writeapi.settings import WriteSettings
 
 
@@ -81,6 +82,7 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = Redis.from_url(settings.redis_url, socket_timeout=2)
+        store = Redis.from_url(settings.store_url, socket_timeout=2)
         records = IdempotencyRecords(redis, settings.idempotency_ttl_s)
         log_ends = LogEnds(settings.kafka(), settings.produce_timeout_s)
         party_log = PartyLog(
@@ -108,12 +110,14 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
                 StoredState(redis),
                 settings.import_compare_wait_s,
             ),
+            receipts=ReceiptBook(store),
         )
         await kafka.start()
         yield
         await kafka.stop()
         await log_ends.close()
         await redis.aclose()
+        await store.aclose()
 
     app = service_app(
         "Consentry write API",
@@ -135,7 +139,7 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
     # Outermost: a decision the route would record is recorded before any other layer.
     app.add_middleware(FastDecisions, verifier=verifier, max_body_bytes=settings.max_body_bytes)
 
-    for module in (decisions, delegations, tracks, parties):
+    for module in (decisions, delegations, tracks, parties, downstream):
         app.include_router(module.router)
 
     @app.get("/healthz", response_model=Status, tags=["probes"])

@@ -109,3 +109,22 @@ def may_read(principal: Principal, party: str, grants: Iterable[Grant]) -> None:
     ):
         return
     raise Refused("not_readable", f"{principal.subject} may not read {party}'s consent records")
+
+
+def may_register_systems(principal: Principal) -> Authority:
+    """Register a downstream AI system: an operator's act."""
+    if principal.kind is PrincipalKind.ADMIN:
+        return Authority.ADMIN
+    raise Refused(
+        "admin_only", f"{principal.subject} may not register downstream systems (admins only)"
+    )
+
+
+def receipts_of(principal: Principal) -> str:
+    """Send receipts: a downstream system, for itself only -- the name its token carries."""
+    if principal.kind is PrincipalKind.SYSTEM:
+        return principal.subject.split(":", 1)[1]
+    raise Refused(
+        "systems_only",
+        f"{principal.subject} may not send receipts (system:<name> tokens only)",
+    )

@@ -17,7 +17,13 @@ from consentry_auth import Principal
 from consentry_domain import Taxonomy as TaxonomyRules
 from consentry_http import invalid_field
 from consentry_kafka import KafkaConnection
-from consentry_state import Delegations, IdempotencyRecords, LogProgress, StoredState
+from consentry_state import (
+    Delegations,
+    IdempotencyRecords,
+    LogProgress,
+    ReceiptBook,
+    StoredState,
+)
 from consentry_writeapi.authorise import Grant
 from consentry_writeapi.idempotency import Attempt, fingerprint
 from consentry_writeapi.importer import CatalogueImport
@@ -37,6 +43,7 @@ class WriteServices:
     stored: StoredState
     progress: LogProgress
     importer: CatalogueImport
+    receipts: ReceiptBook
 
 
 async def _services(request: Request) -> WriteServices:

@@ -18,6 +18,11 @@ class WriteSettings(KafkaClientSettings):
         description="The Redis primary (user writeapi): the write API writes chain heads, "
         "write intents, idempotency records and per-party locks there -- never a replica.",
     )
+    store_url: str = Field(
+        default="redis://127.0.0.1:6380/0",
+        description="The enforcer's store (user writeapi, read-only): the receipts tracker's "
+        "book, for a decision's receipt and the downstream systems' list.",
+    )
     produce_timeout_s: float = Field(
         default=10.0,
         gt=0,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import aclosing
 
 import pytest
 from aiokafka import TopicPartition
@@ -55,16 +56,17 @@ async def take(
     """Follow until ``stop`` says so (asked after each change and checkpoint of ours)."""
     seen: list[FeedChange] = []
     async with asyncio.timeout(60):
-        async for item in feed.follow(purposes, cursor):
-            if isinstance(item, Checkpoint):
-                if started is not None:
-                    started.set()
-                if stop(seen, item):
-                    break
-            elif item.event.isrc in ours:
-                seen.append(item)
-                if stop(seen, None):
-                    break
+        async with aclosing(feed.follow(purposes, cursor)) as items:
+            async for item in items:
+                if isinstance(item, Checkpoint):
+                    if started is not None:
+                        started.set()
+                    if stop(seen, item):
+                        break
+                elif item.event.isrc in ours:
+                    seen.append(item)
+                    if stop(seen, None):
+                        break
     return seen
 
 
@@ -121,10 +123,11 @@ def test_a_cursor_older_than_the_feed_keeps_is_refused(stack: Stack) -> None:
     async def old_cursor() -> Cursor:
         """A cursor taken before the label's opt-out; then the feed forgets everything up
         to the last of its changes (as retention would, days later)."""
-        async for item in feed.follow(["ai.training"]):
-            if isinstance(item, Checkpoint):
-                cursor = item.cursor
-                break
+        async with aclosing(feed.follow(["ai.training"])) as items:
+            async for item in items:
+                if isinstance(item, Checkpoint):
+                    cursor = item.cursor
+                    break
         await asyncio.to_thread(decide, stack, label, "ai.training", "deny", "party")
         told = await take(
             feed, ["ai.training"], cursor, ours, lambda seen, _: len(seen) == len(ours)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,15 +123,16 @@ def test_a_snapshot_followed_from_its_token_equals_the_live_state(stack: Stack) 
         feed = ChangeFeed(
             FeedSettings(kafka_bootstrap=stack.kafka.bootstrap, checkpoint_every_s=0.2)
         )
-        async for item in feed.follow(["ai.training"], cursor):
-            if isinstance(item, Checkpoint):
-                if item.caught_up:
-                    break
-            elif item.event.isrc in mine and item.event.purpose == "ai.training":
-                if item.event.answer == "deny":
-                    denied.add(item.event.isrc)
-                else:
-                    denied.discard(item.event.isrc)
+        async with aclosing(feed.follow(["ai.training"], cursor)) as items:
+            async for item in items:
+                if isinstance(item, Checkpoint):
+                    if item.caught_up:
+                        break
+                elif item.event.isrc in mine and item.event.purpose == "ai.training":
+                    if item.event.answer == "deny":
+                        denied.add(item.event.isrc)
+                    else:
+                        denied.discard(item.event.isrc)
         settings = CheckSettings(redis_url=stack.check_redis_url, cache_bound_s=0)
         async with connect(settings) as checker:
             answers = await checker.check_many(mine, "ai.training")

@@ -49,6 +49,12 @@ def query(server: PrometheusServer, expr: str) -> list[Any]:
 
 
 def traffic(stack: Stack) -> None:
+    httpx.put(
+        f"{stack.write_url}/v1/downstream-systems/observed",
+        json={"purposes": ["ai"], "deadline_s": 3600},
+        headers=stack.bearer(ADMIN),
+        timeout=10,
+    ).raise_for_status()
     artist, isrc = new_party(), new_isrc()
     register(stack, isrc, new_upc(), [artist])
     await_answer(stack, isrc, "ai.training", "allow")

@@ -15,6 +15,7 @@ from consentry_canary.settings import CanarySettings
 from consentry_checkapi.settings import CheckServiceSettings
 from consentry_enforcer.settings import EnforcerSettings
 from consentry_materialiser.settings import MaterialiserSettings
+from consentry_receipts.settings import ReceiptsSettings
 from consentry_stack.kafka_runtime import KAFKA_VERSION
 from consentry_state.acl import ACL_RULES, STORE_ACL_RULES
 from consentry_state.layout import LISTPACK_SETTINGS
@@ -28,6 +29,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "CONSENTRY_WRITE_": WriteSettings,
     "CONSENTRY_MATERIALISER_": MaterialiserSettings,
     "CONSENTRY_ENFORCER_": EnforcerSettings,
+    "CONSENTRY_RECEIPTS_": ReceiptsSettings,
     "CONSENTRY_CHECK_": CheckServiceSettings,
     "CONSENTRY_CANARY_": CanarySettings,
 }
@@ -52,6 +54,7 @@ def test_our_services_are_the_expected_ones() -> None:
         "writeapi",
         "materialiser",
         "enforcer",
+        "receipts",
         "checkapi",
         "canary",
     }
@@ -161,6 +164,7 @@ def test_services_log_in_to_redis_as_their_own_users() -> None:
     assert urls["writeapi"].startswith("redis://writeapi:")
     assert urls["materialiser"].startswith("redis://materialiser:")
     assert urls["enforcer"].startswith("redis://enforcer:")
+    assert urls["receipts"].startswith("redis://enforcer:")
     assert urls["checkapi"].startswith("redis://checker:")
     assert urls["canary"].startswith("redis://checker:")
     for reader in ("checkapi", "canary"):  # the check side reads a replica

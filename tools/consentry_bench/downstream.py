@@ -8,6 +8,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
+from contextlib import aclosing
 from typing import Any
 
 import httpx
@@ -89,13 +90,14 @@ async def feed_delay(
     wanted = {isrc for isrc, _ in targets}
 
     async def follow() -> None:
-        async for item in feed.follow([purpose]):
-            if isinstance(item, Checkpoint):
-                started.set()
-            elif item.event.isrc in wanted and item.event.answer == "deny":
-                arrived.setdefault(item.event.isrc, time.perf_counter_ns())
-                if len(arrived) == len(wanted):
-                    return
+        async with aclosing(feed.follow([purpose])) as items:
+            async for item in items:
+                if isinstance(item, Checkpoint):
+                    started.set()
+                elif item.event.isrc in wanted and item.event.answer == "deny":
+                    arrived.setdefault(item.event.isrc, time.perf_counter_ns())
+                    if len(arrived) == len(wanted):
+                        return
 
     follower = asyncio.create_task(follow())
     delays: list[int] = []

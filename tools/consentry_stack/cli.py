@@ -24,6 +24,7 @@ WALKTHROUGH_PRINCIPALS = {
     "catalogue": "catalogue:ingest",
     "service": "service:ai-dj",
     "admin": "admin:ops",
+    "system": "system:training-pipeline",
 }
 """Principals the README's walk-through acts as; their tokens go into the env file."""
 
@@ -68,8 +69,8 @@ def topics(bootstrap: str, replication: int) -> None:
     help="Where to write the stack's addresses, for `source` in another shell.",
 )
 def up(write_port: int, check_port: int, env_file: Path) -> None:
-    """Start Kafka, Redis, write API, materialiser, enforcer and check service; Ctrl-C
-    stops all."""
+    """Start Kafka, Redis, write API, materialiser, enforcer, receipts tracker and check
+    service; Ctrl-C stops all."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -83,7 +84,7 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
     try:
         click.echo(f"starting Kafka {KAFKA_VERSION} (KRaft) and Redis (state, enforcer store) ...")
         stack.start_infra()
-        click.echo("starting write API, materialiser, enforcer, check service ...")
+        click.echo("starting write API, materialiser, enforcer, receipts, check service ...")
         stack.start_services()
         click.echo("starting Prometheus ...")
         prometheus = stack.start_prometheus()
@@ -98,6 +99,10 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
         click.echo(
             "  enforcer         faust worker, group consentry-enforcer; metrics on "
             f"127.0.0.1:{stack.metrics_port('enforcer')}"
+        )
+        click.echo(
+            "  receipts         faust worker, group consentry-receipts; metrics on "
+            f"127.0.0.1:{stack.metrics_port('receipts')}"
         )
         click.echo(f"  Kafka            {stack.kafka.bootstrap}")
         click.echo(f"  Redis            {stack.redis.url}   (admin user)")

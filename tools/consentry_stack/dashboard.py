@@ -57,6 +57,18 @@ PANELS: list[tuple[str, str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "Downstream receipts (changes not yet acknowledged, by system)",
+        "short",
+        [
+            ("{{system}} pending", "sum by (system) (consentry_receipts_pending)"),
+            ("{{system}} overdue", "sum by (system) (consentry_receipts_overdue)"),
+            (
+                "receipts/s {{status}}",
+                "sum by (status) (rate(consentry_receipts_received_total[5m]))",
+            ),
+        ],
+    ),
+    (
         "Materialiser throughput",
         "ops",
         [

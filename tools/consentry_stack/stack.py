@@ -148,6 +148,12 @@ class Stack:
                     "enforcer"
                 ),
                 "CONSENTRY_ENFORCER_STORE_URL": self.store.url_for("enforcer"),
+                "CONSENTRY_WRITE_STORE_URL": self.store.url_for("writeapi"),
+                "CONSENTRY_RECEIPTS_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+                "CONSENTRY_RECEIPTS_REDIS_URL": (self.replica_redis or self.redis).url_for(
+                    "enforcer"
+                ),
+                "CONSENTRY_RECEIPTS_STORE_URL": self.store.url_for("receipts"),
                 "CONSENTRY_CHECK_REDIS_URL": self.check_redis_url,
                 "CONSENTRY_CHECK_AUTH_PUBLIC_KEY_FILE": str(self.public_key),
                 "CONSENTRY_CHECK_PORT": str(self.check_port),
@@ -184,10 +190,17 @@ class Stack:
         env["CONSENTRY_ENFORCER_METRICS_PORT"] = str(self.metrics_port(name))
         return self._process(name, "consentry_enforcer", self.root / name / "enforcer.log", env)
 
+    def receipts(self, name: str = "receipts") -> ManagedProcess:
+        env = self.service_env()
+        env["CONSENTRY_RECEIPTS_DATA_DIR"] = str(self.root / name / "data")
+        env["CONSENTRY_RECEIPTS_METRICS_PORT"] = str(self.metrics_port(name))
+        return self._process(name, "consentry_receipts", self.root / name / "receipts.log", env)
+
     def start_services(self, timeout_s: float = 60.0) -> None:
         env = self.service_env()
         self.services["materialiser"] = self.materialiser()
         self.services["enforcer"] = self.enforcer()
+        self.services["receipts"] = self.receipts()
         self.services["writeapi"] = self._process(
             "writeapi", "consentry_writeapi", self.root / "writeapi.log", env
         )
@@ -233,6 +246,7 @@ class Stack:
             "consentry-checkapi": [local(self.check_port)],
             "consentry-materialiser": [local(self.metrics_port("materialiser"))],
             "consentry-enforcer": [local(self.metrics_port("enforcer"))],
+            "consentry-receipts": [local(self.metrics_port("receipts"))],
             "consentry-canary": [local(self.metrics_port("canary"))],
         }
 
