@@ -12,6 +12,13 @@ from consentry_events.codec import (
     partition_key,
     record_hash,
 )
+from consentry_events.downstream import (
+    DownstreamSystem,
+    EnforcementCause,
+    EnforcementChanged,
+    ReceiptGiven,
+    ReceiptStatus,
+)
 from consentry_events.models import (
     AnyEvent,
     Authority,
@@ -21,13 +28,8 @@ from consentry_events.models import (
     Decision,
     DelegationAction,
     DelegationChanged,
-    DownstreamSystem,
-    EnforcementCause,
-    EnforcementChanged,
     Event,
     PartyEvent,
-    ReceiptGiven,
-    ReceiptStatus,
     Scope,
     TrackChanged,
     TrackStatus,

@@ -8,13 +8,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from consentry_events.downstream import DownstreamSystem, EnforcementChanged, ReceiptGiven
 from consentry_events.models import (
     ConsentChanged,
     ConsentChangedMany,
     DelegationChanged,
-    DownstreamSystem,
-    EnforcementChanged,
-    ReceiptGiven,
     TrackChanged,
 )
 

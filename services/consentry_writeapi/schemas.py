@@ -24,15 +24,13 @@ from consentry_events import (
     Scope,
     TrackStatus,
 )
+from consentry_events.downstream import DEADLINE_MAX_S, ChangeId, SystemName
 from consentry_events.models import (
-    DEADLINE_MAX_S,
     ChainHash,
-    ChangeId,
     Isrc,
     PartyId,
     PrincipalId,
     PurposePath,
-    SystemName,
     Upc,
 )
 from consentry_events.tokens import Token

@@ -1,5 +1,9 @@
 """The whole local stack: Kafka, Redis (the consent state, and the enforcer's own store),
-topics, the Consentry services and the canary."""
+topics, the Consentry services and the canary.
+
+Longer than 300 lines: one class owns every process of the stack -- their settings,
+start order and stop order -- so that a test can stop and restart any one of them.
+"""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ from consentry_events import (
     ReceiptGiven,
     ReceiptStatus,
 )
-from consentry_events.models import SystemName
+from consentry_events.downstream import SystemName
 from consentry_events.tokens import Token
 from consentry_http import Caller, HttpProblem, responses
 from consentry_state import Propagation, ReceiptBook, SystemProgress
