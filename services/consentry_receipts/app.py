@@ -117,7 +117,7 @@ class Tracker:
         by = NO_CAUSE if cause is None else cause_of(cause.topic, cause.partition, cause.offset)
         published = _ms(change.decided_at)
         place = f"{record.partition}:{record.offset}"
-        owed = [ReceiptBook.published(by, published)]
+        owed = [ReceiptBook.published(by, record.partition, record.offset, published)]
         for name, system in self.systems.items():
             if system.recorded_at <= change.decided_at and any(
                 covers(p, change.purpose) for p in system.purposes

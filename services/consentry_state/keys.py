@@ -61,6 +61,8 @@ RC_DECISIONS = _R + "id"
 """Hash: decision id -> ``<party>|<cause>|<recorded ms>``."""
 RC_WATCH = _R + "watch"
 """Hash: cause -> ``<seen ms>``, decisions not yet seen applied by the check state."""
+RC_COUNTED = _R + "counted"
+"""Hash: feed partition -> the last offset counted into a decision's changes."""
 _RC_CHANGES = _R + "chg:"
 _RC_DUE = _R + "due:"
 _RC_EARLY = _R + "early:"
@@ -104,6 +106,7 @@ LUA_NAMES = {
     "layout": LAYOUT,
     "track_tag": TRACK_TAG,
     "party_tag": PARTY_TAG,
+    "rc_counted": RC_COUNTED,
     "rc_changes": _RC_CHANGES,
     "rc_due": _RC_DUE,
     "rc_early": _RC_EARLY,

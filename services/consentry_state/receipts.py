@@ -90,8 +90,8 @@ class ReceiptBook:
             await run(self._store, RECEIPTS, *operations)
 
     @staticmethod
-    def published(cause: str, ms: int) -> str:
-        return f"n|{cause}|{ms}"
+    def published(cause: str, partition: int, offset: int, ms: int) -> str:
+        return f"n|{cause}|{partition}|{offset}|{ms}"
 
     @staticmethod
     def change(system: str, change: str, cause: str, due_ms: int) -> str:

@@ -1,6 +1,8 @@
 -- A batch of downstream bookkeeping, atomically and idempotently (a redelivered batch
 -- changes nothing). ARGV: one operation per argument, fields split by '|':
---   n|<cause>|<ms>                         the feed carried a change caused by <cause>
+--   n|<cause>|<partition>|<offset>|<ms>    the feed carried a change of <cause> there
+--                                          (counted once: K.rc_counted keeps, per feed
+--                                          partition, the last offset counted)
 --   c|<system>|<change>|<cause>|<due ms>   a change <system> must acknowledge by <due>
 --   r|<system>|<change>|<status>|<ms>|<reason>   <system>'s receipt for <change>
 -- Per system, K.rc_changes..system holds each change: 'P|<cause>|<due>' while pending,
@@ -28,13 +30,22 @@ local function received(system, change, cause, status, ms, reason)
   if tonumber(ms) > last then redis.call('HSET', decision, system .. '|last', ms) end
 end
 
+local counted = {}
 for i = 1, #ARGV do
   local op = split(ARGV[i])
   if op[1] == 'n' then
-    local decision = K.rc_decision .. op[2]
-    redis.call('HINCRBY', decision, 'changed', 1)
-    redis.call('HSETNX', decision, 'first_ms', op[3])
-    redis.call('HSET', decision, 'last_ms', op[3])
+    local partition, offset = op[3], tonumber(op[4])
+    if counted[partition] == nil then
+      counted[partition] = tonumber(redis.call('HGET', K.rc_counted, partition) or '-1')
+    end
+    if offset > counted[partition] then
+      counted[partition] = offset
+      local decision = K.rc_decision .. op[2]
+      redis.call('HINCRBY', decision, 'changed', 1)
+      redis.call('HSETNX', decision, 'first_ms', op[5])
+      local last = tonumber(redis.call('HGET', decision, 'last_ms') or '0')
+      if tonumber(op[5]) > last then redis.call('HSET', decision, 'last_ms', op[5]) end
+    end
   elseif op[1] == 'c' then
     local system, change, cause, due = op[2], op[3], op[4], op[5]
     if redis.call('HEXISTS', K.rc_changes .. system, change) == 0 then
@@ -66,5 +77,8 @@ for i = 1, #ARGV do
       end
     end
   end
+end
+for partition, offset in pairs(counted) do
+  redis.call('HSET', K.rc_counted, partition, offset)
 end
 return #ARGV
