@@ -12,6 +12,9 @@ command -v redis-benchmark >/dev/null || missing+=(redis-tools)
 command -v mvn >/dev/null || missing+=(maven)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v promtool >/dev/null || missing+=(prometheus)  # local Prometheus and promtool
+# The portal's browser tests drive Debian's Chromium through Playwright (Playwright's own
+# browser download is not used); fonts so that pages render text.
+[ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq

@@ -242,6 +242,12 @@ class TrackChanged(_Event):
     status: TrackStatus = TrackStatus.ACTIVE
     recorded_at: AwareDatetime
     actor: PrincipalId | None = Field(default=None, description="Who registered it.")
+    title: str | None = Field(
+        default=None, max_length=300, description="The recording's title (for people; optional)."
+    )
+    release_title: str | None = Field(
+        default=None, max_length=300, description="Its release's title (optional)."
+    )
 
     @model_validator(mode="after")
     def _unique_parties(self) -> Self:

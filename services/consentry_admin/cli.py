@@ -1,5 +1,5 @@
-"""``consentry-admin``: make signing keys, issue tokens, verify a party's hash chain,
-import a catalogue file."""
+"""``consentry-admin``: make signing keys, issue tokens and portal login links, verify a
+party's hash chain, import a catalogue file."""
 
 from __future__ import annotations
 
@@ -105,6 +105,32 @@ def token(subject: str, key: Path, audiences: tuple[str, ...], ttl: int) -> None
         click.echo(Issuer(key.read_bytes()).issue(subject, chosen, ttl))
     except AuthError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@main.command("login-link")
+@click.argument("party")
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=lambda: os.environ.get("CONSENTRY_SIGNING_KEY_FILE"),
+    required=True,
+    help="Private key (PEM); default $CONSENTRY_SIGNING_KEY_FILE.",
+)
+@click.option(
+    "--portal-url",
+    default=lambda: os.environ.get("CONSENTRY_PORTAL_URL", "http://127.0.0.1:8703"),
+    show_default="$CONSENTRY_PORTAL_URL",
+    help="Where the portal is served.",
+)
+@click.option("--session", default=3600, show_default=True, help="Session length in seconds.")
+@click.option("--valid", default=600, show_default=True, help="Seconds the link may be used in.")
+def login_link(party: str, key: Path, portal_url: str, session: int, valid: int) -> None:
+    """A one-time link that signs PARTY in to the portal (used once, within --valid)."""
+    try:
+        link = Issuer(key.read_bytes()).login_link(party, session, valid)
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{portal_url.rstrip('/')}/login?link={link}")
 
 
 class AuditSettings(KafkaClientSettings):

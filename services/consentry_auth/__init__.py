@@ -12,31 +12,38 @@ but never mint. A token names its principal in ``sub`` as ``<kind>:<id>``:
 * any other kind (``artist``, ``label``, ``publisher``, ...) -- a party, acting for itself.
 
 ``aud`` says where a token may be used: ``consentry-write`` (the write API) and/or
-``consentry-check`` (the HTTP check service).
+``consentry-check`` (the HTTP check service), ``consentry-portal`` (a party's login
+link to the portal, ``Issuer.login_link``).
 """
 
 from consentry_auth.tokens import (
     AUTH_FAILURE_REASONS,
     CHECK_AUDIENCE,
+    PORTAL_AUDIENCE,
     WRITE_AUDIENCE,
     AuthError,
     Issuer,
+    LoginLink,
     Principal,
     PrincipalKind,
     Verifier,
     default_audiences,
     generate_keys,
+    verify_login_link,
 )
 
 __all__ = [
     "AUTH_FAILURE_REASONS",
     "CHECK_AUDIENCE",
+    "PORTAL_AUDIENCE",
     "WRITE_AUDIENCE",
     "AuthError",
     "Issuer",
+    "LoginLink",
     "Principal",
     "PrincipalKind",
     "Verifier",
     "default_audiences",
     "generate_keys",
+    "verify_login_link",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 WRITE_AUDIENCE = "consentry-write"
 CHECK_AUDIENCE = "consentry-check"
+PORTAL_AUDIENCE = "consentry-portal"
 ISSUER = "consentry"
 ALGORITHM = "EdDSA"
 _SUBJECT = re.compile(r"^[a-z][a-z0-9_]{0,31}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -95,7 +97,13 @@ class Issuer:
     def __init__(self, private_pem: bytes) -> None:
         self._key = serialization.load_pem_private_key(private_pem, password=None)
 
-    def issue(self, subject: str, audiences: Sequence[str], ttl_s: float = 3600.0) -> str:
+    def issue(
+        self,
+        subject: str,
+        audiences: Sequence[str],
+        ttl_s: float = 3600.0,
+        extra: dict[str, object] | None = None,
+    ) -> str:
         if not _SUBJECT.match(subject):
             raise AuthError(
                 "bad_subject",
@@ -109,8 +117,22 @@ class Issuer:
             "aud": list(audiences),
             "iat": now,
             "exp": now + int(ttl_s),
+            **(extra or {}),
         }
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)  # type: ignore[arg-type]
+
+    def login_link(self, party: str, session_s: int = 3600, link_s: int = 600) -> str:
+        """A party's one-time sign-in to the portal: a token for the portal and the write
+        API, valid ``session_s``, with an id (``jti``) the portal spends on first use and
+        ``link_exp``, past which the portal refuses it as a link (``link_s``)."""
+        if Principal(party).kind is not PrincipalKind.PARTY:
+            raise AuthError("bad_subject", f"{party} is not a party: only parties sign in")
+        return self.issue(
+            party,
+            [PORTAL_AUDIENCE, WRITE_AUDIENCE],
+            session_s,
+            {"jti": secrets.token_urlsafe(16), "link_exp": int(time.time()) + link_s},
+        )
 
 
 class Verifier:
@@ -162,3 +184,26 @@ class Verifier:
         if not isinstance(subject, str) or not _SUBJECT.match(subject):
             raise AuthError("bad_subject", "the token's subject is not '<kind>:<id>'")
         return subject, float(claims["exp"])
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLink:
+    party: Principal
+    link_id: str
+    link_expires: float
+    expires: float
+
+
+def verify_login_link(verifier: Verifier, token: str) -> LoginLink:
+    """A login link's claims, once its signature, audience (the portal) and expiry hold;
+    ``AuthError`` otherwise, also when it is past ``link_exp`` or not a party's."""
+    principal = verifier.verify(token)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    link_id, link_exp = claims.get("jti"), claims.get("link_exp")
+    if not isinstance(link_id, str) or not isinstance(link_exp, int):
+        raise AuthError("malformed", "not a login link")
+    if principal.kind is not PrincipalKind.PARTY:
+        raise AuthError("bad_subject", "only parties sign in to the portal")
+    if time.time() > link_exp:
+        raise AuthError("expired", "the login link has expired: ask for a new one")
+    return LoginLink(principal, link_id, float(link_exp), float(claims["exp"]))

@@ -24,13 +24,23 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from consentry_auth import CHECK_AUDIENCE, Principal, PrincipalKind, Verifier
 from consentry_checkapi import metrics
 from consentry_checkapi.fast import FastChecks
-from consentry_checkapi.schemas import AnswerOut, BatchAnswer, BatchCheck, CheckQuery, Readiness
+from consentry_checkapi.schemas import (
+    FILTER_MAX,
+    AnswerOut,
+    BatchAnswer,
+    BatchCheck,
+    CheckQuery,
+    FilterAnswer,
+    FilterRequest,
+    Readiness,
+)
 from consentry_checkapi.settings import CheckServiceSettings
 from consentry_domain import Answer, load_taxonomy
 from consentry_http import BearerAuth, Caller, HttpProblem, Refused, responses, service_app
 from consentry_sdk import ConsentChecker
 from consentry_sdk.cache import AnswerCache
 from consentry_sdk.checker import redis_for_checks
+from consentry_sdk.datasets import DataSets, UnknownPurpose, Unverifiable
 from consentry_sdk.invalidation import listen
 from consentry_sdk.metrics import HEARTBEAT_AGE, REDIS_UP, CheckerCollector
 from consentry_state import StateReader
@@ -87,6 +97,8 @@ async def _checker(request: Request) -> ConsentChecker:
 
 Checker = Annotated[ConsentChecker, Depends(_checker)]
 Service = Annotated[Principal, Depends(_service)]
+
+
 class Timed:
     """Pure ASGI middleware: each request's server-side time, for the benchmark's
     server-side figures beside the load generator's client-side ones."""
@@ -111,6 +123,10 @@ def _count(problem: HttpProblem) -> None:
         metrics.REFUSALS.labels(reason=problem.reason).inc()
 
 
+FILTER_BODY_BYTES = FILTER_MAX * 20
+"""100,000 ISRCs as a JSON list: ~1.6 MB."""
+
+
 def create_app(settings: CheckServiceSettings) -> FastAPI:
     taxonomy = load_taxonomy(settings.purposes_file)
 
@@ -127,6 +143,9 @@ def create_app(settings: CheckServiceSettings) -> FastAPI:
             token_wait_s=settings.token_wait_s,
         )
         app.state.checker = checker
+        app.state.data_sets = DataSets(
+            StateReader(redis), taxonomy, heartbeat_bound_ms=int(settings.heartbeat_bound_s * 1000)
+        )
         collector = CheckerCollector(checker)
         REGISTRY.register(collector)
         watcher = asyncio.create_task(_watch_health(checker))
@@ -144,6 +163,7 @@ def create_app(settings: CheckServiceSettings) -> FastAPI:
     app = service_app(
         "Consentry check service",
         max_body_bytes=settings.max_body_bytes,
+        larger_bodies={"/v1/filter": FILTER_BODY_BYTES},
         purposes=taxonomy.defaults,
         on_problem=_count,
         lifespan=lifespan,
@@ -177,6 +197,31 @@ def create_app(settings: CheckServiceSettings) -> FastAPI:
         """Answers for up to 1,000 tracks from at most one Redis round trip."""
         answers = await checker.check_many(body.isrcs, body.purpose, token=body.token)
         return _json({"answers": [answer_json(answers[isrc]) for isrc in body.isrcs]})
+
+    @app.post(
+        "/v1/filter",
+        response_model=FilterAnswer,
+        tags=["data sets"],
+        responses=responses(400, 401, 403, 413, 422, 503),
+    )
+    async def filter_data_set(_: Service, request: Request, body: FilterRequest) -> Response:
+        """The ISRCs of a data set allowed for the purpose (up to 100,000 a request; the
+        SDK's and the ``consentry filter`` command's filter has no limit). 503 when consent
+        cannot be verified: never a list of allowed tracks then."""
+        sets: DataSets = request.app.state.data_sets
+        allowed: list[str] = []
+        fresh = None
+        try:
+            async for page in sets.filter(body.isrcs, body.purpose):
+                allowed += page.isrcs
+                fresh = page.fresh_until_ms if fresh is None else min(fresh, page.fresh_until_ms)
+        except UnknownPurpose as exc:
+            raise HttpProblem("unknown_purpose", str(exc), status_code=422) from exc
+        except Unverifiable as exc:
+            raise HttpProblem("unverifiable", str(exc), status_code=503) from exc
+        assert fresh is not None  # at least one ISRC, so at least one page
+        moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(fresh / 1000))
+        return _json({"allowed": allowed, "checked": len(body.isrcs), "fresh_until": f"{moment}Z"})
 
     @app.get("/healthz", response_model=Readiness, tags=["probes"])
     async def healthz() -> dict[str, str]:

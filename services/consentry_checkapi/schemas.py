@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from consentry_events.models import Isrc, PurposePath
 from consentry_events.tokens import TOKEN_PATTERN
+from consentry_http import TAXONOMY_MARK
 
 
 class ReasonOut(BaseModel):
@@ -69,3 +72,30 @@ class Readiness(BaseModel):
     materialiser_heartbeat_age_s: float | None = None
     materialiser: str | None = None
     cache: str | None = None
+
+
+FILTER_MAX = 100_000
+
+
+class FilterRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: Annotated[PurposePath, Field(json_schema_extra={TAXONOMY_MARK: True})] = Field(
+        description="A purpose of the taxonomy, e.g. ai.training (others: 422)."
+    )
+    isrcs: list[str] = Field(
+        min_length=1,
+        max_length=FILTER_MAX,
+        description="A data set's ISRCs (up to 100,000 a request); anything that is not an "
+        "ISRC is simply not allowed.",
+    )
+
+
+class FilterAnswer(BaseModel):
+    allowed: list[str] = Field(description="The ISRCs allowed for the purpose, in input order.")
+    checked: int
+    fresh_until: str = Field(
+        description="The state the answer was computed from was complete up to this instant "
+        "(ISO 8601). The change feed's cursor comes with the SDK's filter, which reads Kafka; "
+        "the check side has no Kafka access by design."
+    )

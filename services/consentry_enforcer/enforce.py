@@ -155,7 +155,7 @@ class Enforcer:
                 tracks.append((_cause(record), event))
             elif isinstance(event, ConsentChanged | ConsentChangedMany):
                 decisions.append((record, event))
-        await self._index.add((t.isrc, t.upc, t.parties) for _, t in tracks)
+        await self._index.add(t for _, t in tracks)
         await self._wait_applied(records)
         every = sorted(self._taxonomy.defaults)
         work: Work = {(track.isrc, p): cause for cause, track in tracks for p in every}

@@ -163,7 +163,7 @@ class StoreRecovery:
             except DecodeError:
                 continue  # dead-lettered by the materialiser
             if isinstance(event, TrackChanged):
-                tracks.append((event.isrc, event.upc, event.parties))
+                tracks.append(event)
         await self._index.add(tracks)
 
     async def _schedule_windows(self, records: Sequence[LogRecord]) -> None:

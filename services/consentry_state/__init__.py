@@ -76,6 +76,7 @@ from consentry_state.enforcement import (
 from consentry_state.heads import ChainHeads, Head
 from consentry_state.idempotency import IdempotencyRecords
 from consentry_state.party_writes import NewIntent, PartyWrites, StateNotWhole
+from consentry_state.portal import PortalSession, PortalSessions
 from consentry_state.progress import LogProgress, OldLayout, RebuildMarks
 from consentry_state.reader import Snapshot, StateReader, TrackView
 from consentry_state.receipts import DecisionPlace, Propagation, ReceiptBook, SystemProgress
@@ -97,6 +98,8 @@ __all__ = [
     "NewIntent",
     "OldLayout",
     "PartyWrites",
+    "PortalSession",
+    "PortalSessions",
     "Propagation",
     "PublishedAnswers",
     "RebuildMarks",

@@ -47,8 +47,24 @@ STORE_ACL_RULES = {
     "admin": "~* &* +@all",
     "enforcer": f"~{keys.pattern(keys.ENFORCER_PREFIX)} resetchannels +@all -@dangerous",
     "receipts": f"~{keys.pattern(keys.RECEIPTS_PREFIX)} resetchannels +@all -@dangerous",
-    "writeapi": f"%R~{keys.pattern(keys.RECEIPTS_PREFIX)} resetchannels -@all +@read "
-    "+@connection",
+    "writeapi": " ".join(
+        [
+            *(
+                f"%R~{pattern}"
+                for pattern in (
+                    keys.pattern(keys.RECEIPTS_PREFIX),
+                    keys.pattern(keys.party_releases_key("")),
+                    keys.pattern(keys.release_tracks_key("")),
+                    keys.pattern(keys.title_place("")[0]),
+                    keys.RELEASE_TITLES,
+                )
+            ),
+            "resetchannels -@all +@read +@connection",
+        ]
+    ),
+    "portal": f"~{keys.pattern(keys.PORTAL_PREFIX)} resetchannels -@all +@read +@write "
+    "+@connection -@dangerous",
 }
 """The enforcer's own store: the enforcer writes its keys, the receipts tracker its book,
-which the write API reads (a decision's receipt); operators administer."""
+the portal its sessions; the write API reads the book (a decision's receipt) and the
+catalogue index (a party's works); operators administer."""

@@ -27,6 +27,7 @@ from redis.exceptions import WatchError
 from redis.typing import EncodableT, FieldT
 
 from consentry_domain import SlotKey, Verdict
+from consentry_events import TrackChanged
 from consentry_state import keys
 
 
@@ -38,15 +39,22 @@ class CatalogueIndex:
     def __init__(self, store: Redis) -> None:
         self._store = store
 
-    async def add(self, tracks: Iterable[tuple[str, str, Sequence[str]]]) -> None:
-        """Index (isrc, upc, parties) records: the release lists the track, each party
-        the release."""
+    async def add(self, tracks: Iterable[TrackChanged]) -> None:
+        """Index track records: the release lists the track, each party the release; the
+        titles, when given, are kept for people (the portal)."""
         on: dict[str, list[str]] = {}
         held: dict[str, set[str]] = {}
-        for isrc, upc, parties in tracks:
-            on.setdefault(upc, []).append(isrc)
-            for party in parties:
-                held.setdefault(party, set()).add(upc)
+        titles: dict[str, dict[FieldT, EncodableT]] = {}
+        release_titles: dict[FieldT, EncodableT] = {}
+        for track in tracks:
+            on.setdefault(track.upc, []).append(track.isrc)
+            for party in track.parties:
+                held.setdefault(party, set()).add(track.upc)
+            if track.title:
+                key, field = keys.title_place(track.isrc)
+                titles.setdefault(key, {})[field] = track.title
+            if track.release_title:
+                release_titles[track.upc] = track.release_title
         if not on:
             return
         async with self._store.pipeline(transaction=False) as pipe:
@@ -54,7 +62,33 @@ class CatalogueIndex:
                 pipe.sadd(keys.release_tracks_key(upc), *isrcs)
             for party, upcs in held.items():
                 pipe.sadd(keys.party_releases_key(party), *upcs)
+            for key, mapping in titles.items():
+                pipe.hset(key, mapping=mapping)
+            if release_titles:
+                pipe.hset(keys.RELEASE_TITLES, mapping=release_titles)
             await pipe.execute()
+
+    async def titles(self, isrcs: Sequence[str], upcs: Sequence[str]) -> dict[str, str]:
+        """The titles known of these tracks and releases (by ISRC or UPC)."""
+        places = [keys.title_place(isrc) for isrc in isrcs]
+        async with self._store.pipeline(transaction=False) as pipe:
+            for key, field in places:
+                pipe.hget(key, field)
+            if upcs:
+                pipe.hmget(keys.RELEASE_TITLES, list(upcs))
+            found = await pipe.execute()
+        named = {
+            isrc: _text(title)
+            for isrc, title in zip(isrcs, found[: len(isrcs)], strict=True)
+            if title is not None
+        }
+        if upcs:
+            named |= {
+                upc: _text(title)
+                for upc, title in zip(upcs, found[-1], strict=True)
+                if title is not None
+            }
+        return named
 
     async def releases_of(self, parties: Sequence[str]) -> list[list[str]]:
         """For each party, the UPCs on which it holds rights in some track, sorted."""

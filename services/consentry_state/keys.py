@@ -50,6 +50,9 @@ ENFORCER_RECOVERY = _E + "recovery"
 _E_PARTY_RELEASES = _E + "pr:"
 _E_RELEASE_TRACKS = _E + "rt:"
 _E_PUBLISHED = _E + "pb:"
+_E_TITLES = _E + "ti:"
+RELEASE_TITLES = _E + "rn"
+"""Enforcer store, hash: UPC -> the release's title (for people: the portal)."""
 _E_FANOUT = _E + "fan:"
 
 # The receipts tracker's keys, in the enforcer's store (see ``receipts``).
@@ -67,6 +70,22 @@ _RC_CHANGES = _R + "chg:"
 _RC_DUE = _R + "due:"
 _RC_EARLY = _R + "early:"
 _RC_DECISION = _R + "dec:"
+
+# The portal's sessions and spent login links, in the enforcer's store (see ``portal``).
+PORTAL_PREFIX = PREFIX + "p:"
+_P_SESSION = PORTAL_PREFIX + "s:"
+_P_LINK = PORTAL_PREFIX + "l:"
+
+
+def portal_session_key(session_id: str) -> str:
+    """Portal: a signed-in session (hash), expiring with it."""
+    return _P_SESSION + session_id
+
+
+def portal_link_key(link_id: str) -> str:
+    """Portal: a login link already used (string), kept until the link expires."""
+    return _P_LINK + link_id
+
 
 TRACK_TAG = "t:"
 PARTY_TAG = "p:"
@@ -196,6 +215,12 @@ def rc_due_key(system: str) -> str:
 def rc_decision_key(cause: str) -> str:
     """Receipts: a decision's propagation counts (``lua/receipts.lua``)."""
     return _RC_DECISION + cause
+
+
+def title_place(isrc: str) -> tuple[str, str]:
+    """Enforcer store: where a track's title is kept, bucketed like the published answers."""
+    cut = PUBLISHED_BUCKET_DIGITS
+    return _E_TITLES + isrc[:cut], isrc[cut:]
 
 
 def fanout_key(topic: str, partition: int, offset: int) -> str:

@@ -22,6 +22,7 @@ from consentry_domain import load_taxonomy
 from consentry_http import BearerAuth, HttpProblem, service_app
 from consentry_kafka import LogEnds
 from consentry_state import (
+    CatalogueIndex,
     Delegations,
     IdempotencyRecords,
     LogProgress,
@@ -34,7 +35,14 @@ from consentry_writeapi.fast import FastDecisions
 from consentry_writeapi.importer import CatalogueImport
 from consentry_writeapi.publisher import KafkaPublisher, TimedPublisher
 from consentry_writeapi.recorder import CatalogueLog, PartyLog
-from consentry_writeapi.routes import decisions, delegations, downstream, parties, tracks
+from consentry_writeapi.routes import (
+    decisions,
+    delegations,
+    downstream,
+    parties,
+    tracks,
+    works,
+)
 from consentry_writeapi.settings import WriteSettings
 
 
@@ -111,6 +119,7 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
                 settings.import_compare_wait_s,
             ),
             receipts=ReceiptBook(store),
+            index=CatalogueIndex(store),
         )
         await kafka.start()
         yield
@@ -139,7 +148,7 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
     # Outermost: a decision the route would record is recorded before any other layer.
     app.add_middleware(FastDecisions, verifier=verifier, max_body_bytes=settings.max_body_bytes)
 
-    for module in (decisions, delegations, tracks, parties, downstream):
+    for module in (decisions, delegations, tracks, parties, downstream, works):
         app.include_router(module.router)
 
     @app.get("/healthz", response_model=Status, tags=["probes"])

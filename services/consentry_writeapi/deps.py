@@ -18,6 +18,7 @@ from consentry_domain import Taxonomy as TaxonomyRules
 from consentry_http import invalid_field
 from consentry_kafka import KafkaConnection
 from consentry_state import (
+    CatalogueIndex,
     Delegations,
     IdempotencyRecords,
     LogProgress,
@@ -44,6 +45,7 @@ class WriteServices:
     progress: LogProgress
     importer: CatalogueImport
     receipts: ReceiptBook
+    index: CatalogueIndex
 
 
 async def _services(request: Request) -> WriteServices:

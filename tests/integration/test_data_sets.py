@@ -15,6 +15,7 @@ from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
@@ -24,7 +25,7 @@ from consentry_sdk import ChangeFeed, Checkpoint, CheckSettings, FeedSettings, c
 from consentry_sdk.datasets import DataSets, UnknownPurpose, Unverifiable
 from consentry_stack.stack import Stack
 from consentry_state import StateReader
-from tests.support.http import await_answer, decide, register
+from tests.support.http import SERVICE, await_answer, decide, register
 from tests.support.ids import new_isrc, new_party, new_upc
 from tests.support.log import accepted_at, wait_consumed
 
@@ -193,3 +194,33 @@ def test_an_unverifiable_state_is_an_error_not_an_answer(stack: Stack) -> None:
         asyncio.run(filtered("ai.training", an_hour_later))
     with pytest.raises(UnknownPurpose):
         asyncio.run(filtered("ai.nonsense", lambda: time.time_ns() // 1_000_000))
+
+
+def test_the_check_service_filters_a_data_set_over_http(stack: Stack) -> None:
+    made = catalogue_with_decisions(stack)
+    manifest = [*made.on_a, *made.on_b, new_isrc(), "not-an-isrc"]
+    answer = httpx.post(
+        f"{stack.check_url}/v1/filter",
+        json={"purpose": "ai.training", "isrcs": manifest},
+        headers=stack.bearer(SERVICE),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["allowed"] == [made.on_a[0], *made.on_b[1:]]
+    assert body["checked"] == len(manifest)
+    assert body["fresh_until"].endswith("Z")
+    unknown = httpx.post(
+        f"{stack.check_url}/v1/filter",
+        json={"purpose": "ai.nonsense", "isrcs": manifest},
+        headers=stack.bearer(SERVICE),
+        timeout=10,
+    )
+    assert unknown.status_code == 422
+    as_party = httpx.post(
+        f"{stack.check_url}/v1/filter",
+        json={"purpose": "ai.training", "isrcs": manifest},
+        headers=stack.bearer(made.party),
+        timeout=10,
+    )
+    assert as_party.status_code in (401, 403)

@@ -47,6 +47,7 @@ PRINCIPALS = (
     "consentry-writeapi",
     "consentry-materialiser",
     "consentry-enforcer",
+    "consentry-receipts",
     "consentry-auditor",
 )
 STRANGER = "consentry-stranger"

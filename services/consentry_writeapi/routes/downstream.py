@@ -38,7 +38,7 @@ from consentry_http import Caller, HttpProblem, responses
 from consentry_state import Propagation, ReceiptBook, SystemProgress
 from consentry_writeapi.authorise import may_read, may_register_systems, receipts_of
 from consentry_writeapi.deps import Services, Taxonomy, grants, known_purpose
-from consentry_writeapi.schemas import (
+from consentry_writeapi.receipt_schemas import (
     DecisionReceipt,
     ReceiptsAccepted,
     ReceiptsRequest,

@@ -44,6 +44,8 @@ async def register_track(
         status=body.status,
         recorded_at=datetime.now(UTC),
         actor=principal.subject,
+        title=body.title,
+        release_title=body.release_title,
     )
     handle = attempt(records, principal, key, "tracks", body)
     return written(await catalogue.register(event.isrc, encode(event), handle))
