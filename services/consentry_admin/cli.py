@@ -63,8 +63,9 @@ CANARY_PRINCIPALS = {
 )
 @click.option("--ttl-days", default=30, show_default=True, help="Lifetime of the canary's tokens.")
 def dev_credentials(directory: Path, ttl_days: int) -> None:
-    """For a development stack: a key pair (kept if present) and the canary's tokens in
-    DIR/canary.env. A production deployment issues keys and tokens from its own secrets."""
+    """For a development stack: a key pair (kept if present), the canary's tokens in
+    DIR/canary.env and the portal's check token in DIR/portal-check.token. A production
+    deployment issues keys and tokens from its own secrets."""
     private = directory / "private.pem"
     if not private.exists():
         write_keys(directory)
@@ -74,6 +75,8 @@ def dev_credentials(directory: Path, ttl_days: int) -> None:
         for name, subject in CANARY_PRINCIPALS.items()
     ]
     (directory / "canary.env").write_text("".join(lines))
+    portal = issuer.issue("service:portal", default_audiences("service:portal"), ttl_days * 86_400)
+    (directory / "portal-check.token").write_text(portal + "\n")
     click.echo(
         f"keys and canary tokens in {directory}; more tokens with: "
         f"consentry-admin token <kind>:<id> --key {private}"
@@ -156,7 +159,6 @@ def verify_chain_command(party: str, bootstrap: str | None) -> None:
     click.echo(json.dumps(asdict(report), indent=2))
     if report.first_broken is not None:
         raise SystemExit(1)
-
 
 
 @main.command("import")

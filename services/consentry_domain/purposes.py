@@ -27,6 +27,8 @@ class Taxonomy:
     defaults: dict[str, Verdict]
     unverifiable: dict[str, Verdict] = field(default_factory=dict)
     """Answer when consent cannot be verified, per purpose (and its descendants); deny if unset."""
+    descriptions: dict[str, str] = field(default_factory=dict)
+    """A purpose's plain-language description, for people (the portal); optional."""
 
     def __post_init__(self) -> None:
         for purpose in self.defaults:
@@ -60,7 +62,11 @@ def parse_taxonomy(text: str) -> Taxonomy:
     for path in unverifiable:
         if path not in defaults:
             raise TaxonomyError(f"when_unverifiable names {path!r}, which is not a listed purpose")
-    return Taxonomy(defaults, unverifiable)
+    descriptions = {str(k): str(v) for k, v in document.get("descriptions", {}).items()}
+    for path in descriptions:
+        if path not in defaults:
+            raise TaxonomyError(f"descriptions names {path!r}, which is not a listed purpose")
+    return Taxonomy(defaults, unverifiable, descriptions)
 
 
 def _verdicts(table: dict[str, object], what: str) -> dict[str, Verdict]:

@@ -63,7 +63,7 @@ STORE_ACL_RULES = {
         ]
     ),
     "portal": f"~{keys.pattern(keys.PORTAL_PREFIX)} resetchannels -@all +@read +@write "
-    "+@connection -@dangerous",
+    "+@transaction +@connection -@dangerous",
 }
 """The enforcer's own store: the enforcer writes its keys, the receipts tracker its book,
 the portal its sessions; the write API reads the book (a decision's receipt) and the

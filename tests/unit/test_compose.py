@@ -15,6 +15,7 @@ from consentry_canary.settings import CanarySettings
 from consentry_checkapi.settings import CheckServiceSettings
 from consentry_enforcer.settings import EnforcerSettings
 from consentry_materialiser.settings import MaterialiserSettings
+from consentry_portal.settings import PortalSettings
 from consentry_receipts.settings import ReceiptsSettings
 from consentry_stack.kafka_runtime import KAFKA_VERSION
 from consentry_state.acl import ACL_RULES, STORE_ACL_RULES
@@ -32,6 +33,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "CONSENTRY_RECEIPTS_": ReceiptsSettings,
     "CONSENTRY_CHECK_": CheckServiceSettings,
     "CONSENTRY_CANARY_": CanarySettings,
+    "CONSENTRY_PORTAL_": PortalSettings,
 }
 SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
 
@@ -56,6 +58,7 @@ def test_our_services_are_the_expected_ones() -> None:
         "enforcer",
         "receipts",
         "checkapi",
+        "portal",
         "canary",
     }
     assert SERVICES["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}"

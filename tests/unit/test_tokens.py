@@ -8,6 +8,7 @@ import pytest
 
 from consentry_auth import (
     CHECK_AUDIENCE,
+    PORTAL_AUDIENCE,
     WRITE_AUDIENCE,
     AuthError,
     Issuer,
@@ -15,6 +16,7 @@ from consentry_auth import (
     PrincipalKind,
     Verifier,
     generate_keys,
+    verify_login_link,
 )
 from consentry_auth import tokens as tokens_module
 
@@ -62,3 +64,27 @@ def test_bad_tokens_are_refused_every_time(token: str, reason: str) -> None:
         with pytest.raises(AuthError) as refused:
             verifier.verify(token)
         assert refused.value.reason == reason
+
+
+def test_a_login_link_signs_a_party_in_once_within_its_minutes() -> None:
+    portal = Verifier(PUBLIC, PORTAL_AUDIENCE)
+    link = Issuer(PRIVATE).login_link("artist:nina-vale", session_s=3600, link_s=600)
+    claims = verify_login_link(portal, link)
+    assert claims.party == Principal("artist:nina-vale")
+    assert claims.link_expires - time.time() <= 600
+    assert claims.expires - time.time() > 3000
+    other = Issuer(PRIVATE).login_link("artist:nina-vale")
+    assert verify_login_link(portal, other).link_id != claims.link_id, "each link its own id"
+    # the same token is the party's write token for the session: the write API takes it
+    assert Verifier(PUBLIC, WRITE_AUDIENCE).verify(link) == Principal("artist:nina-vale")
+
+    stale = Issuer(PRIVATE).login_link("artist:nina-vale", link_s=-1)
+    with pytest.raises(AuthError, match="expired"):
+        verify_login_link(portal, stale)
+    with pytest.raises(AuthError) as not_a_party:
+        Issuer(PRIVATE).login_link("service:ai-dj")
+    assert not_a_party.value.reason == "bad_subject"
+    plain = Issuer(PRIVATE).issue("artist:nina-vale", [WRITE_AUDIENCE])
+    with pytest.raises(AuthError) as wrong:
+        verify_login_link(portal, plain)
+    assert wrong.value.reason == "wrong_audience"

@@ -61,6 +61,7 @@ def topics(bootstrap: str, replication: int) -> None:
 @main.command()
 @click.option("--write-port", default=8701, show_default=True, help="Write API port (if free).")
 @click.option("--check-port", default=8702, show_default=True, help="Check service port (if free).")
+@click.option("--portal-port", default=8703, show_default=True, help="Portal port (if free).")
 @click.option(
     "--env-file",
     type=click.Path(path_type=Path),
@@ -68,7 +69,7 @@ def topics(bootstrap: str, replication: int) -> None:
     show_default=True,
     help="Where to write the stack's addresses, for `source` in another shell.",
 )
-def up(write_port: int, check_port: int, env_file: Path) -> None:
+def up(write_port: int, check_port: int, portal_port: int, env_file: Path) -> None:
     """Start Kafka, Redis, write API, materialiser, enforcer, receipts tracker and check
     service; Ctrl-C stops all."""
     stop = threading.Event()
@@ -79,7 +80,9 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     root = Path(tempfile.mkdtemp(prefix="consentry-stack-"))
-    stack = Stack(root, write_port=write_port, check_port=check_port, replica=True)
+    stack = Stack(
+        root, write_port=write_port, check_port=check_port, portal_port=portal_port, replica=True
+    )
     started = time.monotonic()
     try:
         click.echo(f"starting Kafka {KAFKA_VERSION} (KRaft) and Redis (state, enforcer store) ...")
@@ -95,6 +98,10 @@ def up(write_port: int, check_port: int, env_file: Path) -> None:
         click.echo(f"\nConsentry is up in {time.monotonic() - started:.1f}s (logs in {root}):")
         click.echo(f"  write API        {stack.write_url}   (docs: {stack.write_url}/docs)")
         click.echo(f"  check service    {stack.check_url}   (docs: {stack.check_url}/docs)")
+        click.echo(
+            f"  portal           {stack.portal_url}   (sign in: consentry-admin login-link "
+            "artist:nina-vale)"
+        )
         click.echo("  materialiser     faust worker, group consentry-materialiser")
         click.echo(
             "  enforcer         faust worker, group consentry-enforcer; metrics on "

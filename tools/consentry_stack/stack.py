@@ -47,6 +47,7 @@ class Stack:
     root: Path
     write_port: int = 0
     check_port: int = 0
+    portal_port: int = 0
     kafka_nodes: int = 1
     """1: one combined node; 3: a KRaft cluster, topics replicated 3 with min ISR 2."""
     kafka: KafkaBroker | KafkaCluster = field(init=False)
@@ -99,6 +100,7 @@ class Stack:
         self.prometheus: PrometheusServer | None = None
         self.write_port = _port(self.write_port)
         self.check_port = _port(self.check_port)
+        self.portal_port = _port(self.portal_port)
         self.signing_key, self.public_key = write_keys(self.root / "keys")
         self._issuer = Issuer(self.signing_key.read_bytes())
 
@@ -116,6 +118,14 @@ class Stack:
     @property
     def check_url(self) -> str:
         return f"http://127.0.0.1:{self.check_port}"
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://127.0.0.1:{self.portal_port}"
+
+    def login_link(self, party: str, session_s: int = 3600, link_s: int = 600) -> str:
+        """A one-time portal sign-in for ``party`` (what ``consentry-admin login-link`` prints)."""
+        return f"{self.portal_url}/login?link={self._issuer.login_link(party, session_s, link_s)}"
 
     @property
     def check_redis_url(self) -> str:
@@ -217,6 +227,20 @@ class Stack:
         await_ready(f"{self.write_url}/readyz", "writeapi", deadline, self.services.values())
         await_ready(f"{self.check_url}/readyz", "checkapi", deadline, self.services.values())
         self._await_pipeline(deadline)
+        portal_env = {
+            **env,
+            "CONSENTRY_PORTAL_WRITE_URL": self.write_url,
+            "CONSENTRY_PORTAL_CHECK_URL": self.check_url,
+            "CONSENTRY_PORTAL_CHECK_TOKEN": self.token("service:portal", ttl_s=365 * 86_400),
+            "CONSENTRY_PORTAL_STORE_URL": self.store.url_for("portal"),
+            "CONSENTRY_PORTAL_AUTH_PUBLIC_KEY_FILE": str(self.public_key),
+            "CONSENTRY_PORTAL_PORT": str(self.portal_port),
+        }
+        self.services["portal"] = self._process(
+            "portal", "consentry_portal", self.root / "portal.log", portal_env
+        )
+        self.services["portal"].start()
+        await_ready(f"{self.portal_url}/readyz", "portal", deadline, self.services.values())
         canary_env = {
             **env,
             "CONSENTRY_CANARY_WRITE_URL": self.write_url,
@@ -303,6 +327,7 @@ class Stack:
             **extra,
             "CONSENTRY_WRITE_URL": self.write_url,
             "CONSENTRY_CHECK_URL": self.check_url,
+            "CONSENTRY_PORTAL_URL": self.portal_url,
             "CONSENTRY_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
             "CONSENTRY_REDIS_URL": self.redis.url,
             # The `consentry` command of downstream systems: the check side's Redis

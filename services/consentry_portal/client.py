@@ -1,0 +1,102 @@
+"""The portal's view of Consentry: the write API as the signed-in party (its own token,
+so every refusal is the API's own), the check service as the portal's service."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+class Unreachable(Exception):
+    """The API could not be reached or did not answer: nothing may be shown as saved."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def message(self) -> str:
+        """The API's refusal, in its own words."""
+        detail = self.body.get("detail") if isinstance(self.body, dict) else None
+        if isinstance(detail, dict):
+            text = str(detail.get("message", "refused"))
+            errors = detail.get("errors") or []
+            return " ".join([text, *(str(e.get("msg", "")) for e in errors)]).strip()
+        return f"the request was refused ({self.status})"
+
+
+class Apis:
+    def __init__(self, write_url: str, check_url: str, check_token: str) -> None:
+        self._write = httpx.AsyncClient(base_url=write_url, timeout=15)
+        self._check = httpx.AsyncClient(
+            base_url=check_url, timeout=15, headers={"Authorization": f"Bearer {check_token}"}
+        )
+
+    async def close(self) -> None:
+        await self._write.aclose()
+        await self._check.aclose()
+
+    async def write(
+        self, method: str, path: str, token: str, body: Any = None, params: Any = None
+    ) -> Reply:
+        try:
+            response = await self._write.request(
+                method,
+                path,
+                json=body,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except httpx.HTTPError as exc:
+            raise Unreachable(f"the write API could not be reached ({type(exc).__name__})") from exc
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.status_code >= 500 and not isinstance(payload, dict):
+            raise Unreachable(f"the write API failed ({response.status_code})")
+        return Reply(response.status_code, payload)
+
+    async def answers(self, isrcs: list[str], purpose: str) -> dict[str, Any]:
+        """The check service's answers (one batch request per 1,000 tracks)."""
+        found: dict[str, Any] = {}
+        for start in range(0, len(isrcs), 1000):
+            chunk = isrcs[start : start + 1000]
+            try:
+                response = await self._check.post(
+                    "/v1/check", json={"purpose": purpose, "isrcs": chunk}
+                )
+                response.raise_for_status()
+            except httpx.HTTPError:
+                continue  # shown as "could not be checked"
+            found.update({a["isrc"]: a for a in response.json()["answers"]})
+        return found
+
+    async def enforced_after(
+        self, isrc: str, purpose: str, token: str, since: float, wait_s: float
+    ) -> float | None:
+        """Ms from ``since`` (perf_counter) until the check path answers from state that
+        holds the write of ``token``; None past ``wait_s``."""
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            try:
+                response = await self._check.get(
+                    "/v1/check", params={"isrc": isrc, "purpose": purpose, "token": token}
+                )
+                basis = response.json()["reasons"][0]["basis"]
+            except (httpx.HTTPError, ValueError, KeyError, IndexError):
+                basis = "unverifiable"
+            if basis not in ("pending", "unverifiable"):
+                return (time.perf_counter() - since) * 1000
+            await asyncio.sleep(0.005)
+        return None

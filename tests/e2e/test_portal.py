@@ -1,0 +1,176 @@
+"""Issue 16: the portal in a real browser (Debian's Chromium, driven by Playwright).
+
+A label signs in with a login link, opts a release out of AI training, sees the receipt
+with the enforcement time the page measured, the check service denies the release's
+tracks within 5 s, and the label withdraws again; the history shows the chain intact.
+Replayed links, forms without their CSRF token and another party's pages are refused.
+Each main page passes an axe-core scan with no serious or critical violation, and its
+screenshot is kept for the README (docs/portal/).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from consentry_stack.stack import Stack
+from tests.support.eventually import eventually
+from tests.support.http import CATALOGUE, await_answer, decide
+from tests.support.ids import new_isrc, new_party, new_upc
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "portal"
+SERIOUS = {"serious", "critical"}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    opened = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    yield opened
+    opened.close()
+
+
+def register(
+    stack: Stack, isrc: str, upc: str, parties: list[str], title: str, release: str
+) -> None:
+    body = {"isrc": isrc, "upc": upc, "parties": parties, "title": title, "release_title": release}
+    response = httpx.post(
+        f"{stack.write_url}/v1/tracks", json=body, headers=stack.bearer(CATALOGUE), timeout=10
+    )
+    assert response.status_code == 202, response.text
+
+
+def catalogue(stack: Stack) -> tuple[str, str, list[str]]:
+    """A label with a three-track release (and a second release); ready in the portal."""
+    label, upc, other = new_party("label"), new_upc(), new_upc()
+    isrcs = [new_isrc() for _ in range(3)]
+    for n, isrc in enumerate(isrcs):
+        register(stack, isrc, upc, [new_party(), label], f"Aurora part {n + 1}", "Aurora")
+    register(stack, new_isrc(), other, [new_party(), label], "Midsummer", "Solstice")
+    for isrc in isrcs:
+        await_answer(stack, isrc, "ai.training", "allow")
+
+    def indexed() -> bool:
+        body = httpx.get(
+            f"{stack.write_url}/v1/parties/{label}/works",
+            headers=stack.bearer(label),
+            timeout=10,
+        ).json()
+        return sum(len(r["tracks"]) for r in body["releases"]) == 4
+
+    eventually(indexed, 20, "the label's works listed")
+    return label, upc, isrcs
+
+
+def accessible(page: Page, name: str) -> None:
+    """No serious or critical axe-core violation; the page's screenshot kept."""
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
+    assert not serious, f"{name}: " + "; ".join(f"{v['id']}: {v['help']}" for v in serious)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def release_form(page: Page, upc: str) -> Any:
+    return page.locator("form.release").filter(has=page.locator(f"input[name=upc][value='{upc}']"))
+
+
+@pytest.mark.e2e
+def test_a_label_opts_a_release_out_and_back_in_through_the_portal(
+    stack: Stack, context: BrowserContext
+) -> None:
+    label, upc, isrcs = catalogue(stack)
+    page = context.new_page()
+    page.goto(stack.login_link(label))
+    assert page.url == f"{stack.portal_url}/works", "the link leaves the address bar"
+    cookie = next(c for c in context.cookies() if c["name"] == "consentry_session")
+    assert cookie["httpOnly"]
+    assert cookie["sameSite"] == "Strict"
+    assert page.get_by_text(f"Signed in as {label}").is_visible()
+    assert page.get_by_role("cell", name="Aurora part 2", exact=True).is_visible()
+    accessible(page, "works")
+
+    form = release_form(page, upc)
+    form.get_by_label("Purpose").select_option("ai.training")
+    form.get_by_label("Choice").select_option("deny")
+    started = time.monotonic()
+    form.get_by_role("button", name="Save for this release").click()
+    page.wait_for_url("**/decisions/**")
+    enforced = page.locator("#enforced").inner_text()
+    assert "ms after it was accepted" in enforced
+    for isrc in isrcs:
+        await_answer(
+            stack, isrc, "ai.training", "deny", timeout_s=max(0.1, 5 - (time.monotonic() - started))
+        )
+    page.wait_for_selector("text=Answers it changed", timeout=10_000)
+    accessible(page, "receipt")
+
+    page.goto(f"{stack.portal_url}/works?purpose=ai.training")
+    form = release_form(page, upc)
+    assert form.locator(".answer.deny").count() == 3
+    form.get_by_label("Purpose").select_option("ai.training")
+    form.get_by_label("Choice").select_option("withdrawn")
+    form.get_by_role("button", name="Save for this release").click()
+    page.wait_for_url("**/decisions/**")
+    for isrc in isrcs:
+        await_answer(stack, isrc, "ai.training", "allow")
+
+    page.goto(f"{stack.portal_url}/history")
+    assert "Hash chain intact, 2 events" in page.locator("#chain").inner_text()
+    accessible(page, "history")
+
+
+@pytest.mark.e2e
+def test_the_portal_refuses_what_it_must(stack: Stack, context: BrowserContext) -> None:
+    label, _, _ = catalogue(stack)
+    stranger = new_party("label")
+    theirs = decide(stack, stranger, "ai.dj", "deny", "party")
+    link = stack.login_link(label)
+    page = context.new_page()
+    page.goto(link)
+    assert page.url.endswith("/works")
+
+    replayed = context.browser.new_context() if context.browser else None  # a second device
+    assert replayed is not None
+    again = replayed.new_page()
+    response = again.goto(link)
+    assert response is not None
+    assert response.status == 403
+    assert again.get_by_text("already used").is_visible()
+    signed_out = again.goto(f"{stack.portal_url}/works")
+    assert signed_out is not None
+    assert signed_out.status == 401
+    replayed.close()
+
+    no_csrf = context.request.post(
+        f"{stack.portal_url}/decide",
+        form={"purpose": "ai.training", "choice": "deny", "scope": "party"},
+    )
+    assert no_csrf.status == 403
+    assert "CSRF" in no_csrf.text()
+    other = page.goto(f"{stack.portal_url}/decisions/{theirs['decision_id']}")
+    assert other is not None
+
+    def refused() -> bool:
+        answer = page.goto(f"{stack.portal_url}/decisions/{theirs['decision_id']}")
+        return answer is not None and answer.status in (403, 404)
+
+    eventually(refused, 10, "another party's receipt refused")
+    forged = page.goto(f"{stack.portal_url}/login?link=not-a-token")
+    assert forged is not None
+    assert forged.status == 403
