@@ -67,6 +67,8 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
 
     applied_at: dict[tuple[str, int], int] = {}
     """(topic, partition) -> log time of the newest record this worker applied."""
+    caught_up_at: dict[tuple[str, int], int] = {}
+    """(topic, partition) -> when this worker last found everything in its log applied."""
 
     async def dead_letter(record: LogRecord, reason: str) -> None:
         log.warning(
@@ -107,9 +109,14 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         """Per assigned partition: the time up to which Redis holds all of it, and its lag.
 
         Complete up to the moment we asked the broker for the log end if everything
-        before that end is applied; else up to the log time of the last record this
-        worker applied (0 when none yet). No answer from the broker, no heartbeat: the
-        freshness ages and checks fail closed.
+        before that end is applied; else up to the later of the last moment it was seen
+        so and the log time of the last record this worker applied (0 when neither):
+        every write acknowledged before a caught-up moment was in the log end asked then
+        (acks=all comes after the append), so it is applied. A quiet partition that just
+        received a record is then still "complete up to" a second ago, not up to its last
+        record's time minutes ago -- which made every check unverifiable until the record
+        was applied. No answer from the broker, no heartbeat: the freshness ages and
+        checks fail closed; a worker behind for longer than the bound fails them closed.
         """
         assigned = sorted(app.consumer.assignment())
         if not assigned:
@@ -125,7 +132,11 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
             ident = (tp.topic, tp.partition)
             lag = max(0, end - (applied[ident] + 1))
             metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
-            freshness[ident] = asked_at if lag == 0 else applied_at.get(ident, 0)
+            if lag == 0:
+                caught_up_at[ident] = asked_at
+                freshness[ident] = asked_at
+            else:
+                freshness[ident] = max(caught_up_at.get(ident, 0), applied_at.get(ident, 0))
         return freshness
 
     rebuilder = Rebuilder(

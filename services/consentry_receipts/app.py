@@ -17,6 +17,7 @@ fetch changes nothing): ``consentry_state.receipts``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -71,7 +72,8 @@ class Tracker:
     async def load(self) -> None:
         self.systems = await self._book.systems()
 
-    async def handle(self, records: Sequence[LogRecord]) -> None:
+    async def handle(self, records: Sequence[LogRecord]) -> int:
+        """Book one fetch; how many decisions it brought to watch."""
         registered: list[DownstreamSystem] = []
         operations: list[str] = []
         decisions: list[tuple[str, DecisionPlace]] = []
@@ -111,6 +113,7 @@ class Tracker:
         await self._book.register(registered)
         await self._book.decisions_seen(decisions, _now_ms())
         await self._book.note(operations)
+        return len(decisions)
 
     def _owed(self, record: LogRecord, change: EnforcementChanged) -> list[str]:
         cause = change.cause
@@ -162,6 +165,8 @@ def create_app(settings: ReceiptsSettings) -> faust.App:
     progress = LogProgress(redis(settings.redis_url))
     tracker = Tracker(book)
     loaded = asyncio.Event()
+    noted = asyncio.Event()
+    """Set when a fetch brought decisions to watch: the watch polls only while it has some."""
 
     async def handle(messages: Sequence[Any]) -> None:
         """One fetch into the book, then acked: a crash before the end redelivers it."""
@@ -172,7 +177,8 @@ def create_app(settings: ReceiptsSettings) -> faust.App:
                 if not loaded.is_set():
                     await tracker.load()
                     loaded.set()
-                await tracker.handle(records)
+                if await tracker.handle(records):
+                    noted.set()
                 break
             except (RedisError, OSError) as exc:
                 log.warning("receipts postponed, retrying in %.1fs: %s", delay_s, exc)
@@ -189,8 +195,11 @@ def create_app(settings: ReceiptsSettings) -> faust.App:
         while True:
             await asyncio.sleep(settings.watch_interval_s)
             try:
+                noted.clear()  # before the read: a decision noted after it sets it again
                 watched = await book.watched()
                 if not watched:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(noted.wait(), timeout=1.0)
                     continue
                 places = {c: c.rsplit(":", 2) for c in watched}
                 applied = await progress.applied((t, int(p)) for t, p, _ in places.values())
