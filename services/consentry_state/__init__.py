@@ -45,8 +45,9 @@ The layout (version 3; buckets and value formats in ``layout``, names in ``keys`
     as the change, for the SDK's in-process cache.
 ``cs:fresh`` (hash)
     ``<topic>:<partition>`` -> the time (epoch ms) up to which that partition's state is
-    complete: now while its worker is caught up, else the log time of the last record it
-    applied; written only while ``cs:ready`` exists. Checks take the least fresh.
+    complete: now while its worker is caught up, else the last moment it was (or the log
+    time of the last record it applied, if later); written only while ``cs:ready``
+    exists. Checks take the least fresh.
 ``cs:idem:<digest>`` (string), ``cs:lock:<party>`` (string)
     the write API's Idempotency-Key records and per-party write locks.
 ``cs:ready``, ``cs:layout``, ``cs:epoch``, ``cs:rebuilt:<epoch>``
