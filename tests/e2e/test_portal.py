@@ -174,3 +174,36 @@ def test_the_portal_refuses_what_it_must(stack: Stack, context: BrowserContext) 
     forged = page.goto(f"{stack.portal_url}/login?link=not-a-token")
     assert forged is not None
     assert forged.status == 403
+
+
+@pytest.mark.e2e
+def test_a_release_is_opted_out_with_the_keyboard_only(
+    stack: Stack, context: BrowserContext
+) -> None:
+    """No mouse: Tab to the release's controls, choose with the arrow keys, Enter to save."""
+    label, upc, isrcs = catalogue(stack)
+    page = context.new_page()
+    page.goto(stack.login_link(label))
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    for _ in range(200):  # past the search, the all-works form, the release's checkboxes
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == f"purpose-{upc}":
+            break
+    else:
+        raise AssertionError("Tab never reached the release's purpose")
+    while page.evaluate("document.activeElement.value") != "ai.training":
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")  # to Choice: the first choice is "Opt out (deny)"
+    assert page.evaluate("document.activeElement.name") == "choice"
+    assert page.evaluate("document.activeElement.value") == "deny"
+    for _ in range(20):  # on to the release's own button, through the dates
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Save for this release":
+            break
+    else:
+        raise AssertionError("Tab never reached 'Save for this release'")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/decisions/**")
+    for isrc in isrcs:
+        await_answer(stack, isrc, "ai.training", "deny")
