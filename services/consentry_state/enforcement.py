@@ -69,25 +69,27 @@ class CatalogueIndex:
             await pipe.execute()
 
     async def titles(self, isrcs: Sequence[str], upcs: Sequence[str]) -> dict[str, str]:
-        """The titles known of these tracks and releases (by ISRC or UPC)."""
-        places = [keys.title_place(isrc) for isrc in isrcs]
+        """The titles known of these tracks and releases (by ISRC or UPC): one HMGET per
+        title bucket and one for the releases."""
+        buckets: dict[str, list[tuple[str, str]]] = {}
+        for isrc in isrcs:
+            key, field = keys.title_place(isrc)
+            buckets.setdefault(key, []).append((isrc, field))
         async with self._store.pipeline(transaction=False) as pipe:
-            for key, field in places:
-                pipe.hget(key, field)
+            for key, members in buckets.items():
+                pipe.hmget(key, [field for _, field in members])
             if upcs:
                 pipe.hmget(keys.RELEASE_TITLES, list(upcs))
             found = await pipe.execute()
-        named = {
-            isrc: _text(title)
-            for isrc, title in zip(isrcs, found[: len(isrcs)], strict=True)
-            if title is not None
-        }
+        named: dict[str, str] = {}
+        for members, values in zip(buckets.values(), found, strict=False):
+            for (isrc, _), title in zip(members, values, strict=True):
+                if title is not None:
+                    named[isrc] = _text(title)
         if upcs:
-            named |= {
-                upc: _text(title)
-                for upc, title in zip(upcs, found[-1], strict=True)
-                if title is not None
-            }
+            for upc, title in zip(upcs, found[-1], strict=True):
+                if title is not None:
+                    named[upc] = _text(title)
         return named
 
     async def releases_of(self, parties: Sequence[str]) -> list[list[str]]:

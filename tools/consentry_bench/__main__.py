@@ -16,7 +16,7 @@ from typing import Any
 import click
 import redis
 
-from consentry_bench import downstream, http, load, measure, report, tools
+from consentry_bench import downstream, http, load, measure, portal, report, tools
 from consentry_bench.catalogue import Catalogue, isrc
 from consentry_stack.kafka_runtime import KAFKA_VERSION
 from consentry_stack.ports import free_port
@@ -136,6 +136,9 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
                 "ai.generation",
             )
         )
+        click.echo(f"portal: a label with {portal.TRACKS:,} tracks, its pages ...")
+        loaded_s = asyncio.run(portal.load_label(stack))
+        results["portal"] = {"loaded_s": loaded_s, **portal.page_timings(stack)}
         click.echo("rebuild after losing Redis ...")
         results["rebuild_s"] = asyncio.run(measure.rebuild_after_flush(stack.redis.url))
         results["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
