@@ -4,7 +4,8 @@
   (``{"isrc": ..., "upc": ..., "parties": [...], "status": "active"}``); blank lines are
   skipped.
 * ``.csv``: a header naming the columns ``isrc``, ``upc``, ``parties`` and optionally
-  ``status``; ``parties`` separated by ``;`` (``artist:nina-vale;label:aurora``).
+  ``status``, ``title`` and ``release_title``; ``parties`` separated by ``;``
+  (``artist:nina-vale;label:aurora``).
 
 A line that cannot be read as a record (bad JSON, a missing column) is reported with its
 number here; everything else is validated by the write API, whose refusals are mapped
@@ -74,7 +75,7 @@ def _csv(stream: TextIO, name: str) -> Iterator[Item | LineError]:
     if missing:
         raise CatalogueFileError(
             f"{name}: the header (line 1) lacks the column(s) {', '.join(missing)}; "
-            f"expected {', '.join(COLUMNS)}[, status]"
+            f"expected {', '.join(COLUMNS)}[, status, title, release_title]"
         )
     for row in rows:
         number = rows.line_num
@@ -89,6 +90,7 @@ def _csv(stream: TextIO, name: str) -> Iterator[Item | LineError]:
             "upc": cells["upc"],
             "parties": [p.strip() for p in cells["parties"].split(";") if p.strip()],
         }
-        if cells.get("status"):
-            record["status"] = cells["status"]
+        for optional in ("status", "title", "release_title"):
+            if cells.get(optional):
+                record[optional] = cells[optional]
         yield Item(number, record)

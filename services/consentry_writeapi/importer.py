@@ -6,6 +6,9 @@ is only skipped after the state has caught up with the catalogue log as it ended
 the import arrived (so a newer record still in flight is never mistaken for the old
 one); if that cannot be had within ``compare_wait_s``, it is written again -- a track
 record is an upsert, so that costs events, never correctness.
+
+Titles (for people: the portal) travel with the tracks written; they are not compared,
+so a title changed on a track otherwise unchanged needs ``POST /v1/tracks``.
 """
 
 from __future__ import annotations
@@ -73,6 +76,11 @@ class CatalogueImport:
         may be written; importing again is safe)."""
         checked = [validated(i, item) for i, item in enumerate(items)]
         isrcs = [t.isrc for t in checked if isinstance(t, Track)]
+        titled = {
+            str(item["isrc"]): (item.get("title"), item.get("release_title"))
+            for item, track in zip(items, checked, strict=True)
+            if isinstance(track, Track)
+        }
         try:
             now_held = await self._stored.tracks(isrcs)
         except (RedisError, OSError) as exc:
@@ -95,6 +103,8 @@ class CatalogueImport:
                         status=t.status,
                         recorded_at=now,
                         actor=actor,
+                        title=titled[t.isrc][0],
+                        release_title=titled[t.isrc][1],
                     )
                 ),
             )

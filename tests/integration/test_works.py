@@ -65,3 +65,38 @@ def test_a_party_lists_and_searches_its_works(stack: Stack) -> None:
     by_upc = works(stack, label, label, q=first).json()
     assert by_upc["releases_total"] == 1
     assert works(stack, label, new_party("label")).status_code == 403
+
+
+def test_titles_come_with_a_bulk_import(stack: Stack) -> None:
+    label, upc = new_party("label"), new_upc()
+    isrcs = sorted(new_isrc() for _ in range(3))
+    items = [
+        {
+            "isrc": isrc,
+            "upc": upc,
+            "parties": [label],
+            "title": f"Imported {n}",
+            "release_title": "Bulk",
+        }
+        for n, isrc in enumerate(isrcs)
+    ]
+    response = httpx.post(
+        f"{stack.write_url}/v1/tracks/import",
+        json={"tracks": items},
+        headers=stack.bearer(CATALOGUE),
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+
+    def titled() -> dict[str, Any] | None:
+        body: dict[str, Any] = works(stack, label, label).json()
+        tracks = [t for r in body["releases"] for t in r["tracks"]]
+        return body if len(tracks) == 3 else None
+
+    body = eventually(titled, 20, "the imported tracks listed")
+    assert body["releases"][0]["title"] == "Bulk"
+    assert [t["title"] for t in body["releases"][0]["tracks"]] == [
+        "Imported 0",
+        "Imported 1",
+        "Imported 2",
+    ]
