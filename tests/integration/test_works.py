@@ -65,6 +65,13 @@ def test_a_party_lists_and_searches_its_works(stack: Stack) -> None:
     by_upc = works(stack, label, label, q=first).json()
     assert by_upc["releases_total"] == 1
     assert works(stack, label, new_party("label")).status_code == 403
+    twice = httpx.get(
+        f"{stack.write_url}/v1/parties/{label}/works",
+        params=[("q", "polar"), ("q", "aurora")],
+        headers=stack.bearer(label),
+        timeout=10,
+    )
+    assert twice.status_code == 422, "which q would count is a guess: refused"
 
 
 def test_titles_come_with_a_bulk_import(stack: Stack) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from consentry_events import TrackStatus
-from consentry_http import responses
+from consentry_http import invalid_field, responses
 from consentry_writeapi.deps import Services
 from consentry_writeapi.routes.parties import Reader
 from consentry_writeapi.schemas import ReleaseOut, TrackOut, WorksOut, WorksQuery
@@ -26,7 +26,18 @@ _ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
 _UPC = re.compile(r"[0-9]{12,14}")
 
 
-@router.get("/v1/parties/{party}/works", response_model=WorksOut)
+async def _once_each(request: Request) -> None:
+    """A query parameter given twice is refused: which one would count is a guess."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    for name in {n for n in names if names.count(n) > 1}:
+        raise invalid_field(["query", name], f"{name} is given more than once")
+
+
+@router.get(
+    "/v1/parties/{party}/works",
+    response_model=WorksOut,
+    dependencies=[Depends(_once_each)],
+)
 async def works(
     party: str, _: Reader, services: Services, query: Annotated[WorksQuery, Query()]
 ) -> WorksOut:
