@@ -24,6 +24,16 @@ from consentry_kafka import KafkaClientSettings, party_history
 _AUDIENCES = {"write": WRITE_AUDIENCE, "check": CHECK_AUDIENCE}
 
 
+SIGNING_KEY = click.option(
+    "--key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=lambda: os.environ.get("CONSENTRY_SIGNING_KEY_FILE"),
+    required=True,
+    help="Private key (PEM); default $CONSENTRY_SIGNING_KEY_FILE.",
+)
+"""The issuer's private key: for tokens and login links."""
+
+
 @click.group()
 def main() -> None:
     """Consentry's operator commands."""
@@ -85,13 +95,7 @@ def dev_credentials(directory: Path, ttl_days: int) -> None:
 
 @main.command()
 @click.argument("subject")
-@click.option(
-    "--key",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=lambda: os.environ.get("CONSENTRY_SIGNING_KEY_FILE"),
-    required=True,
-    help="Private key (PEM); default $CONSENTRY_SIGNING_KEY_FILE.",
-)
+@SIGNING_KEY
 @click.option(
     "--aud",
     "audiences",
@@ -112,13 +116,7 @@ def token(subject: str, key: Path, audiences: tuple[str, ...], ttl: int) -> None
 
 @main.command("login-link")
 @click.argument("party")
-@click.option(
-    "--key",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=lambda: os.environ.get("CONSENTRY_SIGNING_KEY_FILE"),
-    required=True,
-    help="Private key (PEM); default $CONSENTRY_SIGNING_KEY_FILE.",
-)
+@SIGNING_KEY
 @click.option(
     "--portal-url",
     default=lambda: os.environ.get("CONSENTRY_PORTAL_URL", "http://127.0.0.1:8703"),
