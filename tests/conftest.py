@@ -20,4 +20,3 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Kafka, Redis, topics, the write API, one materialiser, the check service, the canary."""
     with Stack(Path(tmp_path_factory.mktemp("stack")), canary_interval_s=2.0).running() as up:
         yield up
-

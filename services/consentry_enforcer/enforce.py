@@ -77,6 +77,7 @@ class Downstream(Protocol):
     async def remember(self, told: Told) -> None:
         """Into the compacted record; returns once acknowledged."""
 
+
 RELEASE_SIZE = 10
 """Tracks on a typical release: a fan-out step takes about ``chunk`` / this releases."""
 Work = dict[tuple[str, str], EnforcementCause | None]

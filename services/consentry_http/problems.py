@@ -164,9 +164,7 @@ def install(app: FastAPI, on_problem: Callable[[HttpProblem], None] | None = Non
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        reason, message = _STARLETTE_REASONS.get(
-            exc.status_code, ("http_error", str(exc.detail))
-        )
+        reason, message = _STARLETTE_REASONS.get(exc.status_code, ("http_error", str(exc.detail)))
         headers = dict(exc.headers or {})
         return answer(HttpProblem(reason, message, status_code=exc.status_code, headers=headers))
 

@@ -18,6 +18,7 @@ of API calls, the rest is its template.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -309,24 +310,28 @@ def create_app(settings: PortalSettings) -> FastAPI:
     @app.get("/history", response_class=HTMLResponse)
     async def history(request: Request, session: Session, api: Api) -> Response:
         me = session[1]
-        events = checked(
-            await api.write("GET", f"/v1/parties/{me.party}/history", me.token), "your history"
-        )
-        chain = checked(
-            await api.write("GET", f"/v1/parties/{me.party}/chain", me.token), "your chain"
-        )
-        grants = checked(
-            await api.write("GET", f"/v1/parties/{me.party}/delegations", me.token),
-            "your delegations",
-        )
+        base = f"/v1/parties/{me.party}"
+        asked = {
+            "history": "your history",
+            "chain": "your chain",
+            "delegations": "your delegations",
+            "delegators": "the delegations you hold",
+            "decisions-for-others": "the decisions you made for others",
+        }
+        replies = await asyncio.gather(*(api.write("GET", f"{base}/{p}", me.token) for p in asked))
+        found = {
+            p: checked(reply, what) for (p, what), reply in zip(asked.items(), replies, strict=True)
+        }
         return page(
             request,
             "history.html",
             party=me.party,
             csrf=me.csrf,
-            events=list(reversed(events["decisions"])),
-            chain=chain,
-            delegations=grants["delegations"],
+            events=list(reversed(found["history"]["decisions"])),
+            chain=found["chain"],
+            delegations=found["delegations"]["delegations"],
+            delegators=found["delegators"]["delegators"],
+            for_others=list(reversed(found["decisions-for-others"]["decisions"])),
         )
 
     @app.post("/delegations/revoke")

@@ -65,7 +65,7 @@ Consentry runs on one Redis primary (with read replicas for checks), not Redis C
 the read script derives release and party keys from track records.
 """
 
-from consentry_state.delegations import Delegation, Delegations
+from consentry_state.delegations import Delegation, Delegations, Delegator
 from consentry_state.enforcement import (
     CatalogueIndex,
     DecisionWindows,
@@ -91,6 +91,7 @@ __all__ = [
     "DecisionWindows",
     "Delegation",
     "Delegations",
+    "Delegator",
     "DueWindow",
     "FanOuts",
     "Head",

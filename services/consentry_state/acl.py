@@ -21,6 +21,7 @@ _ALL = keys.pattern(keys.PREFIX)
 _WRITEAPI_OWN = (
     keys.head_bucket(""),
     keys.delegations_key(""),
+    keys.delegators_key(""),
     keys.idempotency_key(""),
     keys.lock_key(""),
 )

@@ -20,6 +20,16 @@ class Delegation:
     action: DelegationAction
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Delegator:
+    """A delegation seen from its delegate."""
+
+    party: str
+    purpose: str
+    offset: int
+    action: DelegationAction
+
+
 class Delegations:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
@@ -37,6 +47,17 @@ class Delegations:
     async def granted(self, party: str) -> list[Delegation]:
         """Only the grants in force now."""
         return [d for d in await self.of(party) if d.action is DelegationAction.GRANT]
+
+    async def to(self, delegate: str) -> list[Delegator]:
+        """Every party that ever delegated a purpose to ``delegate``: its latest grant or
+        revoke per (party, purpose), sorted."""
+        raw = await self._redis.hgetall(keys.delegators_key(delegate))
+        found = []
+        for field, value in raw.items():
+            party, purpose = _text(field).split("|", 1)
+            offset, action = _text(value).split("|", 1)
+            found.append(Delegator(party, purpose, int(offset), DelegationAction(action)))
+        return sorted(found)
 
 
 def _text(value: bytes | str) -> str:

@@ -33,6 +33,7 @@ PARTY_DECISIONS = PREFIX + "pd"
 """Hash ``<party>`` -> the party's own slot group (its party-wide decisions)."""
 _HEADS = PREFIX + "h:"
 _DELEGATIONS = PREFIX + "dg:"
+_DELEGATORS = PREFIX + "dgto:"
 _REBUILT = PREFIX + "rebuilt:"
 _IDEMPOTENCY = PREFIX + "idem:"
 _LOCK = PREFIX + "lock:"
@@ -104,6 +105,7 @@ CURRENT = (
     PARTY_DECISIONS,
     _HEADS,
     _DELEGATIONS,
+    _DELEGATORS,
     _REBUILT,
     _IDEMPOTENCY,
     _LOCK,
@@ -116,6 +118,7 @@ LUA_NAMES = {
     "party_decisions": PARTY_DECISIONS,
     "heads": _HEADS,
     "delegations": _DELEGATIONS,
+    "delegators": _DELEGATORS,
     "rebuilt": _REBUILT,
     "watermarks": WATERMARKS,
     "ready": READY,
@@ -160,6 +163,13 @@ def delegations_key(party: str) -> str:
 
 def delegation_field(delegate: str, purpose: str) -> str:
     return f"{delegate}|{purpose}"
+
+
+def delegators_key(delegate: str) -> str:
+    """Who delegated to ``delegate``, kept beside ``delegations_key`` by the same script:
+    ``<party>|<purpose>`` -> ``<offset>|grant|revoke`` (a revoke stays: what the delegate
+    did for the party under it is still its own record)."""
+    return _DELEGATORS + delegate
 
 
 def rebuilt_key(epoch: str) -> str:

@@ -1,4 +1,4 @@
-"""Layout 3 of the consent state: where each record lives, and how it is written.
+"""Layout 4 of the consent state: where each record lives, and how it is written.
 
 Every key name comes from ``keys``; this module decides the buckets and the text of the
 values, and ``lua/codec.lua`` is its twin on the Redis side (a contract test replays
@@ -20,7 +20,10 @@ all its releases' decisions and one for all its parties' -- each distinct one on
   the party, followed by marker lines ``@r|<upc>`` / ``@t|<isrc>`` naming where its
   scoped decisions are (the write API's "current decisions"; no check reads them, so a
   party with only scoped decisions has no entry on the check path at all);
-  ``<party>|u``: a write's intent.
+  ``<party>|u``: a write's intent;
+* its **delegations** in ``keys.delegations_key(party)`` and, seen from each delegate, in
+  ``keys.delegators_key(delegate)`` (new in layout 4: a label lists what it decided for
+  its artists without scanning; a state in layout 3 is rebuilt, which fills it).
 
 Values:
 
@@ -46,7 +49,7 @@ from consentry_domain import Entry, Slot, SlotKey, Track
 from consentry_events import Choice, Scope, TrackStatus
 from consentry_state import keys
 
-VERSION = "3"
+VERSION = "4"
 """Written with the ready mark; a worker that finds another rebuilds the state."""
 
 LISTPACK_SETTINGS = ("--hash-max-listpack-entries", "256", "--hash-max-listpack-value", "512")

@@ -43,9 +43,7 @@ class PublishError(WriteApiError):
 def as_problem(exc: Exception) -> HttpProblem:
     """The HTTP answer for one of the write path's errors."""
     if isinstance(exc, PublishError):
-        return HttpProblem(
-            "not_acknowledged", str(exc), status_code=503, outcome=exc.outcome.value
-        )
+        return HttpProblem("not_acknowledged", str(exc), status_code=503, outcome=exc.outcome.value)
     if isinstance(exc, IdempotencyKeyReused):
         return invalid_field(["header", "Idempotency-Key"], str(exc), "idempotency_key_reused")
     if isinstance(exc, IdempotencyKeyInFlight):

@@ -182,6 +182,20 @@ class DelegationsOut(BaseModel):
     delegations: list[DelegationOut] = Field(description="Grants in force now.")
 
 
+class DelegatorOut(BaseModel):
+    party: str = Field(description="The party that delegated.")
+    purpose: str
+    offset: int = Field(description="The party's order of its latest grant or revoke.")
+    in_force: bool = Field(description="False once revoked.")
+
+
+class DelegatorsOut(BaseModel):
+    delegate: str
+    delegators: list[DelegatorOut] = Field(
+        description="Every party that delegated a purpose to the delegate, revoked ones too."
+    )
+
+
 class BrokenLinkOut(BaseModel):
     partition: int
     offset: int

@@ -207,3 +207,43 @@ def test_a_release_is_opted_out_with_the_keyboard_only(
     page.wait_for_url("**/decisions/**")
     for isrc in isrcs:
         await_answer(stack, isrc, "ai.training", "deny")
+
+
+@pytest.mark.e2e
+def test_a_label_sees_what_it_decided_for_an_artist_under_delegation(
+    stack: Stack, context: BrowserContext
+) -> None:
+    label, upc, _ = catalogue(stack)
+    artist = new_party()
+    grant = {"party": artist, "delegate": label, "purpose": "ai.training", "action": "grant"}
+    granted = httpx.post(
+        f"{stack.write_url}/v1/delegations", json=grant, headers=stack.bearer(artist), timeout=10
+    )
+    assert granted.status_code == 202, granted.text
+    body = {"party": artist, "purpose": "ai.training", "choice": "deny", "scope": "release"}
+    made = httpx.post(
+        f"{stack.write_url}/v1/decisions",
+        json=body | {"upc": upc},
+        headers=stack.bearer(label),
+        timeout=10,
+    )
+    assert made.status_code == 202, made.text
+
+    page = context.new_page()
+    page.goto(stack.login_link(label))
+    page.goto(f"{stack.portal_url}/history")
+    assert f"{artist} lets you decide ai.training for them" in page.locator("ul.held").inner_text()
+    rows = page.locator("#for-others tbody tr")
+    assert rows.count() == 1
+    row = rows.first.inner_text()
+    for shown in (artist, upc, "deny", f"made for {artist} under delegation"):
+        assert shown in row
+    accessible(page, "history-label")
+
+    theirs = context.browser.new_context() if context.browser else None
+    assert theirs is not None
+    mine = theirs.new_page()
+    mine.goto(stack.login_link(artist))
+    mine.goto(f"{stack.portal_url}/history")
+    assert "made for you under delegation" in mine.locator("table").first.inner_text()
+    theirs.close()

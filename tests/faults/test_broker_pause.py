@@ -50,9 +50,7 @@ def test_paused_broker_never_yields_an_acknowledged_write_that_is_lost(stack: St
     # 503 says whether the change may exist; 0 is a connection lost before any answer,
     # which the client must treat as unknown too. Neither is an acknowledgement.
     assert all(status in (503, 0) for status, _ in failed), failed
-    assert all(
-        outcome_of(body) in {"unknown", "not_written"} for status, body in failed if status
-    )
+    assert all(outcome_of(body) in {"unknown", "not_written"} for status, body in failed if status)
 
     asyncio.run(verify_acknowledged(stack, accepted))
     print(

@@ -203,6 +203,39 @@ def test_a_revoked_delegation_stops_the_delegate_at_once(stack: Stack, world: Wo
     assert grants["delegations"] == []
 
 
+def test_a_delegate_lists_what_it_decided_for_others_revoked_or_not(
+    stack: Stack, world: World
+) -> None:
+    label = stack.token(world.label)
+    body = {"party": world.artist, "purpose": "ai.generation", "choice": "deny", "scope": "party"}
+    assert _call(stack, label, "POST", "/v1/decisions", body).status_code == 202
+    own = {"party": world.label, "purpose": "ai.dj", "choice": "deny", "scope": "party"}
+    assert _call(stack, label, "POST", "/v1/decisions", own).status_code == 202
+    revoke = {
+        "party": world.artist,
+        "delegate": world.label,
+        "purpose": "ai.generation",
+        "action": "revoke",
+    }
+    artist = stack.token(world.artist)
+    assert _call(stack, artist, "POST", "/v1/delegations", revoke).status_code == 202
+
+    held = _call(stack, label, "GET", f"/v1/parties/{world.label}/delegators", None).json()
+    assert [(d["party"], d["purpose"], d["in_force"]) for d in held["delegators"]] == [
+        (world.artist, "ai.generation", False)
+    ]
+    made = _call(
+        stack, label, "GET", f"/v1/parties/{world.label}/decisions-for-others", None
+    ).json()
+    assert [(d["party"], d["actor"], d["authority"], d["purpose"]) for d in made["decisions"]] == [
+        (world.artist, world.label, "delegate", "ai.generation")
+    ], "the label's own decision is not among them; the revoked delegation's still is"
+    for other in (artist, stack.token(world.publisher)):
+        for what in ("delegators", "decisions-for-others"):
+            refused = _call(stack, other, "GET", f"/v1/parties/{world.label}/{what}", None)
+            assert _outcome(refused) == "403 not_readable", refused.text
+
+
 @pytest.mark.parametrize(
     ("token", "reason"),
     [

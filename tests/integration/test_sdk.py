@@ -133,6 +133,7 @@ async def test_redis_stopped_denies_unverifiable_and_recovers(
     async with connect(settings(redis_server, cache_bound_s=0.5)) as checker:
         assert (await checker.check(isrc, "ai.training")).allowed
         redis_server.stop()
+
         async def denied() -> Answer | None:
             answer = await checker.check(isrc, "ai.training")
             return None if answer.allowed else answer

@@ -151,9 +151,7 @@ async def enforcement_for(
     return found
 
 
-async def wait_consumed(
-    bootstrap: str, group: str, marks: Marks, timeout_s: float = 30.0
-) -> None:
+async def wait_consumed(bootstrap: str, group: str, marks: Marks, timeout_s: float = 30.0) -> None:
     """Until consumer ``group`` has committed past every offset in ``marks`` (a faust
     worker commits what it has handled about once a second)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)

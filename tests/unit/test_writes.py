@@ -217,5 +217,3 @@ def test_the_model_can_fail() -> None:
     del world.records["a"]
     world.request("a", "ack")
     assert len(world.log) == 2
-
-

@@ -2,7 +2,8 @@
 -- right after Kafka acknowledged a party's event): both move party state only forwards
 -- by log offset, so whichever of the two comes second changes nothing.
 
--- K.delegations .. party: field '<delegate>|<purpose>' = '<offset>|grant' or '<offset>|revoke'
+-- K.delegations .. party: field '<delegate>|<purpose>' = '<offset>|grant' or '<offset>|revoke';
+-- the same, seen from the delegate: K.delegators .. delegate, field '<party>|<purpose>'.
 local function apply_delegation(party, field, offset, action)
   local key = K.delegations .. party
   local current = redis.call('HGET', key, field)
@@ -11,7 +12,11 @@ local function apply_delegation(party, field, offset, action)
     if offset == at then return 'duplicate' end
     if offset < at then return 'stale' end
   end
-  redis.call('HSET', key, field, string.format('%d', offset) .. '|' .. action)
+  local value = string.format('%d', offset) .. '|' .. action
+  redis.call('HSET', key, field, value)
+  local cut = string.find(field, '|', 1, true)
+  redis.call('HSET', K.delegators .. string.sub(field, 1, cut - 1),
+    party .. '|' .. string.sub(field, cut + 1), value)
   return 'applied'
 end
 

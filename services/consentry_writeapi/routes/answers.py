@@ -26,6 +26,4 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def written(result: Written) -> Response:
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
-    return JSONResponse(
-        result.accepted.model_dump(mode="json"), status_code=202, headers=headers
-    )
+    return JSONResponse(result.accepted.model_dump(mode="json"), status_code=202, headers=headers)

@@ -67,9 +67,7 @@ def decision_maker(
     return make
 
 
-@router.post(
-    "/v1/decisions", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES
-)
+@router.post("/v1/decisions", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
 async def record_decision(
     body: Annotated[DecisionRequest, Body()],
     principal: Caller,

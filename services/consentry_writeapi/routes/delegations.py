@@ -25,9 +25,7 @@ from consentry_writeapi.schemas import Accepted, DelegationRequest
 router = APIRouter(tags=["delegations"])
 
 
-@router.post(
-    "/v1/delegations", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES
-)
+@router.post("/v1/delegations", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
 async def record_delegation(
     body: DelegationRequest,
     principal: Caller,

@@ -1,5 +1,6 @@
 """``GET /v1/parties/{party}/...``: a party's decisions now, its history from the log, its
-delegations and its verified hash chain."""
+delegations (granted, and received from others with what it decided under them) and its
+verified hash chain."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from fastapi import APIRouter, Depends
 from consentry_auth import Principal
 from consentry_domain import Entry, SlotKey
 from consentry_domain.chain import verify_chain
-from consentry_events import ConsentChanged, ConsentChangedMany, Decision, Scope
+from consentry_events import ConsentChanged, ConsentChangedMany, Decision, DelegationAction, Scope
 from consentry_events.logged import LoggedEvent
-from consentry_events.models import PartyId
+from consentry_events.models import PartyEvent, PartyId
 from consentry_http import Caller, responses
 from consentry_kafka import party_history
 from consentry_writeapi.authorise import may_read
@@ -27,6 +28,8 @@ from consentry_writeapi.schemas import (
     DecisionsOut,
     DelegationOut,
     DelegationsOut,
+    DelegatorOut,
+    DelegatorsOut,
 )
 
 router = APIRouter(tags=["parties"], responses=responses(401, 403, 422, 503))
@@ -39,6 +42,16 @@ async def _reader(party: PartyId, principal: Caller, services: Services) -> Prin
 
 
 Reader = Annotated[Principal, Depends(_reader)]
+
+
+async def _itself(party: PartyId, principal: Caller) -> Principal:
+    """The party itself or an admin (403 otherwise): what others entrusted to a party is
+    not for that party's own delegates to read."""
+    may_read(principal, party, [])
+    return principal
+
+
+Itself = Annotated[Principal, Depends(_itself)]
 
 
 def _moment(ms: int | None) -> datetime | None:
@@ -115,17 +128,25 @@ async def current_decisions(party: PartyId, _: Reader, services: Services) -> De
 async def decision_history(party: PartyId, _: Reader, services: Services) -> DecisionsOut:
     """Every decision the party ever recorded, from Kafka, oldest first: who, when, how."""
     recorded = await party_history(services.kafka, party)
+    return DecisionsOut(party=party, decisions=await _decisions(services, recorded))
+
+
+async def _decisions(
+    services: Services, recorded: list[LoggedEvent[PartyEvent]], actor: str | None = None
+) -> list[DecisionOut]:
+    """The decisions among ``recorded`` (only ``actor``'s when given), each marked applied
+    or not."""
     applied = await services.progress.applied((r.topic, r.partition) for r in recorded)
-    decisions = [
+    return [
         line
         for r in recorded
         if isinstance(r.event, ConsentChanged | ConsentChangedMany)
+        and (actor is None or r.event.actor == actor)
         for line in _historic(
             LoggedEvent(r.topic, r.partition, r.offset, r.event, r.digest),
             applied[(r.topic, r.partition)] >= r.offset,
         )
     ]
-    return DecisionsOut(party=party, decisions=decisions)
 
 
 @router.get("/v1/parties/{party}/delegations", response_model=DelegationsOut)
@@ -135,10 +156,38 @@ async def delegations(party: PartyId, _: Reader, services: Services) -> Delegati
     return DelegationsOut(
         party=party,
         delegations=[
-            DelegationOut(delegate=d.delegate, purpose=d.purpose, offset=d.offset)
-            for d in granted
+            DelegationOut(delegate=d.delegate, purpose=d.purpose, offset=d.offset) for d in granted
         ],
     )
+
+
+@router.get("/v1/parties/{party}/delegators", response_model=DelegatorsOut)
+async def delegators(party: PartyId, _: Itself, services: Services) -> DelegatorsOut:
+    """Who delegated which purposes to the party, revoked delegations included."""
+    return DelegatorsOut(
+        delegate=party,
+        delegators=[
+            DelegatorOut(
+                party=d.party,
+                purpose=d.purpose,
+                offset=d.offset,
+                in_force=d.action is DelegationAction.GRANT,
+            )
+            for d in await services.delegations.to(party)
+        ],
+    )
+
+
+@router.get("/v1/parties/{party}/decisions-for-others", response_model=DecisionsOut)
+async def decisions_for_others(party: PartyId, _: Itself, services: Services) -> DecisionsOut:
+    """Every decision the party recorded for others under their delegations, oldest first
+    per party: each line's ``party`` is the one it was made for. Read from each
+    delegator's history in Kafka, so a revoked delegation still shows what was done."""
+    decisions: list[DecisionOut] = []
+    for other in sorted({d.party for d in await services.delegations.to(party)}):
+        recorded = await party_history(services.kafka, other)
+        decisions.extend(await _decisions(services, recorded, actor=party))
+    return DecisionsOut(party=party, decisions=decisions)
 
 
 @router.get("/v1/parties/{party}/chain", response_model=ChainOut)
@@ -153,5 +202,3 @@ async def chain(party: PartyId, _: Reader, services: Services) -> ChainOut:
         head=report.head,
         first_broken=None if broken is None else BrokenLinkOut(**asdict(broken)),
     )
-
-
