@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine: system packages (Debian), the virtualenv with
-# the pinned dependencies of requirements.lock, and Kafka's jars from Maven Central.
+# the pinned dependencies of requirements.lock, Kafka's jars from Maven Central, and
+# kustomize built from the Go module proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,3 +40,17 @@ if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -
 fi
 
 .venv/bin/consentry-stack fetch-kafka
+
+# kustomize renders deploy/kubernetes (the manifests' tests run it), built with Go from
+# the Go module proxy; the version is pinned here.
+KUSTOMIZE_VERSION=v5.7.1
+if [ "$(.tools/bin/kustomize version 2>/dev/null)" != "$KUSTOMIZE_VERSION" ]; then
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  if [ ! -x "$go" ]; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends golang-go >/dev/null
+    go=$(command -v go)
+  fi
+  echo "setup: building kustomize $KUSTOMIZE_VERSION"
+  GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod "$go" install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+fi

@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import re
 import secrets
-import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,7 +21,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
 
@@ -35,35 +34,27 @@ from consentry_events import (
     ENFORCEMENT,
     ENFORCEMENT_STATE,
 )
+from consentry_materialiser.settings import MaterialiserSettings
 from consentry_stack.kafka import KafkaBroker
 from consentry_stack.stack import Stack
 from consentry_stack.tls import write_server_tls
 from tests.support.http import await_answer, decide, register
 from tests.support.ids import new_isrc, new_party, new_upc
+from tests.support.kafka_guide import documented_acls
 from tests.support.log import accepted_at, enforcement_for, wait_consumed
 
-GUIDE = Path(__file__).parents[2] / "deploy" / "kafka" / "README.md"
 PRINCIPALS = (
     "consentry-writeapi",
     "consentry-materialiser",
     "consentry-enforcer",
     "consentry-receipts",
+    "consentry-autoscaler",
     "consentry-auditor",
 )
 STRANGER = "consentry-stranger"
 """A valid user with no ACL: what the check side would be, given a principal by mistake."""
+MATERIALISER = MaterialiserSettings.model_fields["group_id"].default
 USERS = {name: secrets.token_urlsafe(18) for name in (*PRINCIPALS, STRANGER)}
-
-
-def documented_acls() -> list[list[str]]:
-    """The arguments of every ``acl`` line in the guide, its shell variables filled in."""
-    text = GUIDE.read_text().replace("\\\n", " ")
-    variables = {"CONSENT": CONSENT_CHANGES.name, "CATALOGUE": CATALOGUE.name}
-    lines = [line for line in text.splitlines() if line.startswith("acl --")]
-    return [
-        [re.sub(r"\$(\w+)", lambda m: variables[m.group(1)], arg) for arg in shlex.split(line)[1:]]
-        for line in lines
-    ]
 
 
 def credentials(prefix: str, user: str, stack: Stack) -> dict[str, str]:
@@ -165,6 +156,7 @@ def test_the_services_run_as_their_principals_with_only_the_documented_acls(
         ("consentry-enforcer", CONSENT_CHANGES.name),
         ("consentry-enforcer", CATALOGUE.name),
         ("consentry-auditor", CONSENT_CHANGES.name),
+        ("consentry-autoscaler", CONSENT_CHANGES.name),
         ("consentry-writeapi", ENFORCEMENT.name),
         ("consentry-writeapi", ENFORCEMENT_STATE.name),
         ("consentry-writeapi", DEAD_LETTER.name),
@@ -188,6 +180,56 @@ def test_a_principal_cannot_write_where_the_guide_says_never(
 
     with pytest.raises(TopicAuthorizationFailedError):
         asyncio.run(attempt())
+
+
+def test_the_autoscaler_reads_the_workers_lag_and_no_record(secured: Stack) -> None:
+    """What KEDA's Kafka scaler does with the guide's ``consentry-autoscaler`` grants:
+    read a group's committed offsets and the log ends; reading a record is refused."""
+    assert secured.kafka_tls is not None
+    artist, isrc = new_party(), new_isrc()
+    register(secured, isrc, new_upc(), [artist])
+    await_answer(secured, isrc, "ai.training", "allow")
+    login = {
+        "bootstrap_servers": sasl_bootstrap(secured),
+        "security_protocol": "SASL_SSL",
+        "ssl_context": create_ssl_context(cafile=str(secured.kafka_tls.ca_file)),
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "consentry-autoscaler",
+        "sasl_plain_password": USERS["consentry-autoscaler"],
+    }
+    partitions = [TopicPartition(CATALOGUE.name, p) for p in range(CATALOGUE.partitions)]
+
+    async def committed() -> dict[TopicPartition, int]:
+        admin = AIOKafkaAdminClient(**login)
+        await admin.start()
+        try:
+            offsets = await admin.list_consumer_group_offsets(MATERIALISER)
+        finally:
+            await admin.close()
+        return {tp: meta.offset for tp, meta in offsets.items() if tp.topic == CATALOGUE.name}
+
+    async def lag_then_read() -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+        for _ in range(100):  # the materialiser commits every few seconds
+            offsets = await committed()
+            if sum(offsets.values()) > 0:
+                break
+            await asyncio.sleep(0.2)
+        consumer = AIOKafkaConsumer(**login, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            ends = await consumer.end_offsets(partitions)
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning()
+            with pytest.raises(TopicAuthorizationFailedError):
+                await consumer.getmany(timeout_ms=10_000)
+        finally:
+            await consumer.stop()
+        return offsets, ends
+
+    offsets, ends = asyncio.run(lag_then_read())
+    assert sum(offsets.values()) > 0, "the group's committed offsets were read"
+    assert all(offsets.get(tp, 0) <= end for tp, end in ends.items())
+    assert sum(ends.values()) >= sum(offsets.values())
 
 
 # A refused TLS handshake can leave asyncio's plain socket transport behind, unclosed

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from consentry_stack.kafka_runtime import KAFKA_VERSION
 from consentry_state.acl import ACL_RULES, STORE_ACL_RULES
 from consentry_state.layout import LISTPACK_SETTINGS
 from consentry_writeapi.settings import WriteSettings
+from tests.support.entry_points import entry_point_exists
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -35,18 +34,6 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "CONSENTRY_CANARY_": CanarySettings,
     "CONSENTRY_PORTAL_": PortalSettings,
 }
-SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-
-
-def entry_point_exists(argv: list[str]) -> bool:
-    if argv[:2] == ["python", "-m"]:
-        module = argv[2]
-        spec = importlib.util.find_spec(module)
-        return spec is not None and (
-            spec.submodule_search_locations is None
-            or importlib.util.find_spec(f"{module}.__main__") is not None
-        )
-    return argv[0] in SCRIPTS
 
 
 def test_our_services_are_the_expected_ones() -> None:
