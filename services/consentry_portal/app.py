@@ -105,7 +105,9 @@ def create_app(settings: PortalSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Redis.from_url(settings.store_url, socket_timeout=2)
         app.state.sessions = PortalSessions(store)
-        app.state.apis = Apis(settings.write_url, settings.check_url, settings.check_bearer())
+        app.state.apis = Apis(
+            settings.write_url, settings.check_url, settings.check_bearer(), settings.api_timeout_s
+        )
         yield
         await app.state.apis.close()
         await store.aclose()
@@ -137,7 +139,13 @@ def create_app(settings: PortalSettings) -> FastAPI:
 
     @app.exception_handler(Unreachable)
     async def unreachable(request: Request, exc: Unreachable) -> Response:
-        message = f"{exc}. Nothing was saved: try again in a moment."
+        if exc.sent:
+            message = (
+                f"{exc}. It may have been recorded before the answer was lost: look at "
+                "History and proof before trying again."
+            )
+        else:
+            message = f"{exc}. Nothing was saved: try again in a moment."
         return page(request, "problem.html", 503, title="Consentry is unreachable", message=message)
 
     @app.get("/login")

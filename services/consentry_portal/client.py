@@ -12,7 +12,13 @@ import httpx
 
 
 class Unreachable(Exception):
-    """The API could not be reached or did not answer: nothing may be shown as saved."""
+    """The API could not be reached or did not answer: nothing may be shown as saved.
+    ``sent``: the request may have arrived (its answer was lost), so it may have been
+    recorded; otherwise it never left."""
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +42,14 @@ class Reply:
 
 
 class Apis:
-    def __init__(self, write_url: str, check_url: str, check_token: str) -> None:
-        self._write = httpx.AsyncClient(base_url=write_url, timeout=15)
+    def __init__(
+        self, write_url: str, check_url: str, check_token: str, timeout_s: float = 15.0
+    ) -> None:
+        self._write = httpx.AsyncClient(base_url=write_url, timeout=timeout_s)
         self._check = httpx.AsyncClient(
-            base_url=check_url, timeout=15, headers={"Authorization": f"Bearer {check_token}"}
+            base_url=check_url,
+            timeout=timeout_s,
+            headers={"Authorization": f"Bearer {check_token}"},
         )
 
     async def close(self) -> None:
@@ -57,14 +67,20 @@ class Apis:
                 params=params,
                 headers={"Authorization": f"Bearer {token}"},
             )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise Unreachable(
+                f"the write API could not be reached ({type(exc).__name__})", sent=False
+            ) from exc
         except httpx.HTTPError as exc:
-            raise Unreachable(f"the write API could not be reached ({type(exc).__name__})") from exc
+            raise Unreachable(
+                f"the write API did not answer ({type(exc).__name__})", sent=True
+            ) from exc
         try:
             payload = response.json()
         except ValueError:
             payload = None
         if response.status_code >= 500 and not isinstance(payload, dict):
-            raise Unreachable(f"the write API failed ({response.status_code})")
+            raise Unreachable(f"the write API failed ({response.status_code})", sent=True)
         return Reply(response.status_code, payload)
 
     async def answers(self, isrcs: list[str], purpose: str) -> dict[str, Any]:

@@ -33,6 +33,9 @@ class PortalSettings(BaseSettings):
     secure_cookies: bool = Field(
         default=False, description="Mark the session cookie Secure (set it behind TLS)."
     )
+    api_timeout_s: float = Field(
+        default=15.0, gt=0, description="How long a request to the write API or checks may take."
+    )
     enforce_wait_s: float = Field(
         default=5.0, gt=0, description="How long a receipt waits for checks to enforce a change."
     )

@@ -1,0 +1,64 @@
+"""What the portal's browser tests share: a titled catalogue for a label, the
+accessibility scan (with the page's screenshot), a release's form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+from consentry_stack.stack import Stack
+from tests.support.eventually import eventually
+from tests.support.http import CATALOGUE, await_answer
+from tests.support.ids import new_isrc, new_party, new_upc
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "portal"
+SERIOUS = {"serious", "critical"}
+
+
+def register(
+    stack: Stack, isrc: str, upc: str, parties: list[str], title: str, release: str
+) -> None:
+    body = {"isrc": isrc, "upc": upc, "parties": parties, "title": title, "release_title": release}
+    response = httpx.post(
+        f"{stack.write_url}/v1/tracks", json=body, headers=stack.bearer(CATALOGUE), timeout=10
+    )
+    assert response.status_code == 202, response.text
+
+
+def catalogue(stack: Stack) -> tuple[str, str, list[str]]:
+    """A label with a three-track release (and a second release); ready in the portal."""
+    label, upc, other = new_party("label"), new_upc(), new_upc()
+    isrcs = [new_isrc() for _ in range(3)]
+    for n, isrc in enumerate(isrcs):
+        register(stack, isrc, upc, [new_party(), label], f"Aurora part {n + 1}", "Aurora")
+    register(stack, new_isrc(), other, [new_party(), label], "Midsummer", "Solstice")
+    for isrc in isrcs:
+        await_answer(stack, isrc, "ai.training", "allow")
+
+    def indexed() -> bool:
+        body = httpx.get(
+            f"{stack.write_url}/v1/parties/{label}/works",
+            headers=stack.bearer(label),
+            timeout=10,
+        ).json()
+        return sum(len(r["tracks"]) for r in body["releases"]) == 4
+
+    eventually(indexed, 20, "the label's works listed")
+    return label, upc, isrcs
+
+
+def accessible(page: Page, name: str) -> None:
+    """No serious or critical axe-core violation; the page's screenshot kept."""
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
+    assert not serious, f"{name}: " + "; ".join(f"{v['id']}: {v['help']}" for v in serious)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def release_form(page: Page, upc: str) -> Any:
+    return page.locator("form.release").filter(has=page.locator(f"input[name=upc][value='{upc}']"))
