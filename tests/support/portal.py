@@ -3,6 +3,7 @@ accessibility scan (with the page's screenshot), a release's form."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +53,23 @@ def catalogue(stack: Stack) -> tuple[str, str, list[str]]:
 
 
 def accessible(page: Page, name: str) -> None:
-    """No serious or critical axe-core violation; the page's screenshot kept."""
+    """No serious or critical axe-core violation; the page's screenshot kept, and what
+    the scan reported (every violation, any impact) in ``<name>.axe.json`` beside it."""
     results = Axe().run(page)
-    serious = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
+    violations = results.response["violations"]
+    serious = [v for v in violations if v.get("impact") in SERIOUS]
     assert not serious, f"{name}: " + "; ".join(f"{v['id']}: {v['help']}" for v in serious)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    report = {
+        "axe": results.response["testEngine"]["version"],
+        "rules_passed": len(results.response["passes"]),
+        "violations": [
+            {"id": v["id"], "impact": v.get("impact"), "nodes": len(v["nodes"])} for v in violations
+        ],
+        "incomplete": [v["id"] for v in results.response["incomplete"]],
+    }
+    (SCREENSHOTS / f"{name}.axe.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 def release_form(page: Page, upc: str) -> Any:
