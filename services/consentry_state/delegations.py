@@ -37,12 +37,7 @@ class Delegations:
     async def of(self, party: str) -> list[Delegation]:
         """The party's latest grant or revoke per (delegate, purpose), sorted."""
         raw = await self._redis.hgetall(keys.delegations_key(party))
-        found = []
-        for field, value in raw.items():
-            delegate, purpose = _text(field).split("|", 1)
-            offset, action = _text(value).split("|", 1)
-            found.append(Delegation(delegate, purpose, int(offset), DelegationAction(action)))
-        return sorted(found)
+        return sorted(Delegation(*_record(field, value)) for field, value in raw.items())
 
     async def granted(self, party: str) -> list[Delegation]:
         """Only the grants in force now."""
@@ -52,12 +47,15 @@ class Delegations:
         """Every party that ever delegated a purpose to ``delegate``: its latest grant or
         revoke per (party, purpose), sorted."""
         raw = await self._redis.hgetall(keys.delegators_key(delegate))
-        found = []
-        for field, value in raw.items():
-            party, purpose = _text(field).split("|", 1)
-            offset, action = _text(value).split("|", 1)
-            found.append(Delegator(party, purpose, int(offset), DelegationAction(action)))
-        return sorted(found)
+        return sorted(Delegator(*_record(field, value)) for field, value in raw.items())
+
+
+def _record(field: bytes | str, value: bytes | str) -> tuple[str, str, int, DelegationAction]:
+    """``<who>|<purpose>`` and ``<offset>|grant|revoke``: who (the delegate or the party,
+    by the hash), the purpose, the offset and the action."""
+    who, purpose = _text(field).split("|", 1)
+    offset, action = _text(value).split("|", 1)
+    return who, purpose, int(offset), DelegationAction(action)
 
 
 def _text(value: bytes | str) -> str:

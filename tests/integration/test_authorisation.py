@@ -181,20 +181,23 @@ def test_history_says_who_decided_and_by_what_right(stack: Stack, world: World) 
     ]
 
 
-def test_a_revoked_delegation_stops_the_delegate_at_once(stack: Stack, world: World) -> None:
-    body = {"party": world.artist, "purpose": "ai.generation", "choice": "deny", "scope": "party"}
-    label = stack.token(world.label)
-    assert _call(stack, label, "POST", "/v1/decisions", body).status_code == 202
+def _revoke_generation(stack: Stack, world: World) -> None:
+    """The artist revokes the label's delegation of ai.generation (the world's grant)."""
     revoke = {
         "party": world.artist,
         "delegate": world.label,
         "purpose": "ai.generation",
         "action": "revoke",
     }
-    assert (
-        _call(stack, stack.token(world.artist), "POST", "/v1/delegations", revoke).status_code
-        == 202
-    )
+    response = _call(stack, stack.token(world.artist), "POST", "/v1/delegations", revoke)
+    assert response.status_code == 202, response.text
+
+
+def test_a_revoked_delegation_stops_the_delegate_at_once(stack: Stack, world: World) -> None:
+    body = {"party": world.artist, "purpose": "ai.generation", "choice": "deny", "scope": "party"}
+    label = stack.token(world.label)
+    assert _call(stack, label, "POST", "/v1/decisions", body).status_code == 202
+    _revoke_generation(stack, world)
     refused = _call(stack, label, "POST", "/v1/decisions", body)
     assert _outcome(refused) == "403 not_own_party", refused.text
     grants = _call(
@@ -211,14 +214,8 @@ def test_a_delegate_lists_what_it_decided_for_others_revoked_or_not(
     assert _call(stack, label, "POST", "/v1/decisions", body).status_code == 202
     own = {"party": world.label, "purpose": "ai.dj", "choice": "deny", "scope": "party"}
     assert _call(stack, label, "POST", "/v1/decisions", own).status_code == 202
-    revoke = {
-        "party": world.artist,
-        "delegate": world.label,
-        "purpose": "ai.generation",
-        "action": "revoke",
-    }
+    _revoke_generation(stack, world)
     artist = stack.token(world.artist)
-    assert _call(stack, artist, "POST", "/v1/delegations", revoke).status_code == 202
 
     held = _call(stack, label, "GET", f"/v1/parties/{world.label}/delegators", None).json()
     assert [(d["party"], d["purpose"], d["in_force"]) for d in held["delegators"]] == [

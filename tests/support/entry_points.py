@@ -1,5 +1,6 @@
-"""Is a container's command a real entry point of this code? For the deployment tests
-(docker-compose, Kubernetes)."""
+"""What a deployment may name, for the deployment tests (docker-compose, Kubernetes): a
+container's command must be a real entry point of this code, and its variables settings
+of the service's settings class (by prefix)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,29 @@ import importlib.util
 import tomllib
 from pathlib import Path
 
+from pydantic_settings import BaseSettings
+
+from consentry_canary.settings import CanarySettings
+from consentry_checkapi.settings import CheckServiceSettings
+from consentry_enforcer.settings import EnforcerSettings
+from consentry_materialiser.settings import MaterialiserSettings
+from consentry_portal.settings import PortalSettings
+from consentry_receipts.settings import ReceiptsSettings
+from consentry_writeapi.settings import WriteSettings
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "CONSENTRY_WRITE_": WriteSettings,
+    "CONSENTRY_MATERIALISER_": MaterialiserSettings,
+    "CONSENTRY_ENFORCER_": EnforcerSettings,
+    "CONSENTRY_RECEIPTS_": ReceiptsSettings,
+    "CONSENTRY_CHECK_": CheckServiceSettings,
+    "CONSENTRY_CANARY_": CanarySettings,
+    "CONSENTRY_PORTAL_": PortalSettings,
+}
+"""Each service's settings class by its variables' prefix."""
 
 
 def entry_point_exists(argv: list[str]) -> bool:

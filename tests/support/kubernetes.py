@@ -12,27 +12,11 @@ from typing import Any
 import yaml
 from pydantic_settings import BaseSettings
 
-from consentry_canary.settings import CanarySettings
-from consentry_checkapi.settings import CheckServiceSettings
-from consentry_enforcer.settings import EnforcerSettings
-from consentry_materialiser.settings import MaterialiserSettings
-from consentry_portal.settings import PortalSettings
-from consentry_receipts.settings import ReceiptsSettings
-from consentry_writeapi.settings import WriteSettings
-from tests.support.entry_points import ROOT
+from tests.support.entry_points import ROOT, SETTINGS
 
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 KUSTOMIZE = ROOT / ".tools" / "bin" / "kustomize"
 OVERLAYS = ("small", "large")
-SETTINGS: dict[str, type[BaseSettings]] = {
-    "CONSENTRY_WRITE_": WriteSettings,
-    "CONSENTRY_MATERIALISER_": MaterialiserSettings,
-    "CONSENTRY_ENFORCER_": EnforcerSettings,
-    "CONSENTRY_RECEIPTS_": ReceiptsSettings,
-    "CONSENTRY_CHECK_": CheckServiceSettings,
-    "CONSENTRY_CANARY_": CanarySettings,
-    "CONSENTRY_PORTAL_": PortalSettings,
-}
 OURS = {
     "consentry-writeapi": "consentry_writeapi",
     "consentry-checkapi": "consentry_checkapi",

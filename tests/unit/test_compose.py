@@ -7,33 +7,16 @@ from typing import Any
 
 import pytest
 import yaml
-from pydantic_settings import BaseSettings
 
-from consentry_canary.settings import CanarySettings
-from consentry_checkapi.settings import CheckServiceSettings
-from consentry_enforcer.settings import EnforcerSettings
-from consentry_materialiser.settings import MaterialiserSettings
-from consentry_portal.settings import PortalSettings
-from consentry_receipts.settings import ReceiptsSettings
 from consentry_stack.kafka_runtime import KAFKA_VERSION
 from consentry_state.acl import ACL_RULES, STORE_ACL_RULES
 from consentry_state.layout import LISTPACK_SETTINGS
-from consentry_writeapi.settings import WriteSettings
-from tests.support.entry_points import entry_point_exists
+from tests.support.entry_points import SETTINGS, entry_point_exists
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 OURS = {name: s for name, s in SERVICES.items() if s.get("image") == "consentry:local"}
-SETTINGS: dict[str, type[BaseSettings]] = {
-    "CONSENTRY_WRITE_": WriteSettings,
-    "CONSENTRY_MATERIALISER_": MaterialiserSettings,
-    "CONSENTRY_ENFORCER_": EnforcerSettings,
-    "CONSENTRY_RECEIPTS_": ReceiptsSettings,
-    "CONSENTRY_CHECK_": CheckServiceSettings,
-    "CONSENTRY_CANARY_": CanarySettings,
-    "CONSENTRY_PORTAL_": PortalSettings,
-}
 
 
 def test_our_services_are_the_expected_ones() -> None:
