@@ -25,7 +25,9 @@ from consentry_stack.readiness import await_ready
 from consentry_stack.stack import Stack
 
 SINGLE_RATES = [4000, 6000, 8000, 10000, 12000]
-BARE_RATES = [8000, 10000, 12000, 14000, 16000]
+# The reference ladder starts as low as ours: with two workers beside vegeta on two cores
+# the bare endpoint has held less than 8,000 req/s, and a ladder starting there read 0.
+BARE_RATES = [4000, 6000, 8000, 10000, 12000, 14000, 16000]
 
 
 def _check_service(stack: Stack, root: Path, workers: int) -> tuple[ManagedProcess, str]:
