@@ -201,28 +201,42 @@ def create_app(settings: PortalSettings) -> FastAPI:
         offset: Annotated[int, Query(ge=0)] = 0,
         purpose: Annotated[str, Query(max_length=200)] = "ai.training",
         error: Annotated[str, Query(max_length=500)] = "",
+        for_party: Annotated[str, Query(alias="for", max_length=200)] = "",
     ) -> Response:
         me = session[1]
         if not taxonomy.knows(purpose):
             purpose = "ai.training"
+        held = checked(
+            await api.write("GET", f"/v1/parties/{me.party}/delegators", me.token),
+            "the delegations you hold",
+        )
+        delegated: dict[str, list[str]] = {}
+        for d in held["delegators"]:
+            if d["in_force"]:
+                delegated.setdefault(d["party"], []).append(d["purpose"])
+        subject = for_party or me.party
+        if subject != me.party and subject not in delegated:
+            raise Problem(403, "Not yours to decide", f"{subject} has not delegated to you.")
         params: dict[str, Any] = {"offset": offset, "limit": 20}
         if q:
             params["q"] = q
-        listed = checked(
-            await api.write("GET", f"/v1/parties/{me.party}/works", me.token, params=params),
-            "your works",
+        listed, current = await asyncio.gather(
+            api.write("GET", f"/v1/parties/{subject}/works", me.token, params=params),
+            api.write("GET", f"/v1/parties/{subject}/decisions", me.token),
         )
-        current = checked(
-            await api.write("GET", f"/v1/parties/{me.party}/decisions", me.token),
-            "your decisions",
-        )
+        listed = checked(listed, "the works")
+        current = checked(current, "the decisions")
         isrcs = [t["isrc"] for r in listed["releases"] for t in r["tracks"]]
         answers = await api.answers(isrcs, purpose)
         mine = [d for d in current["decisions"] if d["choice"] != "withdrawn"]
+        keep = {"q": q, "purpose": purpose} | ({"for": for_party} if for_party else {})
         return page(
             request,
             "works.html",
             party=me.party,
+            subject=subject,
+            own=subject == me.party,
+            delegated=delegated,
             csrf=me.csrf,
             works=listed,
             answers=answers,
@@ -234,8 +248,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
             error=error,
             next_link=None
             if listed["next_offset"] is None
-            else "/works?"
-            + urlencode({"q": q, "offset": listed["next_offset"], "purpose": purpose}),
+            else "/works?" + urlencode(keep | {"offset": listed["next_offset"]}),
         )
 
     @app.post("/decide")
@@ -251,11 +264,13 @@ def create_app(settings: PortalSettings) -> FastAPI:
         probe: Annotated[str, Form(max_length=20)] = "",
         effective_from: Annotated[str, Form(max_length=20)] = "",
         expires_at: Annotated[str, Form(max_length=20)] = "",
+        for_party: Annotated[str, Form(alias="for", max_length=200)] = "",
     ) -> Response:
         me = session[1]
         _same(me, csrf)
         chosen = isrc or []
-        body: dict[str, Any] = {"party": me.party, "purpose": purpose, "choice": choice}
+        subject = for_party or me.party  # the write API decides whether it may be
+        body: dict[str, Any] = {"party": subject, "purpose": purpose, "choice": choice}
         for name, value in (("effective_from", effective_from), ("expires_at", expires_at)):
             if value:
                 body[name] = f"{value}T00:00:00Z"
@@ -272,8 +287,10 @@ def create_app(settings: PortalSettings) -> FastAPI:
         started = time.perf_counter()
         reply = await api.write("POST", path, me.token, body)
         if not reply.ok:
-            back = urlencode({"purpose": purpose or "ai.training", "error": reply.message})
-            return RedirectResponse(f"/works?{back}", status_code=303)
+            back = {"purpose": purpose or "ai.training", "error": reply.message}
+            if for_party:
+                back["for"] = for_party
+            return RedirectResponse(f"/works?{urlencode(back)}", status_code=303)
         accepted = reply.body
         target = chosen[0] if chosen else probe
         measured = None

@@ -19,8 +19,8 @@ from playwright.sync_api import BrowserContext
 from consentry_stack.stack import Stack
 from tests.support.eventually import eventually
 from tests.support.http import await_answer, decide
-from tests.support.ids import new_party
-from tests.support.portal import accessible, catalogue, release_form
+from tests.support.ids import new_isrc, new_party, new_upc
+from tests.support.portal import accessible, catalogue, register, release_form
 
 
 @pytest.mark.e2e
@@ -143,27 +143,48 @@ def test_a_release_is_opted_out_with_the_keyboard_only(
 
 
 @pytest.mark.e2e
-def test_a_label_sees_what_it_decided_for_an_artist_under_delegation(
+def test_a_label_decides_for_an_artist_under_delegation_and_sees_it_marked(
     stack: Stack, context: BrowserContext
 ) -> None:
-    label, upc, _ = catalogue(stack)
-    artist = new_party()
+    label, _, _ = catalogue(stack)
+    artist, upc, isrc = new_party(), new_upc(), new_isrc()
+    register(stack, isrc, upc, [artist, label], "Northern song", "Delegated")
     grant = {"party": artist, "delegate": label, "purpose": "ai.training", "action": "grant"}
     granted = httpx.post(
         f"{stack.write_url}/v1/delegations", json=grant, headers=stack.bearer(artist), timeout=10
     )
     assert granted.status_code == 202, granted.text
-    body = {"party": artist, "purpose": "ai.training", "choice": "deny", "scope": "release"}
-    made = httpx.post(
-        f"{stack.write_url}/v1/decisions",
-        json=body | {"upc": upc},
-        headers=stack.bearer(label),
-        timeout=10,
-    )
-    assert made.status_code == 202, made.text
+    await_answer(stack, isrc, "ai.training", "allow")
+
+    def indexed() -> bool:
+        body = httpx.get(
+            f"{stack.write_url}/v1/parties/{artist}/works", headers=stack.bearer(label), timeout=10
+        ).json()
+        return sum(len(r["tracks"]) for r in body["releases"]) == 1
+
+    eventually(indexed, 20, "the artist's works listed")
 
     page = context.new_page()
     page.goto(stack.login_link(label))
+    page.get_by_label("Deciding for").select_option(artist)
+    page.get_by_role("button", name="Switch").click()
+    assert "You are deciding for" in page.locator("#deciding-for").inner_text()
+    accessible(page, "works-deciding-for")
+    form = release_form(page, upc)
+    form.get_by_label("Purpose").select_option("ai.dj")  # not delegated: the API refuses
+    form.get_by_label("Choice").select_option("deny")
+    form.get_by_role("button", name="Save for this release").click()
+    assert "Not saved" in page.get_by_role("alert").inner_text()
+    form = release_form(page, upc)
+    form.get_by_label("Purpose").select_option("ai.training")
+    form.get_by_label("Choice").select_option("deny")
+    form.get_by_role("button", name="Save for this release").click()
+    page.wait_for_url("**/decisions/**")
+    await_answer(stack, isrc, "ai.training", "deny", timeout_s=5)
+    stranger = page.goto(f"{stack.portal_url}/works?for={new_party()}")
+    assert stranger is not None
+    assert stranger.status == 403
+
     page.goto(f"{stack.portal_url}/history")
     assert f"{artist} lets you decide ai.training for them" in page.locator("ul.held").inner_text()
     rows = page.locator("#for-others tbody tr")
