@@ -26,7 +26,7 @@ from consentry_events import (
     ENFORCEMENT_STATE,
     EnforcementChanged,
 )
-from consentry_kafka.batches import BatchApp, log_records
+from consentry_kafka.batches import log_records, worker_app
 from consentry_kafka.produce import send_keyed
 from consentry_state import LogProgress
 
@@ -37,24 +37,11 @@ ENFORCEMENT_BATCH_BYTES = 256 * 1024
 
 
 def create_app(settings: EnforcerSettings) -> faust.App:
-    app = BatchApp(
-        settings.group_id,
-        broker=f"kafka://{settings.kafka_bootstrap}",
-        broker_credentials=settings.kafka().faust_credentials(),
-        datadir=str(settings.data_dir),
-        web_enabled=False,
-        consumer_auto_offset_reset="earliest",
-        topic_disable_leader=True,
-        topic_allow_declare=False,
+    app = worker_app(
+        settings,
         producer_acks=-1,
         producer_max_batch_size=ENFORCEMENT_BATCH_BYTES,
-        broker_commit_interval=1.0,
         broker_max_poll_records=settings.fetch_max,
-        broker_session_timeout=settings.session_timeout_s,
-        broker_heartbeat_interval=settings.session_timeout_s / 4,
-        stream_wait_empty=False,
-        key_serializer="raw",
-        value_serializer="raw",
     )
     source = app.topic(CONSENT_CHANGES.name, CATALOGUE.name, key_type=bytes, value_type=bytes)
 

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from typing import Any, cast
+from pathlib import Path
+from typing import Any, Protocol, cast
 
 import faust
 from faust.transport.drivers.aiokafka import Consumer, Transport
 
+from consentry_kafka.connection import KafkaConnection
 from consentry_kafka.records import LogRecord
 
 BatchHandler = Callable[[Sequence[Any]], Awaitable[None]]
@@ -118,6 +120,48 @@ class BatchApp(faust.App):
 
     def _new_transport(self) -> Any:
         return BatchTransport(self.conf.broker_consumer, self)
+
+
+class WorkerSettings(Protocol):
+    """What a Consentry worker's settings give its faust app."""
+
+    @property
+    def group_id(self) -> str: ...
+    @property
+    def kafka_bootstrap(self) -> str: ...
+    @property
+    def data_dir(self) -> Path: ...
+    @property
+    def session_timeout_s(self) -> float: ...
+    def kafka(self) -> KafkaConnection: ...
+
+
+def worker_app(settings: WorkerSettings, **options: Any) -> BatchApp:
+    """A Consentry worker's app: its own consumer group reading raw bytes from the
+    earliest offset, no web server and no leader topic, topics declared by the operator
+    (``consentry-stack topics``, or Strimzi), acked offsets committed every second, a
+    heartbeat at a quarter of the session timeout; and it stops promptly even mid-retry
+    (unacknowledged events are redelivered after a restart, and applying them again
+    changes nothing). ``options``: what the worker adds (its producer, its fetch size)."""
+    return BatchApp(
+        settings.group_id,
+        **{
+            "broker": f"kafka://{settings.kafka_bootstrap}",
+            "broker_credentials": settings.kafka().faust_credentials(),
+            "datadir": str(settings.data_dir),
+            "web_enabled": False,
+            "consumer_auto_offset_reset": "earliest",
+            "topic_disable_leader": True,
+            "topic_allow_declare": False,
+            "broker_commit_interval": 1.0,
+            "broker_session_timeout": settings.session_timeout_s,
+            "broker_heartbeat_interval": settings.session_timeout_s / 4,
+            "stream_wait_empty": False,
+            "key_serializer": "raw",
+            "value_serializer": "raw",
+            **options,
+        },
+    )
 
 
 def log_records(messages: Sequence[Any]) -> list[LogRecord]:

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from consentry_events import CATALOGUE, CONSENT_CHANGES, DEAD_LETTER
 from consentry_kafka import LogEnds, LogRecord
-from consentry_kafka.batches import BatchApp, log_records
+from consentry_kafka.batches import log_records, worker_app
 from consentry_materialiser import metrics
 from consentry_materialiser.apply import apply_batch
 from consentry_materialiser.rebuild import Rebuilder
@@ -30,26 +30,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: MaterialiserSettings) -> faust.App:
-    app = BatchApp(
-        settings.group_id,
-        broker=f"kafka://{settings.kafka_bootstrap}",
-        broker_credentials=settings.kafka().faust_credentials(),
-        datadir=str(settings.data_dir),
-        web_enabled=False,
-        consumer_auto_offset_reset="earliest",
-        topic_disable_leader=True,
-        topic_allow_declare=False,
-        producer_acks=-1,
-        broker_commit_interval=1.0,
-        broker_max_poll_records=settings.fetch_max,
-        broker_session_timeout=settings.session_timeout_s,
-        broker_heartbeat_interval=settings.session_timeout_s / 4,
-        # Stop promptly even mid-retry: unacknowledged events are redelivered after a
-        # restart, and applying them again changes nothing.
-        stream_wait_empty=False,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
+    app = worker_app(settings, producer_acks=-1, broker_max_poll_records=settings.fetch_max)
     source = app.topic(CONSENT_CHANGES.name, CATALOGUE.name, key_type=bytes, value_type=bytes)
     dead_letters = app.topic(DEAD_LETTER.name, key_type=bytes, value_type=bytes)
     redis = Redis.from_url(

@@ -42,7 +42,7 @@ from consentry_events import (
     ReceiptGiven,
 )
 from consentry_kafka import LogRecord
-from consentry_kafka.batches import BatchApp, log_records
+from consentry_kafka.batches import log_records, worker_app
 from consentry_receipts import metrics
 from consentry_receipts.settings import ReceiptsSettings
 from consentry_state import LogProgress
@@ -132,22 +132,7 @@ class Tracker:
 
 
 def create_app(settings: ReceiptsSettings) -> faust.App:
-    app = BatchApp(
-        settings.group_id,
-        broker=f"kafka://{settings.kafka_bootstrap}",
-        broker_credentials=settings.kafka().faust_credentials(),
-        datadir=str(settings.data_dir),
-        web_enabled=False,
-        consumer_auto_offset_reset="earliest",
-        topic_disable_leader=True,
-        topic_allow_declare=False,
-        broker_commit_interval=1.0,
-        broker_session_timeout=settings.session_timeout_s,
-        broker_heartbeat_interval=settings.session_timeout_s / 4,
-        stream_wait_empty=False,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
+    app = worker_app(settings)
     source = app.topic(
         DOWNSTREAM_SYSTEMS.name,
         ENFORCEMENT.name,
