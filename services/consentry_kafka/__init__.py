@@ -2,7 +2,7 @@
 to their end, and asking the broker where each log ends now."""
 
 from consentry_kafka.connection import KafkaClientSettings, KafkaConnection
-from consentry_kafka.history import party_history
+from consentry_kafka.history import parties_history, party_history
 from consentry_kafka.log_end import LogEnds
 from consentry_kafka.records import LogRecord
 from consentry_kafka.scan import all_partitions, partition_counts, partition_of, read_to_end
@@ -13,6 +13,7 @@ __all__ = [
     "LogEnds",
     "LogRecord",
     "all_partitions",
+    "parties_history",
     "partition_counts",
     "partition_of",
     "party_history",

@@ -8,6 +8,8 @@ elsewhere at larger scale.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from aiokafka import TopicPartition
 
 from consentry_events import (
@@ -29,17 +31,30 @@ async def party_history(
     Records under the party's key that are not valid events were dead-lettered by the
     materialiser and are not part of its history.
     """
-    partitions = (await partition_counts(kafka, [CONSENT_CHANGES.name]))[CONSENT_CHANGES.name]
-    if not partitions:
-        return []
-    key = party.encode()
-    tp = TopicPartition(CONSENT_CHANGES.name, partition_of(key, partitions))
-    found: list[LoggedEvent[PartyEvent]] = []
+    return (await parties_history(kafka, [party], after)).get(party, [])
+
+
+async def parties_history(
+    kafka: KafkaConnection, parties: Collection[str], after: int = -1
+) -> dict[str, list[LoggedEvent[PartyEvent]]]:
+    """``party_history`` of several parties, each partition read once for all of its
+    parties (a label's many artists share the consent topic's few partitions)."""
+    counts = (await partition_counts(kafka, [CONSENT_CHANGES.name]))[CONSENT_CHANGES.name]
+    if not counts or not parties:
+        return {}
+    keys = {party.encode(): party for party in parties}
+    tps = {TopicPartition(CONSENT_CHANGES.name, partition_of(key, counts)) for key in keys}
+    found: dict[str, list[LoggedEvent[PartyEvent]]] = {}
     async for records in read_to_end(
-        kafka, [tp], start={tp: after + 1}, max_records=5000, client_id="consentry-history"
+        kafka,
+        sorted(tps),
+        start={tp: after + 1 for tp in tps},
+        max_records=5000,
+        client_id="consentry-history",
     ):
         for record in records:
-            if record.key != key:
+            party = keys.get(record.key or b"")
+            if party is None:
                 continue
             try:
                 logged = record.decoded()
@@ -47,7 +62,7 @@ async def party_history(
                 continue
             event = logged.event
             if not isinstance(event, TrackChanged) and event.party == party:
-                found.append(
+                found.setdefault(party, []).append(
                     LoggedEvent(
                         logged.topic,
                         logged.partition,

@@ -206,24 +206,21 @@ def create_app(settings: PortalSettings) -> FastAPI:
         me = session[1]
         if not taxonomy.knows(purpose):
             purpose = "ai.training"
-        held = checked(
-            await api.write("GET", f"/v1/parties/{me.party}/delegators", me.token),
-            "the delegations you hold",
-        )
-        delegated: dict[str, list[str]] = {}
-        for d in held["delegators"]:
-            if d["in_force"]:
-                delegated.setdefault(d["party"], []).append(d["purpose"])
         subject = for_party or me.party
-        if subject != me.party and subject not in delegated:
-            raise Problem(403, "Not yours to decide", f"{subject} has not delegated to you.")
         params: dict[str, Any] = {"offset": offset, "limit": 20}
         if q:
             params["q"] = q
-        listed, current = await asyncio.gather(
+        held, listed, current = await asyncio.gather(
+            api.write("GET", f"/v1/parties/{me.party}/delegators", me.token),
             api.write("GET", f"/v1/parties/{subject}/works", me.token, params=params),
             api.write("GET", f"/v1/parties/{subject}/decisions", me.token),
         )
+        delegated: dict[str, list[str]] = {}
+        for d in checked(held, "the delegations you hold")["delegators"]:
+            if d["in_force"]:
+                delegated.setdefault(d["party"], []).append(d["purpose"])
+        if subject != me.party and subject not in delegated:
+            raise Problem(403, "Not yours to decide", f"{subject} has not delegated to you.")
         listed = checked(listed, "the works")
         current = checked(current, "the decisions")
         isrcs = [t["isrc"] for r in listed["releases"] for t in r["tracks"]]

@@ -18,7 +18,7 @@ from consentry_events import ConsentChanged, ConsentChangedMany, Decision, Deleg
 from consentry_events.logged import LoggedEvent
 from consentry_events.models import PartyEvent, PartyId
 from consentry_http import Caller, responses
-from consentry_kafka import party_history
+from consentry_kafka import parties_history, party_history
 from consentry_writeapi.authorise import may_read
 from consentry_writeapi.deps import Services, grants
 from consentry_writeapi.schemas import (
@@ -183,10 +183,11 @@ async def decisions_for_others(party: PartyId, _: Itself, services: Services) ->
     """Every decision the party recorded for others under their delegations, oldest first
     per party: each line's ``party`` is the one it was made for. Read from each
     delegator's history in Kafka, so a revoked delegation still shows what was done."""
+    others = {d.party for d in await services.delegations.to(party)}
+    histories = await parties_history(services.kafka, others)
     decisions: list[DecisionOut] = []
-    for other in sorted({d.party for d in await services.delegations.to(party)}):
-        recorded = await party_history(services.kafka, other)
-        decisions.extend(await _decisions(services, recorded, actor=party))
+    for other in sorted(histories):
+        decisions.extend(await _decisions(services, histories[other], actor=party))
     return DecisionsOut(party=party, decisions=decisions)
 
 
