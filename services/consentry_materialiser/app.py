@@ -17,6 +17,7 @@ from aiokafka.errors import KafkaError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from consentry_domain.freshness import Seen, measure
 from consentry_events import CATALOGUE, CONSENT_CHANGES, DEAD_LETTER
 from consentry_kafka import LogEnds, LogRecord
 from consentry_kafka.batches import log_records, worker_app
@@ -46,10 +47,8 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     async def close_log_ends(_: faust.App, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         await log_ends.close()
 
-    applied_at: dict[tuple[str, int], int] = {}
-    """(topic, partition) -> log time of the newest record this worker applied."""
-    caught_up_at: dict[tuple[str, int], int] = {}
-    """(topic, partition) -> when this worker last found everything in its log applied."""
+    seen: dict[tuple[str, int], Seen] = {}
+    """(topic, partition) -> what this worker knows of its freshness (``freshness.Seen``)."""
 
     async def dead_letter(record: LogRecord, reason: str) -> None:
         log.warning(
@@ -69,9 +68,11 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         await apply_batch(records, writer, dead_letter, chunk=settings.batch_max)
         for message in messages:
             app.consumer.ack(message)
+        times: dict[tuple[str, int], list[int]] = {}
         for record in records:
-            key = (record.topic, record.partition)
-            applied_at[key] = max(applied_at.get(key, 0), record.timestamp_ms)
+            times.setdefault((record.topic, record.partition), []).append(record.timestamp_ms)
+        for key, applied in times.items():
+            seen[key] = seen.get(key, Seen()).applied(applied)
 
     app.deliver_batches(source, materialise, first=[CONSENT_CHANGES.name])
 
@@ -87,18 +88,9 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
             log.warning("heartbeat not written, the log end is unknown: %r", exc)
 
     async def measure_partitions() -> dict[tuple[str, int], int]:
-        """Per assigned partition: the time up to which Redis holds all of it, and its lag.
-
-        Complete up to the moment we asked the broker for the log end if everything
-        before that end is applied; else up to the later of the last moment it was seen
-        so and the log time of the last record this worker applied (0 when neither):
-        every write acknowledged before a caught-up moment was in the log end asked then
-        (acks=all comes after the append), so it is applied. A quiet partition that just
-        received a record is then still "complete up to" a second ago, not up to its last
-        record's time minutes ago -- which made every check unverifiable until the record
-        was applied. No answer from the broker, no heartbeat: the freshness ages and
-        checks fail closed; a worker behind for longer than the bound fails them closed.
-        """
+        """Per assigned partition: the time up to which Redis holds all of it (the rule is
+        ``consentry_domain.freshness``), and its lag as a metric. No answer from the
+        broker, no heartbeat: the freshness ages and checks fail closed."""
         assigned = sorted(app.consumer.assignment())
         if not assigned:
             return {}
@@ -107,17 +99,14 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         applied = await progress.applied((tp.topic, tp.partition) for tp in assigned)
         freshness: dict[tuple[str, int], int] = {}
         for tp in assigned:
-            end = ends.get(tp)
-            if end is None:
-                continue  # the previous value ages on its own
             ident = (tp.topic, tp.partition)
-            lag = max(0, end - (applied[ident] + 1))
-            metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
-            if lag == 0:
-                caught_up_at[ident] = asked_at
-                freshness[ident] = asked_at
-            else:
-                freshness[ident] = max(caught_up_at.get(ident, 0), applied_at.get(ident, 0))
+            measured = measure(seen.get(ident, Seen()), asked_at, ends.get(tp), applied[ident])
+            seen[ident] = measured.seen
+            if measured.lag is not None:
+                labels = {"topic": tp.topic, "partition": str(tp.partition)}
+                metrics.CONSUMER_LAG.labels(**labels).set(measured.lag)
+            if measured.complete_to_ms is not None:
+                freshness[ident] = measured.complete_to_ms
         return freshness
 
     rebuilder = Rebuilder(

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from consentry_domain.purposes import covers
+from consentry_domain.receipts import Terms, owed
 from consentry_events import (
     CONSENT_CHANGES,
     DOWNSTREAM_SYSTEMS,
@@ -116,19 +116,21 @@ class Tracker:
         return len(decisions)
 
     def _owed(self, record: LogRecord, change: EnforcementChanged) -> list[str]:
+        """The book's operations for a change on the feed: it was published, and each
+        system that owes its receipt (``consentry_domain.receipts.owed``) waits for it."""
         cause = change.cause
         by = NO_CAUSE if cause is None else cause_of(cause.topic, cause.partition, cause.offset)
-        published = _ms(change.decided_at)
         place = f"{record.partition}:{record.offset}"
-        owed = [ReceiptBook.published(by, record.partition, record.offset, published)]
-        for name, system in self.systems.items():
-            if system.recorded_at <= change.decided_at and any(
-                covers(p, change.purpose) for p in system.purposes
-            ):
-                owed.append(
-                    ReceiptBook.change(name, place, by, published + system.deadline_s * 1000)
-                )
-        return owed
+        published = ReceiptBook.published(
+            by, record.partition, record.offset, _ms(change.decided_at)
+        )
+        terms = (
+            Terms(s.name, s.purposes, s.recorded_at, s.deadline_s) for s in self.systems.values()
+        )
+        return [published] + [
+            ReceiptBook.change(o.system, place, by, o.due_ms)
+            for o in owed(terms, change.purpose, change.decided_at)
+        ]
 
 
 def create_app(settings: ReceiptsSettings) -> faust.App:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge
 
+from consentry_events import ReceiptStatus
+
 PENDING = Gauge(
     "consentry_receipts_pending",
     "Enforcement changes a downstream system has not acknowledged yet, by system.",
@@ -19,3 +21,5 @@ RECEIVED = Counter(
     "Receipts read from the receipts topic, by status.",
     ["status"],
 )
+for _status in ReceiptStatus:
+    RECEIVED.labels(status=_status.value)  # 0, not "no data", before the first receipt
