@@ -10,6 +10,7 @@ import os
 import random
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,13 +154,69 @@ def measured(
     return result
 
 
-def saturation(targets: Path, rates: list[int], seconds: float) -> dict[str, Any]:
-    """The highest rate served in full: every request answered 2xx, throughput within 2%
-    of the offered rate and p99 under 100 ms; and every step tried."""
-    steps = [attack(targets, rate, seconds) for rate in rates]
-    held = [
-        s
-        for s in steps
-        if s["success"] >= 0.999 and s["throughput"] >= 0.98 * s["rate"] and s["p99_us"] < 1e5
-    ]
-    return {"rate": max((s["rate"] for s in held), default=0), "steps": steps}
+def held(step: dict[str, Any]) -> bool:
+    """Served in full: every request answered 2xx, throughput within 2% of the offered
+    rate, p99 under 100 ms."""
+    return bool(
+        step["success"] >= 0.999
+        and step["throughput"] >= 0.98 * step["rate"]
+        and step["p99_us"] < 1e5
+    )
+
+
+def highest_held(
+    holds: Callable[[int], bool],
+    start: int,
+    *,
+    floor: int = 100,
+    resolution: float = 0.05,
+    most_steps: int = 14,
+) -> int:
+    """The highest rate ``holds`` accepts, wherever it is: doubling from ``start`` while
+    it holds (or halving while it does not, down to ``floor``), then bisecting between
+    the highest rate held and the lowest not held until they are within ``resolution``
+    of each other. 0 when not even ``floor`` holds. At most ``most_steps`` rates tried."""
+    tried = 0
+
+    def attempt(rate: int) -> bool:
+        nonlocal tried
+        tried += 1
+        return holds(rate)
+
+    rate = max(start, floor)
+    if attempt(rate):
+        good, bad = rate, None
+        while bad is None and tried < most_steps:
+            if attempt(rate * 2):
+                good = rate = rate * 2
+            else:
+                bad = rate * 2
+    else:
+        good, bad = 0, rate
+        while good == 0 and rate > floor and tried < most_steps:
+            rate = max(floor, rate // 2)
+            if attempt(rate):
+                good = rate
+            else:
+                bad = rate
+        if good == 0:
+            return 0
+    while bad is not None and bad - good > resolution * good and tried < most_steps:
+        middle = (good + bad) // 2
+        if attempt(middle):
+            good = middle
+        else:
+            bad = middle
+    return good
+
+
+def saturation(targets: Path, start: int, seconds: float) -> dict[str, Any]:
+    """The highest rate served in full (``held``), searched for from ``start`` (see
+    ``highest_held``), and every step tried."""
+    steps: list[dict[str, Any]] = []
+
+    def holds(rate: int) -> bool:
+        steps.append(attack(targets, rate, seconds))
+        return held(steps[-1])
+
+    return {"rate": highest_held(holds, start), "steps": steps}

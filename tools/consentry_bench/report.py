@@ -81,10 +81,10 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         (
             "HTTP check, one track, saturation (open loop: highest rate held in full)",
             f"1 worker: {sat['rate']:,} req/s; 2 workers: {sat2['rate']:,} req/s",
-            "≥ 5,000 req/s and ≥ 60% of a bare endpoint",
+            "≥ 60% of a bare endpoint on the same server (DESIGN §4: the ratio, as the "
+            "absolute rate moves with the machine)",
             _met(
-                max(sat["rate"], sat2["rate"]) >= 5000
-                and any(
+                any(
                     reference["rate"] > 0 and ours["rate"] >= 0.6 * reference["rate"]
                     for ours, reference in ((sat, bare), (sat2, bare2))
                 )
@@ -217,5 +217,5 @@ def plot_propagation(results: dict[str, Any], path: Path) -> None:
 def _against(ours: dict[str, Any], bare: dict[str, Any]) -> str:
     """The bare endpoint's rate and ours as a share of it; no share without a rate."""
     if bare["rate"] == 0:
-        return "no rate held in full (no reference)"
+        return "no rate held in full down to 100 req/s (no reference)"
     return f"{bare['rate']:,} req/s ({ours['rate'] / bare['rate']:.0%})"
