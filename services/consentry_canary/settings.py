@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from consentry_kafka.settings import metrics_port
+
 
 class CanarySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_CANARY_", extra="forbid")
@@ -28,4 +30,4 @@ class CanarySettings(BaseSettings):
     upc: str = Field(default="000000000001", description="The canary track's release.")
     purpose: str = Field(default="ai.canary", description="The purpose it flips.")
     metrics_host: str = Field(default="127.0.0.1", description="Prometheus endpoint address.")
-    metrics_port: int = Field(default=9103, ge=0, le=65535, description="Prometheus endpoint port.")
+    metrics_port: int = metrics_port(9103)

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 
+from consentry_http.settings import PublicKeyFile, max_body_bytes
 from consentry_sdk import CheckSettings
 
 
 class CheckServiceSettings(CheckSettings):
-    auth_public_key_file: Path = Field(
-        description="Ed25519 public key (PEM) that verifies bearer tokens "
-        "(`consentry-admin keygen`)."
-    )
-    max_body_bytes: int = Field(
-        default=65_536, gt=0, description="Requests with a larger body are refused with 413."
-    )
+    auth_public_key_file: PublicKeyFile
+    max_body_bytes: int = max_body_bytes(65_536)
     workers: int = Field(
         default=1,
         ge=1,

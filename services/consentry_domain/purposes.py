@@ -6,6 +6,9 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
 
 from consentry_domain.answers import Verdict
 from consentry_domain.errors import TaxonomyError
@@ -79,6 +82,13 @@ def _verdicts(table: dict[str, object], what: str) -> dict[str, Verdict]:
                 f"purpose {path!r}: {what} must be 'allow' or 'deny', not {value!r}"
             ) from None
     return out
+
+
+PurposesFile = Annotated[
+    Path | None,
+    Field(description="Purpose taxonomy (TOML); the demo taxonomy when unset."),
+]
+"""A service's setting naming its taxonomy file (read by ``load_taxonomy``)."""
 
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:

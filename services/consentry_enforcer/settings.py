@@ -7,12 +7,13 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from consentry_kafka import KafkaClientSettings
+from consentry_domain.purposes import PurposesFile
+from consentry_kafka.settings import WorkerSettings, data_dir, group, metrics_port
 
 GROUP = "consentry-enforcer"
 
 
-class EnforcerSettings(KafkaClientSettings):
+class EnforcerSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_ENFORCER_", extra="forbid")
 
     redis_url: str = Field(
@@ -26,13 +27,9 @@ class EnforcerSettings(KafkaClientSettings):
         description="The enforcer's own Redis (index, answers published, windows, fan-outs); "
         "not the check side's.",
     )
-    group_id: str = Field(default=GROUP, description="Kafka consumer group.")
-    session_timeout_s: float = Field(
-        default=10.0, gt=0, description="Kafka group session timeout (failover time)."
-    )
-    redis_timeout_s: float = Field(
-        default=5.0, gt=0, description="Redis socket and connect timeout; failures are retried."
-    )
+    group_id: str = group(GROUP)
+    metrics_port: int = metrics_port(9104)
+    data_dir: Path = data_dir("enforcer")
     fetch_max: int = Field(
         default=2000, ge=1, description="Most records taken from Kafka in one fetch."
     )
@@ -47,9 +44,7 @@ class EnforcerSettings(KafkaClientSettings):
         description="How long to wait for the materialiser to apply a record before trying "
         "the batch again (logged).",
     )
-    purposes_file: Path | None = Field(
-        default=None, description="Purpose taxonomy (TOML); the demo taxonomy when unset."
-    )
+    purposes_file: PurposesFile = None
     due_interval_s: float = Field(
         default=1.0, gt=0, description="How often opened/closed decision windows are enforced."
     )
@@ -63,9 +58,4 @@ class EnforcerSettings(KafkaClientSettings):
         description="Lower CPU priority (Unix nice) of the worker: where it shares cores with "
         "the materialiser, applying decisions -- what makes checks deny -- comes before "
         "telling downstream about them. 0 keeps the default priority.",
-    )
-    metrics_host: str = Field(default="127.0.0.1", description="Prometheus endpoint address.")
-    metrics_port: int = Field(default=9104, ge=0, le=65535, description="Prometheus endpoint port.")
-    data_dir: Path = Field(
-        default=Path("/tmp/consentry-enforcer"), description="faust's local data directory."
     )

@@ -15,20 +15,25 @@ once it is acked, and only contiguously), flow control while rebalancing -- and 
 each fetch (up to ``broker_max_poll_records``) for the topics registered with
 ``deliver_batches`` to one handler. The handler acks the messages once their batch is
 written; faust commits acked offsets as before. Other topics go the usual way.
+
+This reaches into faust's consumer (``_drain_messages`` is a copy of its loop; it uses
+``_read_offset``, ``_add_gap``, ``_to_message``, ``_getmany``): ``pyproject.toml`` bounds
+faust-streaming to the minor version it was written against, and
+``tests/unit/test_faust_upstream.py`` fails when any of those change, with what to
+re-check on an upgrade.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import faust
 from faust.transport.drivers.aiokafka import Consumer, Transport
 
-from consentry_kafka.connection import KafkaConnection
 from consentry_kafka.records import LogRecord
+from consentry_kafka.settings import WorkerSettings
 
 BatchHandler = Callable[[Sequence[Any]], Awaitable[None]]
 """Takes faust ``Message`` objects, applies them, and acks each (``consumer.ack``)."""
@@ -120,20 +125,6 @@ class BatchApp(faust.App):
 
     def _new_transport(self) -> Any:
         return BatchTransport(self.conf.broker_consumer, self)
-
-
-class WorkerSettings(Protocol):
-    """What a Consentry worker's settings give its faust app."""
-
-    @property
-    def group_id(self) -> str: ...
-    @property
-    def kafka_bootstrap(self) -> str: ...
-    @property
-    def data_dir(self) -> Path: ...
-    @property
-    def session_timeout_s(self) -> float: ...
-    def kafka(self) -> KafkaConnection: ...
 
 
 def worker_app(settings: WorkerSettings, **options: Any) -> BatchApp:

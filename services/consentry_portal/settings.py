@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from consentry_domain.purposes import PurposesFile
+
 
 class PortalSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_PORTAL_", extra="forbid")
@@ -27,9 +29,7 @@ class PortalSettings(BaseSettings):
         "user portal).",
     )
     auth_public_key_file: Path = Field(description="Public key that verifies login links.")
-    purposes_file: Path | None = Field(
-        default=None, description="Purpose taxonomy (TOML); the demo taxonomy when unset."
-    )
+    purposes_file: PurposesFile = None
     secure_cookies: bool = Field(
         default=False, description="Mark the session cookie Secure (set it behind TLS)."
     )

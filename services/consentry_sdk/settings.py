@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from consentry_domain.purposes import PurposesFile
 
 
 class CheckSettings(BaseSettings):
@@ -24,9 +24,7 @@ class CheckSettings(BaseSettings):
         description="Most Redis connections; more checks in flight wait for one (concurrent "
         "single checks are read together anyway).",
     )
-    purposes_file: Path | None = Field(
-        default=None, description="Purpose taxonomy (TOML); the demo taxonomy when unset."
-    )
+    purposes_file: PurposesFile = None
     heartbeat_bound_s: float = Field(
         default=5.0,
         gt=0,

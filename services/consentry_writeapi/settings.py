@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from consentry_domain.purposes import PurposesFile
+from consentry_http.settings import PublicKeyFile, max_body_bytes
 from consentry_kafka import KafkaClientSettings
 
 
@@ -28,16 +28,9 @@ class WriteSettings(KafkaClientSettings):
         gt=0,
         description="How long to wait for the broker's acks=all; past it the outcome is unknown.",
     )
-    purposes_file: Path | None = Field(
-        default=None, description="Purpose taxonomy (TOML); the demo taxonomy when unset."
-    )
-    auth_public_key_file: Path = Field(
-        description="Ed25519 public key (PEM) that verifies bearer tokens "
-        "(`consentry-admin keygen`)."
-    )
-    max_body_bytes: int = Field(
-        default=16_384, gt=0, description="Requests with a larger body are refused with 413."
-    )
+    purposes_file: PurposesFile = None
+    auth_public_key_file: PublicKeyFile
+    max_body_bytes: int = max_body_bytes(16_384)
     idempotency_ttl_s: int = Field(
         default=86_400, gt=0, description="How long an Idempotency-Key's first answer is kept."
     )
