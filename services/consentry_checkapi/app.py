@@ -13,17 +13,16 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import REGISTRY, make_asgi_app
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from consentry_auth import CHECK_AUDIENCE, Principal, PrincipalKind, Verifier
-from consentry_checkapi import metrics
-from consentry_checkapi.fast import FastChecks
+from consentry_auth import CHECK_AUDIENCE, Principal, Verifier
+from consentry_checkapi import checks, metrics
+from consentry_checkapi.checks import answer_json, json_response, services_only
 from consentry_checkapi.schemas import (
     FILTER_MAX,
     AnswerOut,
@@ -35,8 +34,9 @@ from consentry_checkapi.schemas import (
     Readiness,
 )
 from consentry_checkapi.settings import CheckServiceSettings
-from consentry_domain import Answer, load_taxonomy
-from consentry_http import BearerAuth, Caller, HttpProblem, Refused, responses, service_app
+from consentry_domain import load_taxonomy
+from consentry_http import Authenticator, Caller, HttpProblem, responses, service_app
+from consentry_http.inputs import Call, documented
 from consentry_sdk import ConsentChecker
 from consentry_sdk.cache import AnswerCache
 from consentry_sdk.checker import redis_for_checks
@@ -44,31 +44,6 @@ from consentry_sdk.datasets import DataSets, UnknownPurpose, Unverifiable
 from consentry_sdk.invalidation import listen
 from consentry_sdk.metrics import HEARTBEAT_AGE, REDIS_UP, CheckerCollector
 from consentry_state import StateReader
-
-
-def answer_json(answer: Answer) -> dict[str, Any]:
-    return {
-        "isrc": answer.isrc,
-        "purpose": answer.purpose,
-        "answer": answer.verdict.value,
-        "reasons": [
-            {
-                "basis": r.basis.value,
-                "verdict": r.verdict.value,
-                "summary": r.describe(),
-                "party": r.party,
-                "decision_id": r.decision_id,
-                "scope": None if r.scope is None else r.scope.value,
-                "work": r.work,
-                "purpose": r.purpose,
-            }
-            for r in answer.reasons
-        ],
-    }
-
-
-def _json(content: object, status_code: int = 200) -> Response:
-    return Response(orjson.dumps(content), status_code, media_type="application/json")
 
 
 async def _watch_health(checker: ConsentChecker, every_s: float = 1.0) -> None:
@@ -82,12 +57,7 @@ async def _watch_health(checker: ConsentChecker, every_s: float = 1.0) -> None:
 
 
 async def _service(principal: Caller) -> Principal:
-    if principal.kind not in (PrincipalKind.SERVICE, PrincipalKind.ADMIN):
-        raise Refused(
-            "services_only",
-            f"{principal.subject} may not run checks (service or admin tokens only)",
-        )
-    return principal
+    return services_only(principal)
 
 
 async def _checker(request: Request) -> ConsentChecker:
@@ -95,8 +65,18 @@ async def _checker(request: Request) -> ConsentChecker:
     return checker
 
 
+async def _auth(request: Request) -> Authenticator:
+    auth: Authenticator = request.app.state.auth
+    return auth
+
+
 Checker = Annotated[ConsentChecker, Depends(_checker)]
 Service = Annotated[Principal, Depends(_service)]
+Auth = Annotated[Authenticator, Depends(_auth)]
+
+
+async def _fast_check(call: Call) -> Response:
+    return await checks.check_one(call, call.state.auth, call.state.checker)
 
 
 class Timed:
@@ -127,7 +107,9 @@ FILTER_BODY_BYTES = FILTER_MAX * 20
 """100,000 ISRCs as a JSON list: ~1.6 MB."""
 
 
-def create_app(settings: CheckServiceSettings) -> FastAPI:
+def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> FastAPI:
+    """The service; ``fast_paths=False`` leaves every request to the framework (to
+    compare both ways in)."""
     taxonomy = load_taxonomy(settings.purposes_file)
 
     @asynccontextmanager
@@ -149,6 +131,7 @@ def create_app(settings: CheckServiceSettings) -> FastAPI:
         collector = CheckerCollector(checker)
         REGISTRY.register(collector)
         watcher = asyncio.create_task(_watch_health(checker))
+        app.state.started = True
         yield
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -166,26 +149,24 @@ def create_app(settings: CheckServiceSettings) -> FastAPI:
         larger_bodies={"/v1/filter": FILTER_BODY_BYTES},
         purposes=taxonomy.defaults,
         on_problem=_count,
+        fast_paths={("GET", "/v1/check"): _fast_check} if fast_paths else None,
         lifespan=lifespan,
     )
     verifier = Verifier(settings.auth_public_key_file.read_bytes(), CHECK_AUDIENCE)
-    BearerAuth(verifier, metrics.AUTH_FAILURES).install(app)
+    Authenticator(verifier, metrics.AUTH_FAILURES).install(app)
     app.mount("/metrics", make_asgi_app())
-    app.add_middleware(FastChecks, verifier=verifier, answer_json=answer_json)
-    app.add_middleware(Timed)  # added last: outermost, so it times both paths
+    app.add_middleware(Timed)  # added last: outermost, so it times both ways in
 
     @app.get(
         "/v1/check",
         response_model=AnswerOut,
         tags=["checks"],
         responses=responses(401, 403, 422),
+        openapi_extra=documented(query=CheckQuery),
     )
-    async def check_one(
-        _: Service, checker: Checker, query: Annotated[CheckQuery, Query()]
-    ) -> Response:
+    async def check_one(request: Request, auth: Auth, checker: Checker) -> Response:
         """May this track be used for this purpose now? Deny when unverifiable."""
-        answer = await checker.check(query.isrc, query.purpose, token=query.token)
-        return _json(answer_json(answer))
+        return await checks.check_one(Call.of(request), auth, checker)
 
     @app.post(
         "/v1/check",
@@ -196,7 +177,7 @@ def create_app(settings: CheckServiceSettings) -> FastAPI:
     async def check_batch(_: Service, checker: Checker, body: BatchCheck) -> Response:
         """Answers for up to 1,000 tracks from at most one Redis round trip."""
         answers = await checker.check_many(body.isrcs, body.purpose, token=body.token)
-        return _json({"answers": [answer_json(answers[isrc]) for isrc in body.isrcs]})
+        return json_response({"answers": [answer_json(answers[isrc]) for isrc in body.isrcs]})
 
     @app.post(
         "/v1/filter",
@@ -221,7 +202,8 @@ def create_app(settings: CheckServiceSettings) -> FastAPI:
             raise HttpProblem("unverifiable", str(exc), status_code=503) from exc
         assert fresh is not None  # at least one ISRC, so at least one page
         moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(fresh / 1000))
-        return _json({"allowed": allowed, "checked": len(body.isrcs), "fresh_until": f"{moment}Z"})
+        checked = len(body.isrcs)
+        return json_response({"allowed": allowed, "checked": checked, "fresh_until": f"{moment}Z"})
 
     @app.get("/healthz", response_model=Readiness, tags=["probes"])
     async def healthz() -> dict[str, str]:

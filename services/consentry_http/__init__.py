@@ -1,16 +1,16 @@
 """The HTTP services' edge: bearer authentication, the one error body, serving."""
 
 from consentry_http.app import TAXONOMY_MARK, service_app
-from consentry_http.auth import BearerAuth, Caller
+from consentry_http.auth import Authenticator, Caller
 from consentry_http.problems import (
     ErrorBody,
     FieldProblem,
     HttpProblem,
     Invalid,
     Problem,
+    Refusals,
     Refused,
     Unauthenticated,
-    install,
     invalid_field,
     responses,
 )
@@ -18,16 +18,16 @@ from consentry_http.serve import serve_fast
 
 __all__ = [
     "TAXONOMY_MARK",
-    "BearerAuth",
+    "Authenticator",
     "Caller",
     "ErrorBody",
     "FieldProblem",
     "HttpProblem",
     "Invalid",
     "Problem",
+    "Refusals",
     "Refused",
     "Unauthenticated",
-    "install",
     "invalid_field",
     "responses",
     "serve_fast",

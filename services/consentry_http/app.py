@@ -9,11 +9,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from consentry_http.problems import HttpProblem, install, problem_response
+from consentry_http.fast import FastPaths, Operation
+from consentry_http.inputs import SCHEMAS_MARK
+from consentry_http.problems import Converter, HttpProblem, Refusals, problem_response
 
 TAXONOMY_MARK = "x-consentry-taxonomy"
 """Put on a purpose field's JSON schema (``json_schema_extra``): the OpenAPI document
@@ -44,7 +45,7 @@ class BodyLimit:
             await self._app(scope, receive, send)
             return
         limit = self._larger.get(scope["path"], self._default)
-        declared = Headers(scope=scope).get("content-length")
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if declared is not None and declared.isdigit() and int(declared) > limit:
             problem = HttpProblem(
                 "too_large",
@@ -73,12 +74,17 @@ def service_app(
     max_body_bytes: int,
     purposes: Iterable[str],
     on_problem: Callable[[HttpProblem], None] | None = None,
+    errors: Mapping[type[Exception], Converter] | None = None,
     larger_bodies: Mapping[str, int] | None = None,
+    fast_paths: Mapping[tuple[str, str], Operation] | None = None,
     **kwargs: Any,
 ) -> FastAPI:
     """A service's app: Swagger UI and ReDoc assets served from the app itself (no CDN),
-    the one error body, request bodies over ``max_body_bytes`` refused with 413 (or over
-    the limit ``larger_bodies`` gives a path)."""
+    the one error body for every refusal (``errors``: the service's own exceptions and
+    the problem each is), request bodies over ``max_body_bytes`` refused with 413 (or
+    over the limit ``larger_bodies`` gives a path), and ``fast_paths`` answered before
+    the router (``consentry_http.fast``; inside the body limit and anything the service
+    adds)."""
     app = FastAPIOffline(
         title=title,
         version="1",
@@ -87,19 +93,31 @@ def service_app(
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
         **kwargs,
     )
-    install(app, on_problem)
+    Refusals(on_problem, errors).install(app)
+    if fast_paths:
+        app.add_middleware(FastPaths, operations=fast_paths)
     app.add_middleware(BodyLimit, default=max_body_bytes, larger=dict(larger_bodies or {}))
     known = sorted(purposes)
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _tidy(build(), known)
+            _tidy(_with_schemas(build()), known)
         assert app.openapi_schema is not None
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise
     return app
+
+
+def _with_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    """Move the schemas that operations documented by ``consentry_http.inputs`` carry
+    into the document's components."""
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            components.update(operation.pop(SCHEMAS_MARK, {}))
+    return document
 
 
 def _tidy(node: object, purposes: list[str]) -> None:

@@ -1,7 +1,9 @@
-"""Bearer-token authentication as a FastAPI dependency: routes take a ``Caller``."""
+"""Bearer-token authentication, one parser for every way in: routes take a ``Caller``;
+an operation with a fast path asks the app's ``Authenticator`` itself."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -9,12 +11,24 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import Counter
 
 from consentry_auth import AuthError, Principal, Verifier
+from consentry_http.inputs import Call
 from consentry_http.problems import Unauthenticated
 
-_scheme = HTTPBearer(
+_documented = HTTPBearer(
     auto_error=False,
     description="A Consentry token (JWT, EdDSA): `consentry-admin token <kind>:<id>`.",
 )
+"""Only for the OpenAPI document's security scheme: the token is read by ``bearer_token``."""
+
+
+def bearer_token(authorization: Sequence[str]) -> str:
+    """The token of the request's ``Authorization`` headers: exactly one, ``Bearer <token>``."""
+    if len(authorization) > 1:
+        raise AuthError("malformed", "send one Authorization header, not several")
+    scheme, _, token = (authorization[0] if authorization else "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthError("missing", "a bearer token is required (Authorization: Bearer <token>)")
+    return token
 
 
 def _challenge(error: AuthError) -> Unauthenticated:
@@ -26,34 +40,30 @@ def _challenge(error: AuthError) -> Unauthenticated:
     )
 
 
-class BearerAuth:
-    """An app's token check, installed with ``install``; routes take a ``Caller``."""
+class Authenticator:
+    """An app's token check (``install`` puts it on ``app.state.auth``); each failure
+    counted by reason and answered 401 with a ``WWW-Authenticate`` challenge."""
 
     def __init__(self, verifier: Verifier, failures: Counter) -> None:
         self._verifier = verifier
         self._failures = failures
 
     def install(self, app: FastAPI) -> None:
-        app.state.bearer_auth = self
+        app.state.auth = self
 
-    def authenticate(self, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    def principal(self, call: Call) -> Principal:
         try:
-            if credentials is None:
-                raise AuthError(
-                    "missing", "a bearer token is required (Authorization: Bearer <token>)"
-                )
-            return self._verifier.verify(credentials.credentials)
+            return self._verifier.verify(bearer_token(call.header(b"authorization")))
         except AuthError as error:
             self._failures.labels(reason=error.reason).inc()
             raise _challenge(error) from None
 
 
 async def _caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_scheme)],
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(_documented)]
 ) -> Principal:
-    auth: BearerAuth = request.app.state.bearer_auth
-    return auth.authenticate(credentials)
+    auth: Authenticator = request.app.state.auth
+    return auth.principal(Call.of(request))
 
 
 Caller = Annotated[Principal, Depends(_caller)]

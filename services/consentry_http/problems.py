@@ -9,9 +9,10 @@ the fields at fault (422) or whether a write may exist (503 on the write API)::
     {"detail": {"reason": "invalid_request", "message": "body.purpose: unknown purpose ...",
                 "errors": [{"loc": ["body", "purpose"], "msg": "...", "type": "unknown_purpose"}]}}
 
-Routes raise a ``Problem``-carrying exception (``HttpProblem`` or a subclass); the
-handlers installed by ``install`` turn it, FastAPI's validation errors and Starlette's
-own HTTP errors (404, 405, 413) into that body.
+Routes raise a ``Problem``-carrying exception (``HttpProblem`` or a subclass); an app's
+``Refusals`` turns it, FastAPI's validation errors, Starlette's own HTTP errors (404, 405,
+413) and the service's own errors into that body -- for the framework's exception
+handlers and for fast paths alike, counting each refusal once.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ _STARLETTE_REASONS = {
 }
 
 
-def _field_problem(error: Mapping[str, Any]) -> FieldProblem:
+def field_problem(error: Mapping[str, Any]) -> FieldProblem:
+    """One of pydantic's (or FastAPI's) errors as a field at fault."""
     loc = [p for p in error.get("loc", ()) if isinstance(p, str | int)]
     msg = str(error.get("msg", "invalid"))
     kind = str(error.get("type", "value_error"))
@@ -142,31 +144,66 @@ def _field_problem(error: Mapping[str, Any]) -> FieldProblem:
 
 
 def _from_validation(exc: RequestValidationError) -> Invalid:
-    return Invalid(_field_problem(error) for error in exc.errors())
+    return Invalid(field_problem(error) for error in exc.errors())
 
 
-def install(app: FastAPI, on_problem: Callable[[HttpProblem], None] | None = None) -> None:
-    """Answer every refusal of ``app`` with the one error body; ``on_problem`` sees each
-    (e.g. to count refusals by reason)."""
+def starlette_problem(exc: StarletteHTTPException) -> HttpProblem:
+    reason, message = _STARLETTE_REASONS.get(exc.status_code, ("http_error", str(exc.detail)))
+    headers = dict(exc.headers or {})
+    return HttpProblem(reason, message, status_code=exc.status_code, headers=headers)
 
-    def answer(exc: HttpProblem) -> Response:
-        if on_problem is not None:
-            on_problem(exc)
-        return problem_response(exc)
 
-    @app.exception_handler(HttpProblem)
-    async def problem(request: Request, exc: HttpProblem) -> Response:
-        return answer(exc)
+Converter = Callable[[Any], HttpProblem]
+"""Takes an exception of the type it is registered for."""
 
-    @app.exception_handler(RequestValidationError)
-    async def validation(request: Request, exc: RequestValidationError) -> Response:
-        return answer(_from_validation(exc))
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        reason, message = _STARLETTE_REASONS.get(exc.status_code, ("http_error", str(exc.detail)))
-        headers = dict(exc.headers or {})
-        return answer(HttpProblem(reason, message, status_code=exc.status_code, headers=headers))
+class Refusals:
+    """How an app answers what it refuses: each known exception as the one error body,
+    ``on_problem`` told of each (to count refusals by reason). ``converters``: a
+    service's own errors (e.g. a write the broker did not acknowledge) and how each
+    becomes a problem."""
+
+    def __init__(
+        self,
+        on_problem: Callable[[HttpProblem], None] | None = None,
+        converters: Mapping[type[Exception], Converter] | None = None,
+    ) -> None:
+        self._on_problem = on_problem
+        self._converters: dict[type[Exception], Converter] = {
+            HttpProblem: lambda exc: exc,
+            RequestValidationError: _from_validation,
+            StarletteHTTPException: starlette_problem,
+            **(converters or {}),
+        }
+
+    def problem_of(self, exc: Exception) -> HttpProblem | None:
+        for kind, convert in self._converters.items():
+            if isinstance(exc, kind):
+                return convert(exc)
+        return None
+
+    def response(self, problem: HttpProblem) -> Response:
+        if self._on_problem is not None:
+            self._on_problem(problem)
+        return problem_response(problem)
+
+    def response_for(self, exc: Exception) -> Response | None:
+        """The answer to ``exc``, counted; None when it is not a refusal (a bug: 500)."""
+        problem = self.problem_of(exc)
+        return None if problem is None else self.response(problem)
+
+    def install(self, app: FastAPI) -> None:
+        """Answer every refusal of ``app`` with the one error body (``app.state.refusals``
+        for its fast paths)."""
+        app.state.refusals = self
+
+        async def handle(request: Request, exc: Exception) -> Response:
+            answer = self.response_for(exc)
+            assert answer is not None  # registered for these kinds only
+            return answer
+
+        for kind in self._converters:
+            app.add_exception_handler(kind, handle)
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

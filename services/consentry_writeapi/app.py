@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 from redis.asyncio import Redis
@@ -19,7 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consentry_auth import WRITE_AUDIENCE, Verifier
 from consentry_domain import load_taxonomy
-from consentry_http import BearerAuth, HttpProblem, service_app
+from consentry_http import Authenticator, HttpProblem, service_app
+from consentry_http.inputs import Call
 from consentry_kafka import LogEnds
 from consentry_state import (
     CatalogueIndex,
@@ -29,11 +30,11 @@ from consentry_state import (
     ReceiptBook,
     StoredState,
 )
-from consentry_writeapi import errors, metrics
+from consentry_writeapi import decide, errors, metrics
 from consentry_writeapi.deps import WriteServices
-from consentry_writeapi.fast import FastDecisions
+from consentry_writeapi.downstream_log import ReceiptLog, SystemRegistry
 from consentry_writeapi.importer import CatalogueImport
-from consentry_writeapi.publisher import KafkaPublisher, TimedPublisher
+from consentry_writeapi.publisher import KafkaPublisher, TopicLog
 from consentry_writeapi.recorder import CatalogueLog, PartyLog
 from consentry_writeapi.routes import (
     decisions,
@@ -83,9 +84,22 @@ def _count(problem: HttpProblem) -> None:
         metrics.REFUSALS.labels(reason=problem.reason).inc()
 
 
-def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None) -> FastAPI:
+async def _fast_decision(call: Call) -> Response:
+    s: WriteServices = call.state.services
+    return await decide.record_decision(
+        call, s.auth, s.taxonomy, s.parties, s.delegations, s.idempotency
+    )
+
+
+def create_app(
+    settings: WriteSettings, publisher: KafkaPublisher | None = None, *, fast_paths: bool = True
+) -> FastAPI:
+    """The service; ``fast_paths=False`` leaves every request to the framework (to
+    compare both ways in)."""
     taxonomy = load_taxonomy(settings.purposes_file)
     kafka = publisher or KafkaPublisher(settings.kafka(), settings.produce_timeout_s)
+    verifier = Verifier(settings.auth_public_key_file.read_bytes(), WRITE_AUDIENCE)
+    auth = Authenticator(verifier, metrics.AUTH_FAILURES)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,33 +109,37 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
         log_ends = LogEnds(settings.kafka(), settings.produce_timeout_s)
         party_log = PartyLog(
             redis,
-            TimedPublisher(kafka),
+            TopicLog(kafka, "consent"),
             settings.kafka(),
             records,
             produce_timeout_s=settings.produce_timeout_s,
             settle_margin_s=settings.settle_margin_s,
         )
+        catalogue = CatalogueLog(TopicLog(kafka, "catalogue"), party_log.lock_ttl_s)
         app.state.services = WriteServices(
             taxonomy=taxonomy,
             kafka=settings.kafka(),
-            publisher=kafka,
             parties=party_log,
-            catalogue=CatalogueLog(TimedPublisher(kafka), party_log.lock_ttl_s),
+            catalogue=catalogue,
+            systems=SystemRegistry(TopicLog(kafka, "downstream_systems")),
+            receipts=ReceiptLog(TopicLog(kafka, "receipts")),
             idempotency=records,
             delegations=Delegations(redis),
             stored=StoredState(redis),
             progress=LogProgress(redis),
             importer=CatalogueImport(
-                TimedPublisher(kafka),
+                catalogue,
                 log_ends,
                 LogProgress(redis),
                 StoredState(redis),
                 settings.import_compare_wait_s,
             ),
-            receipts=ReceiptBook(store),
+            book=ReceiptBook(store),
             index=CatalogueIndex(store),
+            auth=auth,
         )
         await kafka.start()
+        app.state.started = True
         yield
         await kafka.stop()
         await log_ends.close()
@@ -137,16 +155,13 @@ def create_app(settings: WriteSettings, publisher: KafkaPublisher | None = None)
         },
         purposes=taxonomy.defaults,
         on_problem=_count,
+        errors=errors.CONVERTERS,
+        fast_paths={("POST", "/v1/decisions"): _fast_decision} if fast_paths else None,
         lifespan=lifespan,
     )
-    errors.install(app)
-    verifier = Verifier(settings.auth_public_key_file.read_bytes(), WRITE_AUDIENCE)
-    BearerAuth(verifier, metrics.AUTH_FAILURES).install(app)
+    auth.install(app)
     app.mount("/metrics", make_asgi_app())
-
-    app.add_middleware(CountRequests)
-    # Outermost: a decision the route would record is recorded before any other layer.
-    app.add_middleware(FastDecisions, verifier=verifier, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(CountRequests)  # outermost: counts both ways in
 
     for module in (decisions, delegations, tracks, parties, downstream, works):
         app.include_router(module.router)

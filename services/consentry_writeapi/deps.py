@@ -2,7 +2,9 @@
 ``async``: FastAPI runs a plain function dependency in a thread pool).
 
 The composition root (``app.create_app``) builds one ``WriteServices`` at start-up;
-routes name what they need (``Parties``, ``Taxonomy`` ...), never ``request.app.state``.
+routes name each thing they need (``Parties``, ``Taxonomy`` ...), never the whole
+container nor ``request.app.state``. An operation with a fast path takes the same
+things as arguments (``consentry_writeapi.decide``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from pydantic import BaseModel
 
 from consentry_auth import Principal
 from consentry_domain import Taxonomy as TaxonomyRules
-from consentry_http import invalid_field
+from consentry_http import Authenticator, invalid_field
+from consentry_http.inputs import IDEMPOTENCY_KEY, KEY_DOC, Call, idempotency_key
+from consentry_http.parts import part
 from consentry_kafka import KafkaConnection
 from consentry_state import (
     CatalogueIndex,
@@ -26,77 +30,64 @@ from consentry_state import (
     StoredState,
 )
 from consentry_writeapi.authorise import Grant
+from consentry_writeapi.downstream_log import ReceiptLog, SystemRegistry
 from consentry_writeapi.idempotency import Attempt, fingerprint
 from consentry_writeapi.importer import CatalogueImport
-from consentry_writeapi.publisher import KafkaPublisher
 from consentry_writeapi.recorder import CatalogueLog, PartyLog
+
+KEY_CONSTRAINTS = ("minLength", "maxLength", "pattern")
 
 
 @dataclass(frozen=True, slots=True)
 class WriteServices:
     taxonomy: TaxonomyRules
     kafka: KafkaConnection
-    publisher: KafkaPublisher
     parties: PartyLog
     catalogue: CatalogueLog
+    systems: SystemRegistry
+    receipts: ReceiptLog
     idempotency: IdempotencyRecords
     delegations: Delegations
     stored: StoredState
     progress: LogProgress
     importer: CatalogueImport
-    receipts: ReceiptBook
+    book: ReceiptBook
     index: CatalogueIndex
+    auth: Authenticator
 
 
-async def _services(request: Request) -> WriteServices:
-    services: WriteServices = request.app.state.services
-    return services
+Taxonomy = Annotated[TaxonomyRules, part("taxonomy")]
+Kafka = Annotated[KafkaConnection, part("kafka")]
+Parties = Annotated[PartyLog, part("parties")]
+Catalogue = Annotated[CatalogueLog, part("catalogue")]
+Systems = Annotated[SystemRegistry, part("systems")]
+Receipts = Annotated[ReceiptLog, part("receipts")]
+KeyRecords = Annotated[IdempotencyRecords, part("idempotency")]
+DelegationsOf = Annotated[Delegations, part("delegations")]
+Stored = Annotated[StoredState, part("stored")]
+Progress = Annotated[LogProgress, part("progress")]
+Importer = Annotated[CatalogueImport, part("importer")]
+Book = Annotated[ReceiptBook, part("book")]
+Index = Annotated[CatalogueIndex, part("index")]
+Auth = Annotated[Authenticator, part("auth")]
 
 
-Services = Annotated[WriteServices, Depends(_services)]
+async def _idempotency_key(
+    request: Request,
+    _: Annotated[
+        str | None,
+        Header(
+            alias=IDEMPOTENCY_KEY,
+            description=KEY_DOC["description"],
+            json_schema_extra={k: KEY_DOC["schema"][k] for k in KEY_CONSTRAINTS},
+        ),
+    ] = None,
+) -> str | None:
+    """Documented as a header; read (and refused) by ``consentry_http.inputs``."""
+    return idempotency_key(Call.of(request))
 
 
-async def _taxonomy(services: Services) -> TaxonomyRules:
-    return services.taxonomy
-
-
-async def _parties(services: Services) -> PartyLog:
-    return services.parties
-
-
-async def _catalogue(services: Services) -> CatalogueLog:
-    return services.catalogue
-
-
-async def _importer(services: Services) -> CatalogueImport:
-    return services.importer
-
-
-async def _delegations(services: Services) -> Delegations:
-    return services.delegations
-
-
-async def _idempotency(services: Services) -> IdempotencyRecords:
-    return services.idempotency
-
-
-Taxonomy = Annotated[TaxonomyRules, Depends(_taxonomy)]
-Parties = Annotated[PartyLog, Depends(_parties)]
-Catalogue = Annotated[CatalogueLog, Depends(_catalogue)]
-Importer = Annotated[CatalogueImport, Depends(_importer)]
-DelegationsOf = Annotated[Delegations, Depends(_delegations)]
-KeyRecords = Annotated[IdempotencyRecords, Depends(_idempotency)]
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        pattern=r"^[\x21-\x7e]+$",
-        description="Retry with the same key: the first answer comes back, no second event.",
-    ),
-]
+IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 
 
 def attempt(

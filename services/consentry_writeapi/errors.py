@@ -10,15 +10,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
 from redis.exceptions import RedisError
 
 from consentry_domain.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
 from consentry_http import HttpProblem, invalid_field
-from consentry_http.problems import problem_response
 
 
 class WriteOutcome(StrEnum):
@@ -58,17 +57,8 @@ def as_problem(exc: Exception) -> HttpProblem:
     raise TypeError(f"not a write path error: {exc!r}")
 
 
-def install(app: FastAPI) -> None:
-    """Answer the write path's errors with the one error body, through the app's
-    ``HttpProblem`` handler (so they are counted like every other refusal)."""
-
-    async def handle(request: Request, exc: Exception) -> Response:
-        problem = as_problem(exc)
-        handler = request.app.exception_handlers.get(HttpProblem)
-        if handler is not None:
-            response: Response = await handler(request, problem)
-            return response
-        return problem_response(problem)
-
-    for kind in (PublishError, IdempotencyKeyReused, IdempotencyKeyInFlight, RedisError):
-        app.add_exception_handler(kind, handle)
+CONVERTERS: dict[type[Exception], Callable[[Any], HttpProblem]] = {
+    kind: as_problem
+    for kind in (PublishError, IdempotencyKeyReused, IdempotencyKeyInFlight, RedisError)
+}
+"""The write path's errors, answered with the one error body by the app's ``Refusals``."""

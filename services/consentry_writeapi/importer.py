@@ -25,11 +25,11 @@ from redis.exceptions import RedisError
 
 from consentry_domain import Track
 from consentry_domain.catalogue_import import ImportPlan, Refusal, plan_import
-from consentry_events import CATALOGUE, TrackChanged, encode
+from consentry_events import CATALOGUE, TrackChanged
 from consentry_events.tokens import Token
 from consentry_kafka import LogEnds
 from consentry_state import LogProgress, StoredState
-from consentry_writeapi.publisher import Publisher
+from consentry_writeapi.recorder import CatalogueLog
 from consentry_writeapi.schemas import TrackRequest
 
 log = logging.getLogger(__name__)
@@ -59,13 +59,13 @@ def validated(index: int, item: Mapping[str, Any]) -> Track | Refusal:
 class CatalogueImport:
     def __init__(
         self,
-        publisher: Publisher,
+        catalogue: CatalogueLog,
         log_ends: LogEnds,
         progress: LogProgress,
         stored: StoredState,
         compare_wait_s: float,
     ) -> None:
-        self._publisher = publisher
+        self._catalogue = catalogue
         self._log_ends = log_ends
         self._progress = progress
         self._stored = stored
@@ -92,25 +92,20 @@ class CatalogueImport:
         held = await self._held(candidates)
         plan = plan_import(checked, held)
         now = datetime.now(UTC)
-        records = [
-            (
-                t.isrc.encode(),
-                encode(
-                    TrackChanged(
-                        isrc=t.isrc,
-                        upc=t.upc,
-                        parties=t.parties,
-                        status=t.status,
-                        recorded_at=now,
-                        actor=actor,
-                        title=titled[t.isrc][0],
-                        release_title=titled[t.isrc][1],
-                    )
-                ),
+        tracks = [
+            TrackChanged(
+                isrc=t.isrc,
+                upc=t.upc,
+                parties=t.parties,
+                status=t.status,
+                recorded_at=now,
+                actor=actor,
+                title=titled[t.isrc][0],
+                release_title=titled[t.isrc][1],
             )
             for t in plan.write
         ]
-        receipts = await self._publisher.publish_many(CATALOGUE.name, records) if records else []
+        receipts = await self._catalogue.register_many(tracks)
         last: dict[int, int] = {}
         for r in receipts:
             last[r.partition] = max(last.get(r.partition, -1), r.offset)

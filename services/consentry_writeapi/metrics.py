@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from prometheus_client import Counter, Histogram
 
 from consentry_auth import AUTH_FAILURE_REASONS
+from consentry_events import CATALOGUE, CONSENT_CHANGES, DOWNSTREAM_SYSTEMS, RECEIPTS, TopicSpec
+
+LogName = Literal["consent", "catalogue", "downstream_systems", "receipts"]
+"""The topics the write API produces to, as the produce histogram's ``log`` label."""
+LOG_TOPICS: dict[LogName, TopicSpec] = {
+    "consent": CONSENT_CHANGES,
+    "catalogue": CATALOGUE,
+    "downstream_systems": DOWNSTREAM_SYSTEMS,
+    "receipts": RECEIPTS,
+}
 
 REQUESTS = Counter(
     "consentry_write_requests_total",
@@ -24,7 +36,7 @@ BROKER_ERRORS = Counter(
 )
 for _outcome in ("not_written", "unknown"):
     BROKER_ERRORS.labels(outcome=_outcome)
-for _log in ("consent", "catalogue"):
+for _log in get_args(LogName):
     PRODUCE_SECONDS.labels(log=_log)
 REFUSALS = Counter(
     "consentry_write_refusals_total",

@@ -1,24 +1,26 @@
-"""Publishing events: a small port, its aiokafka adapter, and a timing wrapper."""
+"""Publishing events: a small port, its aiokafka adapter, and ``TopicLog``, the one way
+to each topic (its recorders in ``recorder`` and ``downstream_log`` build on it)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from consentry_events import CONSENT_CHANGES
 from consentry_kafka import KafkaConnection
 from consentry_writeapi import metrics
 from consentry_writeapi.errors import PublishError, WriteOutcome
+from consentry_writeapi.metrics import LogName
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,70 +86,69 @@ class KafkaPublisher:
         return self._producer is not None
 
     async def publish(self, topic: str, key: bytes, value: bytes) -> Receipt:
-        if self._producer is None:
-            raise PublishError("not connected to Kafka yet", WriteOutcome.NOT_WRITTEN)
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                meta = await self._producer.send_and_wait(topic, value, key=key)
-        except TimeoutError:
-            raise PublishError(
-                f"the broker did not acknowledge within {self._timeout_s:g}s; "
-                "the change may or may not have been recorded",
-                WriteOutcome.UNKNOWN,
-            ) from None
-        except KafkaError as exc:
-            log.warning("produce to %s failed: %r", topic, exc)
-            raise PublishError(
-                f"the broker refused or failed the write ({type(exc).__name__}); "
-                "the change may or may not have been recorded",
-                WriteOutcome.UNKNOWN,
-            ) from exc
+        producer = self._started()
+        meta = await self._acknowledged(
+            topic,
+            "the change may or may not have been recorded",
+            producer.send_and_wait(topic, value, key=key),
+        )
         return Receipt(meta.topic, meta.partition, meta.offset)
 
     async def publish_many(
         self, topic: str, records: Sequence[tuple[bytes, bytes]]
     ) -> list[Receipt]:
+        producer = self._started()
+
+        async def every() -> list[Any]:
+            sent = [await producer.send(topic, value, key=key) for key, value in records]
+            return list(await asyncio.gather(*sent))
+
+        metas = await self._acknowledged(
+            topic, "some of the records may have been written -- send them again", every()
+        )
+        return [Receipt(m.topic, m.partition, m.offset) for m in metas]
+
+    def _started(self) -> AIOKafkaProducer:
         if self._producer is None:
             raise PublishError("not connected to Kafka yet", WriteOutcome.NOT_WRITTEN)
-        producer = self._producer
+        return self._producer
+
+    async def _acknowledged(self, topic: str, maybe: str, sending: Awaitable[T]) -> T:
+        """``sending``'s result once the broker acknowledged it; else ``PublishError``
+        with outcome unknown (``maybe`` says what may be in the log)."""
         try:
             async with asyncio.timeout(self._timeout_s):
-                sent = [await producer.send(topic, value, key=key) for key, value in records]
-                metas = await asyncio.gather(*sent)
+                return await sending
         except TimeoutError:
             raise PublishError(
-                f"the broker did not acknowledge within {self._timeout_s:g}s; "
-                "some of the records may have been written -- send them again",
+                f"the broker did not acknowledge within {self._timeout_s:g}s; {maybe}",
                 WriteOutcome.UNKNOWN,
             ) from None
         except KafkaError as exc:
             log.warning("produce to %s failed: %r", topic, exc)
             raise PublishError(
-                f"the broker refused or failed the write ({type(exc).__name__}); "
-                "some of the records may have been written -- send them again",
+                f"the broker refused or failed the write ({type(exc).__name__}); {maybe}",
                 WriteOutcome.UNKNOWN,
             ) from exc
-        return [Receipt(m.topic, m.partition, m.offset) for m in metas]
 
 
-class TimedPublisher:
-    """Times acknowledged produces per log, for the produce-latency histogram."""
+class TopicLog:
+    """The one way to one topic: every produce timed under the topic's closed label
+    (``metrics.LogName``), whatever records it carries."""
 
-    def __init__(self, inner: Publisher) -> None:
-        self._inner = inner
+    def __init__(self, publisher: Publisher, log: LogName) -> None:
+        self._publisher = publisher
+        self._seconds = metrics.PRODUCE_SECONDS.labels(log=log)
+        self.topic = metrics.LOG_TOPICS[log].name
 
-    async def publish(self, topic: str, key: bytes, value: bytes) -> Receipt:
+    async def publish(self, key: bytes, value: bytes) -> Receipt:
         started = time.perf_counter()
-        receipt = await self._inner.publish(topic, key, value)
-        log = "consent" if topic == CONSENT_CHANGES.name else "catalogue"
-        metrics.PRODUCE_SECONDS.labels(log=log).observe(time.perf_counter() - started)
+        receipt = await self._publisher.publish(self.topic, key, value)
+        self._seconds.observe(time.perf_counter() - started)
         return receipt
 
-    async def publish_many(
-        self, topic: str, records: Sequence[tuple[bytes, bytes]]
-    ) -> list[Receipt]:
+    async def publish_many(self, records: Sequence[tuple[bytes, bytes]]) -> list[Receipt]:
         started = time.perf_counter()
-        receipts = await self._inner.publish_many(topic, records)
-        log = "consent" if topic == CONSENT_CHANGES.name else "catalogue"
-        metrics.PRODUCE_SECONDS.labels(log=log).observe(time.perf_counter() - started)
+        receipts = await self._publisher.publish_many(self.topic, records)
+        self._seconds.observe(time.perf_counter() - started)
         return receipts

@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiokafka.errors import KafkaError
@@ -43,7 +43,7 @@ from consentry_domain.writes import (
     settle,
     under_lock,
 )
-from consentry_events import CATALOGUE, CONSENT_CHANGES, PartyEvent, encode, record_hash
+from consentry_events import PartyEvent, TrackChanged, encode, record_hash
 from consentry_kafka import KafkaConnection, party_history
 from consentry_state import (
     ChainHeads,
@@ -55,7 +55,7 @@ from consentry_state import (
 )
 from consentry_writeapi.errors import PublishError, WriteOutcome
 from consentry_writeapi.idempotency import Attempt, after_failure, claim
-from consentry_writeapi.publisher import Publisher
+from consentry_writeapi.publisher import Receipt, TopicLog
 from consentry_writeapi.schemas import Accepted, accepted
 
 
@@ -74,7 +74,7 @@ class PartyLog:
     def __init__(
         self,
         redis: Redis,
-        publisher: Publisher,
+        consent: TopicLog,
         kafka: KafkaConnection,
         idempotency: IdempotencyRecords,
         *,
@@ -83,7 +83,7 @@ class PartyLog:
     ) -> None:
         self._redis = redis
         self._heads = ChainHeads(redis)
-        self._publisher = publisher
+        self._consent = consent
         self._kafka = kafka
         self._idempotency = idempotency
         self._settle_after_s = produce_timeout_s + settle_margin_s
@@ -177,7 +177,7 @@ class PartyLog:
             ) from exc
         value = encode(event)
         try:
-            receipt = await self._publisher.publish(CONSENT_CHANGES.name, party.encode(), value)
+            receipt = await self._consent.publish(party.encode(), value)
         except PublishError as exc:
             if await after_failure(attempt, exc, event_id):
                 with contextlib.suppress(RedisError):
@@ -237,14 +237,14 @@ class PartyLog:
 
 class CatalogueLog:
     """Track records: whole upserts keyed by ISRC, so no chain and no lock -- a retry after
-    an unknown outcome writes the same record again to the same effect. They take the
-    same idempotency path as a party's writes."""
+    an unknown outcome writes the same record again to the same effect. One track takes
+    the same idempotency path as a party's writes; an import writes many at once."""
 
-    def __init__(self, publisher: Publisher, in_flight_limit_s: float) -> None:
-        self._publisher = publisher
+    def __init__(self, catalogue: TopicLog, in_flight_limit_s: float) -> None:
+        self._catalogue = catalogue
         self._in_flight_limit_s = in_flight_limit_s
 
-    async def register(self, isrc: str, value: bytes, attempt: Attempt | None) -> Written:
+    async def register(self, track: TrackChanged, attempt: Attempt | None) -> Written:
         try:
             step = await claim(attempt, str(uuid.uuid4()), self._in_flight_limit_s)
         except RedisError as exc:
@@ -255,7 +255,7 @@ class CatalogueLog:
         if isinstance(step, Replay):
             return replayed(step)
         try:
-            receipt = await self._publisher.publish(CATALOGUE.name, isrc.encode(), value)
+            receipt = await self._catalogue.publish(track.isrc.encode(), encode(track))
         except PublishError as exc:
             await after_failure(attempt, exc, step.event_id)
             raise
@@ -264,3 +264,10 @@ class CatalogueLog:
             with contextlib.suppress(RedisError):
                 await attempt.finish(step.event_id, answer.model_dump(mode="json"))
         return Written(answer, replayed=False)
+
+    async def register_many(self, tracks: Sequence[TrackChanged]) -> list[Receipt]:
+        """Every track, sent together; raises ``PublishError`` unless the broker took
+        them all (some may be written: sending them again is safe)."""
+        if not tracks:
+            return []
+        return await self._catalogue.publish_many([(t.isrc.encode(), encode(t)) for t in tracks])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi.responses import JSONResponse, Response
+import orjson
+from fastapi.responses import Response
 
 from consentry_http import responses
 from consentry_writeapi.recorder import Written
@@ -26,4 +27,5 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def written(result: Written) -> Response:
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
-    return JSONResponse(result.accepted.model_dump(mode="json"), status_code=202, headers=headers)
+    body = orjson.dumps(result.accepted.model_dump(mode="json"))
+    return Response(body, status_code=202, headers=headers, media_type="application/json")

@@ -19,8 +19,8 @@ from consentry_writeapi.deps import (
     attempt,
     known_purpose,
 )
-from consentry_writeapi.routes.answers import WRITE_RESPONSES, written
 from consentry_writeapi.schemas import Accepted, DelegationRequest
+from consentry_writeapi.written import WRITE_RESPONSES, written
 
 router = APIRouter(tags=["delegations"])
 
@@ -32,7 +32,7 @@ async def record_delegation(
     taxonomy: Taxonomy,
     parties: Parties,
     records: KeyRecords,
-    key: IdempotencyKey = None,
+    key: IdempotencyKey,
 ) -> Response:
     """Grant (or revoke) another party the right to decide a purpose for you."""
     known_purpose(taxonomy, body.purpose)

@@ -22,22 +22,24 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from consentry_events import (
-    DOWNSTREAM_SYSTEMS,
-    RECEIPTS,
-    DownstreamSystem,
-    ReceiptGiven,
-    ReceiptStatus,
-)
+from consentry_events import DownstreamSystem, ReceiptGiven, ReceiptStatus
 from consentry_events.downstream import SystemName
 from consentry_events.tokens import Token
 from consentry_http import Caller, HttpProblem, responses
-from consentry_state import Propagation, ReceiptBook, SystemProgress
+from consentry_state import Propagation, SystemProgress
 from consentry_writeapi.authorise import may_read, may_register_systems, receipts_of
-from consentry_writeapi.deps import Services, Taxonomy, grants, known_purpose
+from consentry_writeapi.deps import (
+    Book,
+    DelegationsOf,
+    Receipts,
+    Systems,
+    Taxonomy,
+    grants,
+    known_purpose,
+)
 from consentry_writeapi.receipt_schemas import (
     DecisionReceipt,
     ReceiptsAccepted,
@@ -49,13 +51,6 @@ from consentry_writeapi.receipt_schemas import (
 )
 
 router = APIRouter(tags=["downstream"], responses=responses(400, 401, 403, 413, 422, 503))
-
-
-async def _book(services: Services) -> ReceiptBook:
-    return services.receipts
-
-
-Book = Annotated[ReceiptBook, Depends(_book)]
 
 
 def _moment(ms: int | None) -> datetime | None:
@@ -72,7 +67,7 @@ async def register_system(
     body: SystemRequest,
     principal: Caller,
     taxonomy: Taxonomy,
-    services: Services,
+    systems: Systems,
 ) -> JSONResponse:
     """Register (or change) a downstream system; it owes a receipt for each change of its
     purposes published from now on. Its token is ``system:<name>``."""
@@ -86,9 +81,7 @@ async def register_system(
         recorded_at=datetime.now(UTC),
         actor=principal.subject,
     )
-    await services.publisher.publish(
-        DOWNSTREAM_SYSTEMS.name, name.encode(), system.model_dump_json().encode()
-    )
+    await systems.register(system)
     out = SystemOut(
         name=name,
         purposes=list(system.purposes),
@@ -123,29 +116,24 @@ async def list_systems(principal: Caller, book: Book) -> SystemsOut:
 
 @router.post("/v1/receipts", status_code=202, response_model=ReceiptsAccepted)
 async def send_receipts(
-    body: ReceiptsRequest, principal: Caller, services: Services
+    body: ReceiptsRequest, principal: Caller, receipts: Receipts
 ) -> JSONResponse:
     """Acknowledge changes of the feed: ``done`` (purged or excluded), ``not_held``
     (never had the track) or ``failed`` (with a reason; send another once it is done)."""
     system = receipts_of(principal)
     now = datetime.now(UTC)
-    records = [
-        (
-            f"{system}|{r.change}".encode(),
-            ReceiptGiven(
-                system=system,
-                change=r.change,
-                status=ReceiptStatus(r.status),
-                reason=r.reason,
-                recorded_at=now,
-            )
-            .model_dump_json()
-            .encode(),
+    given = [
+        ReceiptGiven(
+            system=system,
+            change=r.change,
+            status=ReceiptStatus(r.status),
+            reason=r.reason,
+            recorded_at=now,
         )
         for r in body.receipts
     ]
-    await services.publisher.publish_many(RECEIPTS.name, records)
-    out = ReceiptsAccepted(accepted=len(records), system=system)
+    await receipts.record(given)
+    out = ReceiptsAccepted(accepted=len(given), system=system)
     return JSONResponse(out.model_dump(mode="json"), status_code=202)
 
 
@@ -165,7 +153,7 @@ def _status(progress: SystemProgress, overdue: bool) -> str:
     responses=responses(404),
 )
 async def decision_receipt(
-    decision_id: UUID, principal: Caller, services: Services, book: Book
+    decision_id: UUID, principal: Caller, delegations: DelegationsOf, book: Book
 ) -> DecisionReceipt:
     """How far the decision has propagated: checks, then each downstream system. The
     party's own (and its delegates', and admins'); nobody else's."""
@@ -177,7 +165,7 @@ async def decision_receipt(
             "moment to appear)",
             status_code=404,
         )
-    may_read(principal, place.party, await grants(services.delegations, place.party))
+    may_read(principal, place.party, await grants(delegations, place.party))
     progress: Propagation = await book.propagation(place.cause)
     systems = await book.systems()
     now = _now_ms()

@@ -19,8 +19,9 @@ from consentry_events.logged import LoggedEvent
 from consentry_events.models import PartyEvent, PartyId
 from consentry_http import Caller, responses
 from consentry_kafka import parties_history, party_history
+from consentry_state import LogProgress
 from consentry_writeapi.authorise import may_read
-from consentry_writeapi.deps import Services, grants
+from consentry_writeapi.deps import DelegationsOf, Kafka, Progress, Stored, grants
 from consentry_writeapi.schemas import (
     BrokenLinkOut,
     ChainOut,
@@ -35,9 +36,9 @@ from consentry_writeapi.schemas import (
 router = APIRouter(tags=["parties"], responses=responses(401, 403, 422, 503))
 
 
-async def _reader(party: PartyId, principal: Caller, services: Services) -> Principal:
+async def _reader(party: PartyId, principal: Caller, delegations: DelegationsOf) -> Principal:
     """The caller, once allowed to read ``party``'s records (403 otherwise)."""
-    may_read(principal, party, await grants(services.delegations, party))
+    may_read(principal, party, await grants(delegations, party))
     return principal
 
 
@@ -112,9 +113,9 @@ def _line(
 
 
 @router.get("/v1/parties/{party}/decisions", response_model=DecisionsOut)
-async def current_decisions(party: PartyId, _: Reader, services: Services) -> DecisionsOut:
+async def current_decisions(party: PartyId, _: Reader, stored: Stored) -> DecisionsOut:
     """The party's decisions as the checks see them now (materialised in Redis)."""
-    slots = await services.stored.party_slots(party)
+    slots = await stored.party_slots(party)
     now = time.time_ns() // 1_000_000
     decisions = [
         _current(key, entry, entry.in_force(now))
@@ -125,18 +126,20 @@ async def current_decisions(party: PartyId, _: Reader, services: Services) -> De
 
 
 @router.get("/v1/parties/{party}/history", response_model=DecisionsOut)
-async def decision_history(party: PartyId, _: Reader, services: Services) -> DecisionsOut:
+async def decision_history(
+    party: PartyId, _: Reader, kafka: Kafka, progress: Progress
+) -> DecisionsOut:
     """Every decision the party ever recorded, from Kafka, oldest first: who, when, how."""
-    recorded = await party_history(services.kafka, party)
-    return DecisionsOut(party=party, decisions=await _decisions(services, recorded))
+    recorded = await party_history(kafka, party)
+    return DecisionsOut(party=party, decisions=await _decisions(progress, recorded))
 
 
 async def _decisions(
-    services: Services, recorded: list[LoggedEvent[PartyEvent]], actor: str | None = None
+    progress: LogProgress, recorded: list[LoggedEvent[PartyEvent]], actor: str | None = None
 ) -> list[DecisionOut]:
     """The decisions among ``recorded`` (only ``actor``'s when given), each marked applied
     or not."""
-    applied = await services.progress.applied((r.topic, r.partition) for r in recorded)
+    applied = await progress.applied((r.topic, r.partition) for r in recorded)
     return [
         line
         for r in recorded
@@ -150,9 +153,11 @@ async def _decisions(
 
 
 @router.get("/v1/parties/{party}/delegations", response_model=DelegationsOut)
-async def delegations(party: PartyId, _: Reader, services: Services) -> DelegationsOut:
+async def delegations(
+    party: PartyId, _: Reader, delegations: DelegationsOf
+) -> DelegationsOut:
     """Whom the party has delegated which purposes to, now."""
-    granted = await services.delegations.granted(party)
+    granted = await delegations.granted(party)
     return DelegationsOut(
         party=party,
         delegations=[
@@ -162,7 +167,7 @@ async def delegations(party: PartyId, _: Reader, services: Services) -> Delegati
 
 
 @router.get("/v1/parties/{party}/delegators", response_model=DelegatorsOut)
-async def delegators(party: PartyId, _: Itself, services: Services) -> DelegatorsOut:
+async def delegators(party: PartyId, _: Itself, delegations: DelegationsOf) -> DelegatorsOut:
     """Who delegated which purposes to the party, revoked delegations included."""
     return DelegatorsOut(
         delegate=party,
@@ -173,28 +178,30 @@ async def delegators(party: PartyId, _: Itself, services: Services) -> Delegator
                 offset=d.offset,
                 in_force=d.action is DelegationAction.GRANT,
             )
-            for d in await services.delegations.to(party)
+            for d in await delegations.to(party)
         ],
     )
 
 
 @router.get("/v1/parties/{party}/decisions-for-others", response_model=DecisionsOut)
-async def decisions_for_others(party: PartyId, _: Itself, services: Services) -> DecisionsOut:
+async def decisions_for_others(
+    party: PartyId, _: Itself, delegations: DelegationsOf, kafka: Kafka, progress: Progress
+) -> DecisionsOut:
     """Every decision the party recorded for others under their delegations, oldest first
     per party: each line's ``party`` is the one it was made for. Read from each
     delegator's history in Kafka, so a revoked delegation still shows what was done."""
-    others = {d.party for d in await services.delegations.to(party)}
-    histories = await parties_history(services.kafka, others)
+    others = {d.party for d in await delegations.to(party)}
+    histories = await parties_history(kafka, others)
     decisions: list[DecisionOut] = []
     for other in sorted(histories):
-        decisions.extend(await _decisions(services, histories[other], actor=party))
+        decisions.extend(await _decisions(progress, histories[other], actor=party))
     return DecisionsOut(party=party, decisions=decisions)
 
 
 @router.get("/v1/parties/{party}/chain", response_model=ChainOut)
-async def chain(party: PartyId, _: Reader, services: Services) -> ChainOut:
+async def chain(party: PartyId, _: Reader, kafka: Kafka) -> ChainOut:
     """Verify the party's hash chain end to end from Kafka; name the first broken link."""
-    report = verify_chain(party, await party_history(services.kafka, party))
+    report = verify_chain(party, await party_history(kafka, party))
     broken = report.first_broken
     return ChainOut(
         party=party,

@@ -8,11 +8,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from consentry_events import TrackChanged, encode
+from consentry_events import TrackChanged
 from consentry_http import Caller, responses
 from consentry_writeapi.authorise import may_register_tracks
 from consentry_writeapi.deps import Catalogue, IdempotencyKey, Importer, KeyRecords, attempt
-from consentry_writeapi.routes.answers import WRITE_RESPONSES, written
 from consentry_writeapi.schemas import (
     Accepted,
     ImportRefusal,
@@ -20,6 +19,7 @@ from consentry_writeapi.schemas import (
     TrackImport,
     TrackRequest,
 )
+from consentry_writeapi.written import WRITE_RESPONSES, written
 
 router = APIRouter(tags=["catalogue"])
 
@@ -30,7 +30,7 @@ async def register_track(
     principal: Caller,
     catalogue: Catalogue,
     records: KeyRecords,
-    key: IdempotencyKey = None,
+    key: IdempotencyKey,
 ) -> Response:
     """Add, update or retire a track and its rights holders (the whole record).
 
@@ -48,7 +48,7 @@ async def register_track(
         release_title=body.release_title,
     )
     handle = attempt(records, principal, key, "tracks", body)
-    return written(await catalogue.register(event.isrc, encode(event), handle))
+    return written(await catalogue.register(event, handle))
 
 
 IMPORT_MAX_BYTES = 16 * 1024 * 1024

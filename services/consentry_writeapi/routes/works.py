@@ -15,8 +15,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from consentry_events import TrackStatus
-from consentry_http import invalid_field, responses
-from consentry_writeapi.deps import Services
+from consentry_http import responses
+from consentry_http.inputs import single_values
+from consentry_writeapi.deps import Index, Stored
 from consentry_writeapi.routes.parties import Reader
 from consentry_writeapi.schemas import ReleaseOut, TrackOut, WorksOut, WorksQuery
 
@@ -28,9 +29,7 @@ _UPC = re.compile(r"[0-9]{12,14}")
 
 async def _once_each(request: Request) -> None:
     """A query parameter given twice is refused: which one would count is a guess."""
-    names = [name for name, _ in request.query_params.multi_items()]
-    for name in {n for n in names if names.count(n) > 1}:
-        raise invalid_field(["query", name], f"{name} is given more than once")
+    single_values(request.query_params.multi_items())
 
 
 @router.get(
@@ -39,12 +38,11 @@ async def _once_each(request: Request) -> None:
     dependencies=[Depends(_once_each)],
 )
 async def works(
-    party: str, _: Reader, services: Services, query: Annotated[WorksQuery, Query()]
+    party: str, _: Reader, index: Index, stored: Stored, query: Annotated[WorksQuery, Query()]
 ) -> WorksOut:
     """The party's releases (in UPC order) with their tracks and titles; with ``q``, only
     the releases and tracks that match."""
     q, offset, limit = query.q, query.offset, query.limit
-    index = services.index
     releases = (await index.releases_of([party]))[0]
     wanted: dict[str, list[str]] | None = None
     if q:
@@ -72,7 +70,7 @@ async def works(
     on = await index.tracks_on(page)
     listed = {u: (wanted[u] if wanted and wanted.get(u) else on[u]) for u in page}
     every = [i for u in page for i in listed[u]]
-    held = await services.stored.tracks(every)
+    held = await stored.tracks(every)
     titles = await index.titles(every, page)
     out = []
     for upc in page:
