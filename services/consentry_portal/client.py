@@ -98,21 +98,17 @@ class Apis:
             found.update({a["isrc"]: a for a in response.json()["answers"]})
         return found
 
-    async def enforced_after(
-        self, isrc: str, purpose: str, token: str, since: float, wait_s: float
-    ) -> float | None:
-        """Ms from ``since`` (perf_counter) until the check path answers from state that
-        holds the write of ``token``; None past ``wait_s``."""
+    async def enforced(self, decision_id: str, token: str, wait_s: float) -> bool:
+        """Whether the write API's receipt for the decision shows checks enforcing it,
+        asked until it does or ``wait_s`` has passed (the receipts tracker books it a
+        moment after it is recorded)."""
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             try:
-                response = await self._check.get(
-                    "/v1/check", params={"isrc": isrc, "purpose": purpose, "token": token}
-                )
-                basis = response.json()["reasons"][0]["basis"]
-            except (httpx.HTTPError, ValueError, KeyError, IndexError):
-                basis = "unverifiable"
-            if basis not in ("pending", "unverifiable"):
-                return (time.perf_counter() - since) * 1000
-            await asyncio.sleep(0.005)
-        return None
+                reply = await self.write("GET", f"/v1/decisions/{decision_id}/receipt", token)
+            except Unreachable:
+                return False
+            if reply.ok and reply.body.get("checks_enforcing_by") is not None:
+                return True
+            await asyncio.sleep(0.02)
+        return False

@@ -1,7 +1,8 @@
 """Issue 16: the portal in a real browser (Debian's Chromium, driven by Playwright).
 
 A label signs in with a login link, opts a release out of AI training, sees the receipt
-with the enforcement time the page measured, the check service denies the release's
+with the enforcement time Consentry measured (and no figure a link can set), the check
+service denies the release's
 tracks within 5 s, and the label withdraws again; the history shows the chain intact.
 Replayed links, forms without their CSRF token and another party's pages are refused.
 Each main page passes an axe-core scan with no serious or critical violation, and its
@@ -45,7 +46,12 @@ def test_a_label_opts_a_release_out_and_back_in_through_the_portal(
     form.get_by_role("button", name="Save for this release").click()
     page.wait_for_url("**/decisions/**")
     enforced = page.locator("#enforced").inner_text()
-    assert "ms after it was accepted" in enforced
+    assert "ms after it was recorded, at the latest, as measured by Consentry" in enforced
+    forged = page.goto(f"{page.url}&measured_ms=1&enforced_after_ms=1&token=forged")
+    assert forged is not None
+    assert forged.status == 200
+    assert page.locator("#enforced").inner_text() == enforced, "a link cannot set the figure"
+    assert "forged" not in page.content()
     for isrc in isrcs:
         await_answer(
             stack, isrc, "ai.training", "deny", timeout_s=max(0.1, 5 - (time.monotonic() - started))
