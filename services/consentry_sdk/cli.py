@@ -140,7 +140,13 @@ def follow(purposes: tuple[str, ...], cursor: str | None, cursor_file: Path | No
                 sys.stdout.write(item.event.model_dump_json() + "\n")
                 sys.stdout.flush()
             elif not item.caught_up:
-                click.echo(f"checkpoint: {item.behind:,} changes behind", err=True)
+                behind = "unknown" if item.behind is None else f"{item.behind:,}"
+                pending = "unknown" if item.unenforced is None else f"{item.unenforced:,}"
+                click.echo(
+                    f"checkpoint: {behind} changes behind, {pending} accepted records not "
+                    "yet enforced",
+                    err=True,
+                )
             if cursor_file is not None:
                 await asyncio.to_thread(cursor_file.write_text, item.cursor.encode() + "\n")
 

@@ -12,8 +12,22 @@ kept ``FEED_RETENTION_MS``). Resuming from a stored cursor yields exactly the ch
 after it -- none skipped, none repeated. A cursor older than the retention (its records
 deleted) raises ``CursorExpired``: the follower must resync from a snapshot, never carry
 on with a gap. Checkpoints come every ``checkpoint_every_s`` even while nothing changes,
-with the cursor and how far behind the feed's end the follower is, so an idle follower
-can be told from a lagging one (and the cursor saved while idle).
+with the cursor and how far behind the follower is, so an idle follower can be told from
+a lagging one (and the cursor saved while idle).
+
+**What "caught up" promises.** A checkpoint that is ``caught_up`` has given the follower
+every change the enforcer will publish for the decisions and catalogue records accepted
+before its ``complete_to`` (a window that opens or closes later is a change of its own,
+published when it passes). It is measured, never assumed: at each checkpoint the consent
+and catalogue logs' ends are asked (that moment is a candidate ``complete_to``), then the
+enforcer's committed positions (it commits a record only once its changes are
+acknowledged on the feed), then the feed's end. ``complete_to`` is the newest candidate
+whose log ends the enforcer has committed past -- a second or two old under steady
+writes, as the enforcer commits every second -- and the checkpoint is caught up when the
+follower has also read to the feed's end. To know a decision accepted at T has reached
+you, wait for a caught-up checkpoint with ``complete_to`` after T. Anything unknown -- a
+broker that did not answer in time, a partition not fetched yet -- is reported as
+unknown, never as caught up.
 
 Each follower reads with a consumer of its own (no group, no commits): the cursor is
 the follower's to keep, and followers never disturb each other.
@@ -25,17 +39,25 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, Collection, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import OffsetOutOfRangeError
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from consentry_domain.purposes import covers
-from consentry_events import ENFORCEMENT, FEED_RETENTION_MS, EnforcementChanged
+from consentry_events import (
+    CATALOGUE,
+    CONSENT_CHANGES,
+    ENFORCEMENT,
+    FEED_RETENTION_MS,
+    EnforcementChanged,
+)
 from consentry_kafka import KafkaClientSettings, all_partitions
+from consentry_sdk.feed_standing import Standing
 
 _VERSION = "c1"
 
@@ -47,6 +69,14 @@ class FeedSettings(KafkaClientSettings):
         default=5.0, gt=0, description="How often a checkpoint is yielded, changes or not."
     )
     fetch_max: int = Field(default=1000, ge=1, description="Most records taken in one fetch.")
+    enforcer_group: str = Field(
+        default="consentry-enforcer",
+        description="The enforcer's consumer group, whose committed positions tell whether "
+        "it has published the changes of every decision accepted before a checkpoint.",
+    )
+    progress_timeout_s: float = Field(
+        default=5.0, gt=0, description="How long a checkpoint waits for the broker's answers."
+    )
 
 
 class FeedError(Exception):
@@ -98,13 +128,22 @@ class FeedChange:
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
     cursor: Cursor
-    behind: int
-    """Changes (of any purpose) between the cursor and the feed's end as last seen."""
+    behind: int | None
+    """Changes (of any purpose) between the cursor and the feed's end, asked at the
+    checkpoint; None: the broker did not say."""
+    unenforced: int | None
+    """Records accepted by the checkpoint whose changes the enforcer has not published
+    yet; None: not known."""
+    complete_to: datetime | None
+    """Every change for what was accepted before this moment is on the feed (see the
+    module's "caught up"); None: not known yet."""
     at: datetime
+    """When the checkpoint was taken."""
 
     @property
     def caught_up(self) -> bool:
-        return self.behind == 0
+        """Every change for what was accepted before ``complete_to`` has been given."""
+        return self.behind == 0 and self.complete_to is not None
 
 
 FeedItem = FeedChange | Checkpoint
@@ -132,6 +171,8 @@ class ChangeFeed:
         at = Cursor.decode(cursor) if isinstance(cursor, str) else cursor
         kafka = self._settings.kafka()
         partitions = await all_partitions(kafka, [ENFORCEMENT.name])
+        sources = await all_partitions(kafka, [CONSENT_CHANGES.name, CATALOGUE.name])
+        admin = AIOKafkaAdminClient(**kafka.client_args(), client_id="consentry-feed")
         consumer = AIOKafkaConsumer(
             **kafka.client_args(),
             group_id=None,
@@ -142,8 +183,17 @@ class ChangeFeed:
         )
         await consumer.start()
         try:
+            await admin.start()
             consumer.assign(partitions)
             position = await self._seek(consumer, partitions, at, start)
+            standing = Standing(
+                consumer,
+                admin,
+                partitions,
+                sources,
+                self._settings.enforcer_group,
+                self._settings.progress_timeout_s,
+            )
             every = self._settings.checkpoint_every_s
             next_checkpoint = time.monotonic() + every
             while True:
@@ -163,14 +213,12 @@ class ChangeFeed:
                             place = f"{tp.partition}:{record.offset}"
                             yield FeedChange(event, Cursor(tuple(position)), place)
                 if time.monotonic() >= next_checkpoint:
-                    behind = sum(
-                        max(0, (consumer.highwater(tp) or 0) - position[tp.partition])
-                        for tp in partitions
-                    )
-                    yield Checkpoint(Cursor(tuple(position)), behind, datetime.now(UTC))
+                    progress = await standing.measure(position)
+                    yield Checkpoint(Cursor(tuple(position)), *progress)
                     next_checkpoint = time.monotonic() + every
         finally:
             await consumer.stop()
+            await admin.close()
 
     async def end(self) -> Cursor:
         """A cursor at the feed's end now: following from it yields every change

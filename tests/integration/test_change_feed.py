@@ -2,8 +2,9 @@
 
 A follower stopped midway and resumed from the cursor it stored sees every change once
 and in order; a follower of another purpose sees none of them; an idle follower gets
-checkpoints that say it is caught up; a cursor older than what the feed keeps is an
-explicit error, never a silent gap.
+checkpoints that say it is caught up -- and never before the changes of what was accepted
+before them; a cursor older than what the feed keeps is an explicit error, never a
+silent gap.
 """
 
 from __future__ import annotations
@@ -152,3 +153,41 @@ def test_a_cursor_older_than_the_feed_keeps_is_refused(stack: Stack) -> None:
         next(iter(feed.follow_sync(["ai.training"], cursor.encode())))
     with pytest.raises(BadCursor):
         next(iter(feed.follow_sync(["ai.training"], "c1:not-a-cursor")))
+
+
+def test_caught_up_is_never_said_before_the_changes_of_what_was_accepted(stack: Stack) -> None:
+    """A checkpoint every millisecond comes long before the first fetch returns (the
+    feed's high watermark is unknown then), and before the enforcer has published the
+    changes of a decision accepted a moment earlier: neither may read as caught up. The
+    first caught-up checkpoint comes after every change of the decisions accepted
+    before following began -- those on the feed already, and those not yet on it."""
+    label, ours = label_with_tracks(stack, 6)
+    decide(stack, label, "ai.training", "deny", "party")
+    feed = ChangeFeed(FeedSettings(kafka_bootstrap=stack.kafka.bootstrap, checkpoint_every_s=0.001))
+
+    async def first_caught_up(cursor: Cursor | None) -> tuple[list[FeedChange], Checkpoint]:
+        seen: list[FeedChange] = []
+        async with asyncio.timeout(60), aclosing(
+            feed.follow(["ai"], cursor, start="earliest")
+        ) as items:
+            async for item in items:
+                if isinstance(item, FeedChange):
+                    seen.append(item)
+                elif item.caught_up:
+                    return seen, item
+        raise AssertionError("the feed ended")
+
+    async def scenario() -> tuple[list[FeedChange], list[FeedChange], Checkpoint]:
+        oldest, _ = await first_caught_up(None)  # the whole feed, read from its start
+        before = await feed.end()
+        await asyncio.to_thread(decide, stack, label, "ai.training", "allow", "party")
+        after, checkpoint = await first_caught_up(before)  # not yet enforced, perhaps
+        return oldest, after, checkpoint
+
+    oldest, after, checkpoint = asyncio.run(scenario())
+    denied = {c.event.isrc for c in oldest if c.event.isrc in ours and c.event.answer == "deny"}
+    assert denied == ours, "caught up before the changes already on the feed were given"
+    allowed = {c.event.isrc for c in after if c.event.isrc in ours and c.event.answer == "allow"}
+    assert allowed == ours, "caught up before the changes of a decision accepted earlier"
+    assert checkpoint.behind == 0
+    assert checkpoint.unenforced == 0
