@@ -4,6 +4,7 @@ of the loaded taxonomy."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -93,7 +94,7 @@ def service_app(
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
         **kwargs,
     )
-    Refusals(on_problem, errors).install(app)
+    Refusals(on_problem, errors, lambda path: _methods(app, path)).install(app)
     if fast_paths:
         app.add_middleware(FastPaths, operations=fast_paths)
     app.add_middleware(BodyLimit, default=max_body_bytes, larger=dict(larger_bodies or {}))
@@ -108,6 +109,17 @@ def service_app(
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise
     return app
+
+
+def _methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI document gives ``path`` (its templates' parameters match any
+    one segment)."""
+    found: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            found |= {method.upper() for method in operations}
+    return sorted(found)
 
 
 def _with_schemas(document: dict[str, Any]) -> dict[str, Any]:

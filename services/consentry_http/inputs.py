@@ -25,6 +25,25 @@ M = TypeVar("M", bound=BaseModel)
 
 SCHEMAS_MARK = "x-consentry-schemas"
 """On an operation's ``openapi_extra``: schemas the app moves into ``components``."""
+RULES_MARK = "x-consentry-rules"
+"""On an operation in the OpenAPI document: the rules between two fields of its body that
+JSON Schema cannot say, machine-readable (``after``, ``differs``), so a client
+generator or a fuzzer can honour them; each is also in the fields' descriptions."""
+
+
+def after(field: str, than: str) -> dict[str, str]:
+    """When both are given, ``field`` (a moment) must be later than ``than``."""
+    return {"after": field, "than": than}
+
+
+def differs(field: str, other: str) -> dict[str, str]:
+    """``field`` must not equal ``other``."""
+    return {"differs": field, "from": other}
+
+
+def body_rules(*rules: dict[str, str]) -> dict[str, Any]:
+    """``openapi_extra`` saying an operation's cross-field rules."""
+    return {RULES_MARK: list(rules)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +123,16 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 _KEY = TypeAdapter[str](
     Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 )
+KEY_DESCRIPTION = (
+    "Retry with the same key: the first answer comes back, no second event. A key is one "
+    "request's: sent again with another body it is refused (422, as the IETF "
+    "Idempotency-Key draft says); while its first request is being written, 409."
+)
 KEY_DOC: dict[str, Any] = {
     "name": IDEMPOTENCY_KEY,
     "in": "header",
     "required": False,
-    "description": "Retry with the same key: the first answer comes back, no second event.",
+    "description": KEY_DESCRIPTION,
     "schema": _KEY.json_schema(),
 }
 
@@ -135,10 +159,14 @@ def documented(
     body_name: str = "Body",
     query: type[BaseModel] | None = None,
     headers: Sequence[Mapping[str, Any]] = (),
+    rules: Sequence[dict[str, str]] = (),
 ) -> dict[str, Any]:
     """``openapi_extra`` for an operation whose inputs are read here: its body, query
-    parameters and headers as the functions above accept them, and bearer security."""
+    parameters and headers as the functions above accept them, its body's cross-field
+    ``rules``, and bearer security."""
     extra: dict[str, Any] = {"security": [{"HTTPBearer": []}], "parameters": list(headers)}
+    if rules:
+        extra |= body_rules(*rules)
     schemas: dict[str, Any] = {}
     if query is not None:
         schema = query.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -167,8 +167,10 @@ class Refusals:
         self,
         on_problem: Callable[[HttpProblem], None] | None = None,
         converters: Mapping[type[Exception], Converter] | None = None,
+        allowed: Callable[[str], list[str]] | None = None,
     ) -> None:
         self._on_problem = on_problem
+        self._allowed = allowed
         self._converters: dict[type[Exception], Converter] = {
             HttpProblem: lambda exc: exc,
             RequestValidationError: _from_validation,
@@ -194,10 +196,17 @@ class Refusals:
 
     def install(self, app: FastAPI) -> None:
         """Answer every refusal of ``app`` with the one error body (``app.state.refusals``
-        for its fast paths)."""
+        for its fast paths); a 405's ``Allow`` lists every method ``allowed`` says the
+        path takes."""
         app.state.refusals = self
 
         async def handle(request: Request, exc: Exception) -> Response:
+            if (
+                isinstance(exc, StarletteHTTPException)
+                and exc.status_code == 405
+                and self._allowed is not None
+            ):  # the router's 405 names one route's methods, not the path's
+                exc.headers = {"Allow": ", ".join(self._allowed(request.url.path))}
             answer = self.response_for(exc)
             assert answer is not None  # registered for these kinds only
             return answer

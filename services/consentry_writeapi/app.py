@@ -152,6 +152,7 @@ def create_app(
         larger_bodies={
             "/v1/tracks/import": tracks.IMPORT_MAX_BYTES,
             "/v1/decisions/many": decisions.MANY_MAX_BYTES,
+            "/v1/receipts": downstream.RECEIPTS_MAX_BYTES,
         },
         purposes=taxonomy.defaults,
         on_problem=_count,

@@ -18,7 +18,13 @@ from pydantic import BaseModel
 from consentry_auth import Principal
 from consentry_domain import Taxonomy as TaxonomyRules
 from consentry_http import Authenticator, invalid_field
-from consentry_http.inputs import IDEMPOTENCY_KEY, KEY_DOC, Call, idempotency_key
+from consentry_http.inputs import (
+    IDEMPOTENCY_KEY,
+    KEY_DESCRIPTION,
+    KEY_DOC,
+    Call,
+    idempotency_key,
+)
 from consentry_http.parts import part
 from consentry_kafka import KafkaConnection
 from consentry_state import (
@@ -78,7 +84,7 @@ async def _idempotency_key(
         str | None,
         Header(
             alias=IDEMPOTENCY_KEY,
-            description=KEY_DOC["description"],
+            description=KEY_DESCRIPTION,
             json_schema_extra={k: KEY_DOC["schema"][k] for k in KEY_CONSTRAINTS},
         ),
     ] = None,

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from consentry_events import ConsentChangedMany, Scope
 from consentry_http import Caller
-from consentry_http.inputs import KEY_DOC, Call, documented
+from consentry_http.inputs import KEY_DOC, Call, after, body_rules, documented
 from consentry_writeapi import decide
 from consentry_writeapi.authorise import holds_every_track
 from consentry_writeapi.decide import DECISION, authority_of, decision_maker
@@ -30,6 +30,7 @@ from consentry_writeapi.schemas import Accepted
 from consentry_writeapi.written import WRITE_RESPONSES, written
 
 router = APIRouter(tags=["decisions"])
+WINDOW = [after("expires_at", "effective_from")]
 
 
 @router.post(
@@ -37,7 +38,7 @@ router = APIRouter(tags=["decisions"])
     status_code=202,
     response_model=Accepted,
     responses=WRITE_RESPONSES,
-    openapi_extra=documented(body=DECISION, headers=[KEY_DOC]),
+    openapi_extra=documented(body=DECISION, headers=[KEY_DOC], rules=WINDOW),
 )
 async def record_decision(
     request: Request,
@@ -62,7 +63,11 @@ this path; every other route keeps ``max_body_bytes``)."""
 
 
 @router.post(
-    "/v1/decisions/many", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES
+    "/v1/decisions/many",
+    status_code=202,
+    response_model=Accepted,
+    responses=WRITE_RESPONSES,
+    openapi_extra=body_rules(*WINDOW),
 )
 async def record_many(
     body: Annotated[ManyDecisionsRequest, Body()],

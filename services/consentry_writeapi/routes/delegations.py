@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from consentry_events import DelegationChanged
 from consentry_http import Caller, invalid_field
+from consentry_http.inputs import body_rules, differs
 from consentry_writeapi.authorise import may_delegate
 from consentry_writeapi.deps import (
     IdempotencyKey,
@@ -25,7 +26,13 @@ from consentry_writeapi.written import WRITE_RESPONSES, written
 router = APIRouter(tags=["delegations"])
 
 
-@router.post("/v1/delegations", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
+@router.post(
+    "/v1/delegations",
+    status_code=202,
+    response_model=Accepted,
+    responses=WRITE_RESPONSES,
+    openapi_extra=body_rules(differs("delegate", "party")),
+)
 async def record_delegation(
     body: DelegationRequest,
     principal: Caller,

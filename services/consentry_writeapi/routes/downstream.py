@@ -52,6 +52,10 @@ from consentry_writeapi.receipt_schemas import (
 
 router = APIRouter(tags=["downstream"], responses=responses(400, 401, 403, 413, 422, 503))
 
+RECEIPTS_MAX_BYTES = 8 * 1024 * 1024
+"""10,000 receipts with 500-character reasons are ~6 MB of JSON (the app's body limit for
+``POST /v1/receipts``): a batch within ``maxItems`` is never refused for its size."""
+
 
 def _moment(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
