@@ -7,8 +7,10 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 import httpx
@@ -22,6 +24,7 @@ from consentry_domain.chain import verify_chain
 from consentry_kafka import KafkaClientSettings, party_history
 
 _AUDIENCES = {"write": WRITE_AUDIENCE, "check": CHECK_AUDIENCE}
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 
 SIGNING_KEY = click.option(
@@ -39,14 +42,20 @@ def main() -> None:
     """Consentry's operator commands."""
 
 
+def key_directory(help_text: str) -> Callable[[Command], Command]:
+    """``--dir``: where a key pair is (``private.pem``, ``public.pem``); each command that
+    makes one says what else it does there."""
+    return click.option(
+        "--dir",
+        "directory",
+        type=click.Path(file_okay=False, path_type=Path),
+        required=True,
+        help=help_text,
+    )
+
+
 @main.command()
-@click.option(
-    "--dir",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Where to write private.pem (mode 600) and public.pem.",
-)
+@key_directory("Where to write private.pem (mode 600) and public.pem.")
 @click.option("--force", is_flag=True, help="Replace an existing key pair.")
 def keygen(directory: Path, force: bool) -> None:
     """Make an Ed25519 key pair: the private key signs tokens, services get the public one."""
@@ -64,13 +73,7 @@ CANARY_PRINCIPALS = {
 
 
 @main.command("dev-credentials")
-@click.option(
-    "--dir",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="The shared key directory (a volume in docker-compose).",
-)
+@key_directory("The shared key directory (a volume in docker-compose).")
 @click.option("--ttl-days", default=30, show_default=True, help="Lifetime of the canary's tokens.")
 def dev_credentials(directory: Path, ttl_days: int) -> None:
     """For a development stack: a key pair (kept if present), the canary's tokens in

@@ -6,6 +6,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from consentry_kafka.settings import metrics_port
+from consentry_state.where import state_redis
 
 
 class CanarySettings(BaseSettings):
@@ -13,8 +14,8 @@ class CanarySettings(BaseSettings):
 
     write_url: str = Field(default="http://127.0.0.1:8701", description="The write API.")
     check_url: str = Field(default="http://127.0.0.1:8702", description="The check service.")
-    redis_url: str = Field(
-        default="redis://127.0.0.1:6379/0", description="Redis for the canary's own SDK."
+    redis_url: str = state_redis(
+        "Redis for the canary's own SDK."
     )
     party_token: SecretStr = Field(
         description="Bearer token of the canary's own party (writes its decisions)."

@@ -1,10 +1,7 @@
-"""The check service's composition root and routes.
-
-Same semantics as the SDK (it is the SDK, with its cache, behind HTTP). Responses are
-serialised with orjson straight from the domain answer: the response models document
-the shape in OpenAPI without costing a validation per request. A one-track check the
-framework would answer 200 is answered by ``FastChecks`` before the framework sees it.
-"""
+"""The check service's composition root and routes: the operations are
+``consentry_checkapi.checks``'s (same semantics as the SDK: it is the SDK, with its cache,
+behind HTTP); the one-track check also has a fast path, the same operation called before
+the framework's router (``consentry_http.fast``)."""
 
 from __future__ import annotations
 
@@ -18,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import REGISTRY, make_asgi_app
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from consentry_auth import CHECK_AUDIENCE, Principal, Verifier
 from consentry_checkapi import checks, metrics
@@ -37,6 +34,7 @@ from consentry_checkapi.settings import CheckServiceSettings
 from consentry_domain import load_taxonomy
 from consentry_http import Authenticator, Caller, HttpProblem, responses, service_app
 from consentry_http.inputs import Call, documented
+from consentry_http.observed import Observed
 from consentry_sdk import ConsentChecker
 from consentry_sdk.cache import AnswerCache
 from consentry_sdk.checker import redis_for_checks
@@ -79,23 +77,11 @@ async def _fast_check(call: Call) -> Response:
     return await checks.check_one(call, call.state.auth, call.state.checker)
 
 
-class Timed:
-    """Pure ASGI middleware: each request's server-side time, for the benchmark's
-    server-side figures beside the load generator's client-side ones."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        route = metrics.TIMED_ROUTES.get((scope["method"], scope["path"]), "other")
-        try:
-            await self._app(scope, receive, send)
-        finally:
-            metrics.REQUEST_SECONDS.labels(route=route).observe(time.perf_counter() - started)
+def _timed(scope: Scope, _: int, seconds: float) -> None:
+    """Each request's server-side time, for the benchmark's server-side figures beside the
+    load generator's client-side ones."""
+    route = metrics.TIMED_ROUTES.get((scope["method"], scope["path"]), "other")
+    metrics.REQUEST_SECONDS.labels(route=route).observe(seconds)
 
 
 def _count(problem: HttpProblem) -> None:
@@ -155,7 +141,7 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
     verifier = Verifier(settings.auth_public_key_file.read_bytes(), CHECK_AUDIENCE)
     Authenticator(verifier, metrics.AUTH_FAILURES).install(app)
     app.mount("/metrics", make_asgi_app())
-    app.add_middleware(Timed)  # added last: outermost, so it times both ways in
+    app.add_middleware(Observed, observe=_timed)  # added last: outermost, both ways in
 
     @app.get(
         "/v1/check",

@@ -41,7 +41,6 @@ def create_app(settings: EnforcerSettings) -> faust.App:
         settings,
         producer_acks=-1,
         producer_max_batch_size=ENFORCEMENT_BATCH_BYTES,
-        broker_max_poll_records=settings.fetch_max,
     )
     source = app.topic(CONSENT_CHANGES.name, CATALOGUE.name, key_type=bytes, value_type=bytes)
 

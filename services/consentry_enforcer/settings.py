@@ -9,6 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from consentry_domain.purposes import PurposesFile
 from consentry_kafka.settings import WorkerSettings, data_dir, group, metrics_port
+from consentry_state.where import state_redis, store_redis
 
 GROUP = "consentry-enforcer"
 
@@ -16,23 +17,18 @@ GROUP = "consentry-enforcer"
 class EnforcerSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_ENFORCER_", extra="forbid")
 
-    redis_url: str = Field(
-        default="redis://127.0.0.1:6379/0",
-        description="The consent state (user enforcer, read-only): answers are resolved there. "
+    redis_url: str = state_redis(
+        "The consent state (user enforcer, read-only): answers are resolved there. "
         "A read replica will do (records are enforced once its watermarks show them "
         "applied) and keeps these reads off the primary the materialiser writes to.",
     )
-    store_url: str = Field(
-        default="redis://127.0.0.1:6380/0",
-        description="The enforcer's own Redis (index, answers published, windows, fan-outs); "
+    store_url: str = store_redis(
+        "The enforcer's own Redis (index, answers published, windows, fan-outs); "
         "not the check side's.",
     )
     group_id: str = group(GROUP)
     metrics_port: int = metrics_port(9104)
     data_dir: Path = data_dir("enforcer")
-    fetch_max: int = Field(
-        default=2000, ge=1, description="Most records taken from Kafka in one fetch."
-    )
     chunk: int = Field(
         default=500,
         ge=1,

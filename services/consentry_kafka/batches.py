@@ -131,9 +131,10 @@ def worker_app(settings: WorkerSettings, **options: Any) -> BatchApp:
     """A Consentry worker's app: its own consumer group reading raw bytes from the
     earliest offset, no web server and no leader topic, topics declared by the operator
     (``consentry-stack topics``, or Strimzi), acked offsets committed every second, a
-    heartbeat at a quarter of the session timeout; and it stops promptly even mid-retry
-    (unacknowledged events are redelivered after a restart, and applying them again
-    changes nothing). ``options``: what the worker adds (its producer, its fetch size)."""
+    heartbeat at a quarter of the session timeout, fetches of ``fetch_max`` records; and it
+    stops promptly even mid-retry (unacknowledged events are redelivered after a restart,
+    and applying them again changes nothing). ``options``: what the worker adds (its
+    producer)."""
     return BatchApp(
         settings.group_id,
         **{
@@ -150,6 +151,7 @@ def worker_app(settings: WorkerSettings, **options: Any) -> BatchApp:
             "stream_wait_empty": False,
             "key_serializer": "raw",
             "value_serializer": "raw",
+            "broker_max_poll_records": settings.fetch_max,
             **options,
         },
     )

@@ -42,3 +42,6 @@ class WorkerSettings(KafkaClientSettings):
         default=5.0, gt=0, description="Redis socket and connect timeout; failures are retried."
     )
     metrics_host: str = Field(default="127.0.0.1", description="Prometheus endpoint address.")
+    fetch_max: int = Field(
+        default=2000, ge=1, description="Most records taken from Kafka in one fetch."
+    )

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: MaterialiserSettings) -> faust.App:
-    app = worker_app(settings, producer_acks=-1, broker_max_poll_records=settings.fetch_max)
+    app = worker_app(settings, producer_acks=-1)
     source = app.topic(CONSENT_CHANGES.name, CATALOGUE.name, key_type=bytes, value_type=bytes)
     dead_letters = app.topic(DEAD_LETTER.name, key_type=bytes, value_type=bytes)
     redis = Redis.from_url(

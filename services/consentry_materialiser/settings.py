@@ -8,13 +8,14 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from consentry_kafka.settings import WorkerSettings, data_dir, group, metrics_port
+from consentry_state.where import state_redis
 
 
 class MaterialiserSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_MATERIALISER_", extra="forbid")
 
-    redis_url: str = Field(
-        default="redis://127.0.0.1:6379/0", description="Redis primary to write."
+    redis_url: str = state_redis(
+        "Redis primary to write."
     )
     group_id: str = group("consentry-materialiser")
     metrics_port: int = metrics_port(9102)
@@ -24,9 +25,6 @@ class MaterialiserSettings(WorkerSettings):
         ge=1,
         description="Most records applied in one script call (one Redis round trip, during "
         "which the script holds Redis).",
-    )
-    fetch_max: int = Field(
-        default=2000, ge=1, description="Most records taken from Kafka in one fetch."
     )
     heartbeat_interval_s: float = Field(default=0.5, gt=0, description="Heartbeat period.")
     log_end_timeout_s: float = Field(

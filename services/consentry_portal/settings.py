@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from consentry_domain.purposes import PurposesFile
+from consentry_state.where import store_redis
 
 
 class PortalSettings(BaseSettings):
@@ -23,9 +24,8 @@ class PortalSettings(BaseSettings):
     check_token_file: Path | None = Field(
         default=None, description="Or a file holding it (docker-compose: written by keys)."
     )
-    store_url: str = Field(
-        default="redis://127.0.0.1:6380/0",
-        description="Where sessions and spent login links are kept (the enforcer's Redis, "
+    store_url: str = store_redis(
+        "Where sessions and spent login links are kept (the enforcer's Redis, "
         "user portal).",
     )
     auth_public_key_file: Path = Field(description="Public key that verifies login links.")

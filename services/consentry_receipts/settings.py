@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from consentry_kafka.settings import WorkerSettings, data_dir, group, metrics_port
+from consentry_state.where import state_redis, store_redis
 
 GROUP = "consentry-receipts"
 
@@ -15,14 +16,12 @@ GROUP = "consentry-receipts"
 class ReceiptsSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_RECEIPTS_", extra="forbid")
 
-    redis_url: str = Field(
-        default="redis://127.0.0.1:6379/0",
-        description="The consent state (read-only, user enforcer; a replica will do): its "
+    redis_url: str = state_redis(
+        "The consent state (read-only, user enforcer; a replica will do): its "
         "watermarks say when checks began enforcing a decision.",
     )
-    store_url: str = Field(
-        default="redis://127.0.0.1:6380/0",
-        description="The enforcer's store, where the receipts book is kept (user receipts).",
+    store_url: str = store_redis(
+        "The enforcer's store, where the receipts book is kept (user receipts).",
     )
     group_id: str = group(GROUP)
     metrics_port: int = metrics_port(9105)

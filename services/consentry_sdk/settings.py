@@ -6,14 +6,14 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from consentry_domain.purposes import PurposesFile
+from consentry_state.where import state_redis
 
 
 class CheckSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_CHECK_", extra="forbid")
 
-    redis_url: str = Field(
-        default="redis://127.0.0.1:6379/0",
-        description="Redis (or a read replica) holding the state.",
+    redis_url: str = state_redis(
+        "Redis (or a read replica) holding the state.",
     )
     redis_timeout_s: float = Field(
         default=0.5, gt=0, description="Socket timeout; past it the check answers unverifiable."

@@ -29,6 +29,7 @@ from redis.typing import EncodableT, FieldT
 from consentry_domain import SlotKey, Verdict
 from consentry_events import TrackChanged
 from consentry_state import keys
+from consentry_state.stored import read_fields
 
 
 def _text(value: bytes | str) -> str:
@@ -71,26 +72,10 @@ class CatalogueIndex:
     async def titles(self, isrcs: Sequence[str], upcs: Sequence[str]) -> dict[str, str]:
         """The titles known of these tracks and releases (by ISRC or UPC): one HMGET per
         title bucket and one for the releases."""
-        buckets: dict[str, list[tuple[str, str]]] = {}
-        for isrc in isrcs:
-            key, field = keys.title_place(isrc)
-            buckets.setdefault(key, []).append((isrc, field))
-        async with self._store.pipeline(transaction=False) as pipe:
-            for key, members in buckets.items():
-                pipe.hmget(key, [field for _, field in members])
-            if upcs:
-                pipe.hmget(keys.RELEASE_TITLES, list(upcs))
-            found = await pipe.execute()
-        named: dict[str, str] = {}
-        for members, values in zip(buckets.values(), found, strict=False):
-            for (isrc, _), title in zip(members, values, strict=True):
-                if title is not None:
-                    named[isrc] = _text(title)
-        if upcs:
-            for upc, title in zip(upcs, found[-1], strict=True):
-                if title is not None:
-                    named[upc] = _text(title)
-        return named
+        places = [(isrc, keys.title_place(isrc)) for isrc in isrcs]
+        places += [(upc, (keys.RELEASE_TITLES, upc)) for upc in upcs]
+        found = await read_fields(self._store, places)
+        return {item: _text(title) for item, title in found.items() if title is not None}
 
     async def releases_of(self, parties: Sequence[str]) -> list[list[str]]:
         """For each party, the UPCs on which it holds rights in some track, sorted."""
@@ -149,19 +134,8 @@ class PublishedAnswers:
     ) -> dict[tuple[str, str], Verdict | None]:
         """The answer last published for each (track, purpose); None: the default."""
         pairs = [(isrc, purpose) for isrc in isrcs for purpose in purposes]
-        buckets: dict[str, list[tuple[tuple[str, str], str]]] = {}
-        for pair in pairs:
-            key, field = keys.published_place(*pair)
-            buckets.setdefault(key, []).append((pair, field))
-        async with self._store.pipeline(transaction=False) as pipe:
-            for key, members in buckets.items():
-                pipe.hmget(key, [field for _, field in members])
-            replies = await pipe.execute()
-        found: dict[tuple[str, str], Verdict | None] = {}
-        for members, values in zip(buckets.values(), replies, strict=True):
-            for (pair, _), v in zip(members, values, strict=True):
-                found[pair] = None if v is None else Verdict(_text(v))
-        return found
+        found = await read_fields(self._store, ((p, keys.published_place(*p)) for p in pairs))
+        return {pair: None if v is None else Verdict(_text(v)) for pair, v in found.items()}
 
     async def record(self, answers: Mapping[str, Mapping[str, Verdict | None]]) -> None:
         """Purpose -> ISRC -> the answer published, kept; or forgotten (None: back to the

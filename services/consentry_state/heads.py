@@ -40,6 +40,21 @@ def load_intent(raw: str) -> Intent:
     return Intent(int(at), int(after), event, key)
 
 
+def read_head(value: bytes | str | None, intent: str | None) -> Head:
+    """A head as Redis gives it back (no value, or an empty one, before the party's first
+    event), with the intent left on it if any: what every reader of a head makes of it."""
+    found = layout.head_of(value) if value else None
+    offset, digest = (-1, None) if found is None else found
+    return Head(offset, digest, load_intent(intent) if intent else None)
+
+
+def head_args(party: str, offset: int, digest: str) -> list[str | int]:
+    """How every script that advances a party's head (``lua/party.lua``) begins its
+    arguments: the party, its head's key, the event's offset and its short digest."""
+    key, _ = layout.head_place(party)
+    return [party, key, offset, layout.short_digest(digest)]
+
+
 class ChainHeads:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
@@ -54,10 +69,7 @@ class ChainHeads:
             ready, (head, intent) = await pipe.execute()
         if not ready:
             return None
-        raw_intent = _text(intent)
-        found = None if head is None else layout.head_of(head)
-        offset, digest = (-1, None) if found is None else found
-        return Head(offset, digest, None if raw_intent is None else load_intent(raw_intent))
+        return read_head(head, _text(intent))
 
     async def record_intent(self, party: str, intent: Intent) -> None:
         key, _ = layout.head_place(party)
@@ -73,15 +85,8 @@ class ChainHeads:
         """The party's event is in the log at ``offset``: advance the head (never
         backwards) and, for a delegation, the delegations at once. False while the
         state is not whole."""
-        key, _ = layout.head_place(party)
-        args: list[str | int] = [
-            party,
-            key,
-            offset,
-            layout.short_digest(digest),
-            int(clear_intent),
-        ]
-        return await run(self._redis, NOTE_PARTY_EVENT, *args, *delegation_args(event)) == 1
+        args = [*head_args(party, offset, digest), int(clear_intent), *delegation_args(event)]
+        return await run(self._redis, NOTE_PARTY_EVENT, *args) == 1
 
 
 def delegation_args(event: PartyEvent) -> list[str]:

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from consentry_events import PartyEvent
 from consentry_state import keys, layout
-from consentry_state.heads import Head, delegation_args, load_intent
+from consentry_state.heads import Head, delegation_args, head_args, read_head
 from consentry_state.scripts import BEGIN_WRITE, FINISH_WRITE, UNLOCK, run
 
 
@@ -72,10 +72,7 @@ class PartyWrites:
                 return None
             await asyncio.sleep(delay_s)
             delay_s = min(delay_s * 2, 0.1)
-        head, pending = _text(reply[1]), _text(reply[2])
-        found = layout.head_of(head) if head else None
-        offset, digest = (-1, None) if found is None else found
-        return Head(offset, digest, load_intent(pending) if pending else None)
+        return read_head(reply[1], _text(reply[2]))
 
     async def finish(
         self, party: str, token: str, offset: int, digest: str, event: PartyEvent
@@ -83,16 +80,8 @@ class PartyWrites:
         """The party's event is in the log at ``offset``: advance the head (never
         backwards), drop the intent, apply a delegation at once, release the lock. False
         (the lock still released) while the state is not whole."""
-        key, _ = layout.head_place(party)
-        args: list[str | int] = [
-            party,
-            key,
-            offset,
-            layout.short_digest(digest),
-            keys.lock_key(party),
-            token,
-            *delegation_args(event),
-        ]
+        lock = [keys.lock_key(party), token]
+        args = [*head_args(party, offset, digest), *lock, *delegation_args(event)]
         return await run(self._redis, FINISH_WRITE, *args) == 1
 
     async def release(self, party: str, token: str) -> None:

@@ -1,16 +1,40 @@
 """Read-only views of what Redis holds, record by record: a party's decision slots as
 the checks see them (the write API's "current decisions"), and a track's record (audits
-and tests comparing Redis with a replay of the log)."""
+and tests comparing Redis with a replay of the log). ``read_fields`` is how any bucketed
+hash (here, or in the enforcer's store) is read many fields at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
 from consentry_domain import Slot, SlotKey, Track
 from consentry_events import Scope
 from consentry_state import layout
+
+Item = TypeVar("Item", bound=Hashable)
+
+
+async def read_fields(
+    redis: Redis, places: Iterable[tuple[Item, tuple[str, str]]]
+) -> dict[Item, Any]:
+    """The value (None where there is none) at each item's ``(key, field)``: one HMGET per
+    key, all in one round trip. How bucketed hashes -- tracks, titles, published answers
+    -- are read many items at a time."""
+    buckets: dict[str, list[tuple[Item, str]]] = {}
+    for item, (key, field) in places:
+        buckets.setdefault(key, []).append((item, field))
+    async with redis.pipeline(transaction=False) as pipe:
+        for key, members in buckets.items():
+            pipe.hmget(key, [field for _, field in members])
+        replies = await pipe.execute()
+    return {
+        item: value
+        for members, values in zip(buckets.values(), replies, strict=True)
+        for (item, _), value in zip(members, values, strict=True)
+    }
 
 
 class StoredState:
@@ -60,19 +84,11 @@ class StoredState:
     async def tracks(self, isrcs: Sequence[str]) -> dict[str, Track]:
         """The tracks held, by ISRC (one round trip, one HMGET per bucket; an ISRC not
         held is left out)."""
-        buckets: dict[str, list[tuple[str, str]]] = {}
-        for isrc in isrcs:
-            key, field = layout.track_place(isrc)
-            buckets.setdefault(key, []).append((isrc, field))
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for key, members in buckets.items():
-                pipe.hmget(key, [field for _, field in members])
-            replies = await pipe.execute()
+        raws = await read_fields(self._redis, ((i, layout.track_place(i)) for i in isrcs))
         held: dict[str, Track] = {}
-        for members, raws in zip(buckets.values(), replies, strict=True):
-            for (isrc, _), raw in zip(members, raws, strict=True):
-                if raw is None:
-                    continue
-                if (decoded := layout.decode_track(isrc, layout.split_track(raw)[0])) is not None:
-                    held[isrc] = decoded[1]
+        for isrc, raw in raws.items():
+            if raw is None:
+                continue
+            if (decoded := layout.decode_track(isrc, layout.split_track(raw)[0])) is not None:
+                held[isrc] = decoded[1]
         return held

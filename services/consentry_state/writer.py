@@ -44,6 +44,30 @@ def _entry_args(event: Decision, entry: Entry) -> tuple[str, str, str, str]:
     )
 
 
+def _chained(
+    kind: str,
+    mark: str,
+    record: LoggedEvent[AnyEvent],
+    party: str,
+    own: tuple[Arg, ...],
+    *after: Arg,
+) -> tuple[Arg, ...]:
+    """A party event as the script takes it (``apply_batch.lua``): kind, watermark, offset
+    and party, then what is the event's own, then the party's chain head it advances (key
+    and digest), then whatever the kind keeps after the head."""
+    head_key, _ = layout.head_place(party)
+    return (
+        kind,
+        mark,
+        record.offset,
+        party,
+        *own,
+        head_key,
+        layout.short_digest(record.digest),
+        *after,
+    )
+
+
 def _args(record: ToApply) -> tuple[Arg, ...]:
     mark = keys.watermark_field(record.topic, record.partition)
     if isinstance(record, Position):
@@ -51,52 +75,24 @@ def _args(record: ToApply) -> tuple[Arg, ...]:
     event = record.event
     if isinstance(event, ConsentChanged):
         slot = slot_key_of(event)
-        entry = entry_of(event, record.offset)
         group_key, group_field = layout.group_place(slot)
-        head_key, _ = layout.head_place(event.party)
-        return (
-            "d",
-            mark,
-            record.offset,
-            event.party,
-            group_key,
-            group_field,
-            "" if slot.scope is Scope.PARTY else event.party,
-            slot.purpose,
-            *_entry_args(event, entry),
-            head_key,
-            layout.short_digest(record.digest),
-            layout.marker(slot),
-            "1" if slot.scope is Scope.TRACK else "",
+        slot_party = "" if slot.scope is Scope.PARTY else event.party
+        own = (group_key, group_field, slot_party, slot.purpose)
+        in_track = "1" if slot.scope is Scope.TRACK else ""
+        entry = _entry_args(event, entry_of(event, record.offset))
+        return _chained(
+            "d", mark, record, event.party, (*own, *entry), layout.marker(slot), in_track
         )
     if isinstance(event, ConsentChangedMany):
-        entry = entry_of(event, record.offset)
-        head_key, _ = layout.head_place(event.party)
-        return (
-            "m",
-            mark,
-            record.offset,
-            event.party,
-            event.party,
-            event.purpose,
-            *_entry_args(event, entry),
-            head_key,
-            layout.short_digest(record.digest),
-            "1" if event.scope is Scope.TRACK else "",
-            [[*layout.group_place(key), layout.marker(key)] for key in slot_keys_of(event)],
+        entry = _entry_args(event, entry_of(event, record.offset))
+        in_track = "1" if event.scope is Scope.TRACK else ""
+        groups = [[*layout.group_place(key), layout.marker(key)] for key in slot_keys_of(event)]
+        return _chained(
+            "m", mark, record, event.party, (event.party, event.purpose, *entry), in_track, groups
         )
     if isinstance(event, DelegationChanged):
-        head_key, _ = layout.head_place(event.party)
-        return (
-            "g",
-            mark,
-            record.offset,
-            event.party,
-            keys.delegation_field(event.delegate, event.purpose),
-            event.action.value,
-            head_key,
-            layout.short_digest(record.digest),
-        )
+        field = keys.delegation_field(event.delegate, event.purpose)
+        return _chained("g", mark, record, event.party, (field, event.action.value))
     key, field = layout.track_place(event.isrc)
     return (
         "t",

@@ -15,27 +15,17 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 from redis.asyncio import Redis
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from consentry_auth import WRITE_AUDIENCE, Verifier
 from consentry_domain import load_taxonomy
 from consentry_http import Authenticator, HttpProblem, service_app
 from consentry_http.inputs import Call
+from consentry_http.observed import Observed
 from consentry_kafka import LogEnds
-from consentry_state import (
-    CatalogueIndex,
-    Delegations,
-    IdempotencyRecords,
-    LogProgress,
-    ReceiptBook,
-    StoredState,
-)
 from consentry_writeapi import decide, errors, metrics
 from consentry_writeapi.deps import WriteServices
-from consentry_writeapi.downstream_log import ReceiptLog, SystemRegistry
-from consentry_writeapi.importer import CatalogueImport
-from consentry_writeapi.publisher import KafkaPublisher, TopicLog
-from consentry_writeapi.recorder import CatalogueLog, PartyLog
+from consentry_writeapi.publisher import KafkaPublisher
 from consentry_writeapi.routes import (
     decisions,
     delegations,
@@ -51,32 +41,12 @@ class Status(BaseModel):
     status: str
 
 
-class CountRequests:
-    """Pure ASGI middleware (Starlette's ``BaseHTTPMiddleware`` runs each request in a
-    task of its own, a fifth of the write path's CPU): requests by route template and
-    status. The router puts the matched route into the scope it is given."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        status = 500
-
-        async def sent(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self._app(scope, receive, sent)
-        finally:
-            template = getattr(scope.get("route"), "path", "unmatched")
-            if template != "/metrics":
-                metrics.REQUESTS.labels(route=template, status=str(status)).inc()
+def _counted(scope: Scope, status: int, _: float) -> None:
+    """Requests by route template and status (the router, or a fast path, puts the route
+    into the scope)."""
+    template = getattr(scope.get("route"), "path", "unmatched")
+    if template != "/metrics":
+        metrics.REQUESTS.labels(route=template, status=str(status)).inc()
 
 
 def _count(problem: HttpProblem) -> None:
@@ -105,38 +75,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = Redis.from_url(settings.redis_url, socket_timeout=2)
         store = Redis.from_url(settings.store_url, socket_timeout=2)
-        records = IdempotencyRecords(redis, settings.idempotency_ttl_s)
         log_ends = LogEnds(settings.kafka(), settings.produce_timeout_s)
-        party_log = PartyLog(
-            redis,
-            TopicLog(kafka, "consent"),
-            settings.kafka(),
-            records,
-            produce_timeout_s=settings.produce_timeout_s,
-            settle_margin_s=settings.settle_margin_s,
-        )
-        catalogue = CatalogueLog(TopicLog(kafka, "catalogue"), party_log.lock_ttl_s)
-        app.state.services = WriteServices(
-            taxonomy=taxonomy,
-            kafka=settings.kafka(),
-            parties=party_log,
-            catalogue=catalogue,
-            systems=SystemRegistry(TopicLog(kafka, "downstream_systems")),
-            receipts=ReceiptLog(TopicLog(kafka, "receipts")),
-            idempotency=records,
-            delegations=Delegations(redis),
-            stored=StoredState(redis),
-            progress=LogProgress(redis),
-            importer=CatalogueImport(
-                catalogue,
-                log_ends,
-                LogProgress(redis),
-                StoredState(redis),
-                settings.import_compare_wait_s,
-            ),
-            book=ReceiptBook(store),
-            index=CatalogueIndex(store),
-            auth=auth,
+        app.state.services = WriteServices.connected(
+            settings, taxonomy, kafka, auth, (redis, store), log_ends
         )
         await kafka.start()
         app.state.started = True
@@ -162,7 +103,7 @@ def create_app(
     )
     auth.install(app)
     app.mount("/metrics", make_asgi_app())
-    app.add_middleware(CountRequests)  # outermost: counts both ways in
+    app.add_middleware(Observed, observe=_counted)  # outermost: counts both ways in
 
     for module in (decisions, delegations, tracks, parties, downstream, works):
         app.include_router(module.router)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
 from consentry_auth import Principal
 from consentry_domain import Taxonomy
-from consentry_events import Authority, ConsentChanged, Decision
+from consentry_events import Authority, ConsentChanged, Decision, PartyEvent
 from consentry_http import Authenticator
 from consentry_http.inputs import Call, idempotency_key, json_body
 from consentry_state import Delegations, IdempotencyRecords
@@ -27,6 +27,8 @@ from consentry_writeapi.recorder import PartyLog
 from consentry_writeapi.written import written
 
 DECISION = TypeAdapter[DecisionRequest](DecisionRequest)
+E = TypeVar("E", bound=PartyEvent)
+D = TypeVar("D", bound=Decision)
 
 
 async def authority_of(
@@ -43,14 +45,15 @@ async def authority_of(
     return may_decide(principal, party, purpose, granted)
 
 
-def decision_maker(
-    kind: type[Decision], principal: Principal, authority: Authority, fields: dict[str, Any]
-) -> Callable[[uuid.UUID, str | None], Decision]:
-    """The event the party's log chains: the request's fields, who and by what right."""
+def event_maker(
+    kind: type[E], id_field: str, principal: Principal, authority: Authority, fields: Any
+) -> Callable[[uuid.UUID, str | None], E]:
+    """The event the party's log chains: the request's ``fields``, who and by what right,
+    its id (under ``id_field``) and its link to the party's previous event."""
 
-    def make(event_id: uuid.UUID, prev_hash: str | None) -> Decision:
+    def make(event_id: uuid.UUID, prev_hash: str | None) -> E:
         return kind(
-            decision_id=event_id,
+            **{id_field: event_id},
             recorded_at=datetime.now(UTC),
             actor=principal.subject,
             authority=authority,
@@ -59,6 +62,13 @@ def decision_maker(
         )
 
     return make
+
+
+def decision_maker(
+    kind: type[D], principal: Principal, authority: Authority, fields: dict[str, Any]
+) -> Callable[[uuid.UUID, str | None], D]:
+    """A decision's event (``decision_id``)."""
+    return event_maker(kind, "decision_id", principal, authority, fields)
 
 
 async def record_decision(

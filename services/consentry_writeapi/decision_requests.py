@@ -61,38 +61,42 @@ class _Withdrawn(_Decision):
     )
 
 
-class PartyDecision(_Decided):
+class _Party(BaseModel):
+    scope: Literal[Scope.PARTY]
+
+
+class _Release(BaseModel):
+    scope: Literal[Scope.RELEASE]
+    upc: Upc
+
+
+class _Track(BaseModel):
+    scope: Literal[Scope.TRACK]
+    isrc: Isrc
+
+
+class PartyDecision(_Decided, _Party):
     """All the party's works, including works registered later."""
 
-    scope: Literal[Scope.PARTY]
+
+class PartyWithdrawal(_Withdrawn, _Party):
+    pass
 
 
-class PartyWithdrawal(_Withdrawn):
-    scope: Literal[Scope.PARTY]
-
-
-class ReleaseDecision(_Decided):
+class ReleaseDecision(_Decided, _Release):
     """One release (UPC)."""
 
-    scope: Literal[Scope.RELEASE]
-    upc: Upc
+
+class ReleaseWithdrawal(_Withdrawn, _Release):
+    pass
 
 
-class ReleaseWithdrawal(_Withdrawn):
-    scope: Literal[Scope.RELEASE]
-    upc: Upc
-
-
-class TrackDecision(_Decided):
+class TrackDecision(_Decided, _Track):
     """One track (ISRC)."""
 
-    scope: Literal[Scope.TRACK]
-    isrc: Isrc
 
-
-class TrackWithdrawal(_Withdrawn):
-    scope: Literal[Scope.TRACK]
-    isrc: Isrc
+class TrackWithdrawal(_Withdrawn, _Track):
+    pass
 
 
 DecisionRequest = Annotated[
@@ -126,28 +130,30 @@ Upcs = Annotated[list[Upc], AfterValidator(_each_once), _works("releases (UPCs)"
 Isrcs = Annotated[list[Isrc], AfterValidator(_each_once), _works("tracks (ISRCs)")]
 
 
-class ReleasesDecision(_Decided):
+class _Releases(BaseModel):
+    scope: Literal[Scope.RELEASE]
+    works: Upcs
+
+
+class _Tracks(BaseModel):
+    scope: Literal[Scope.TRACK]
+    works: Isrcs
+
+
+class ReleasesDecision(_Decided, _Releases):
     """The same allow or deny for each of many releases."""
 
-    scope: Literal[Scope.RELEASE]
-    works: Upcs
+
+class ReleasesWithdrawal(_Withdrawn, _Releases):
+    pass
 
 
-class ReleasesWithdrawal(_Withdrawn):
-    scope: Literal[Scope.RELEASE]
-    works: Upcs
-
-
-class TracksDecision(_Decided):
+class TracksDecision(_Decided, _Tracks):
     """The same allow or deny for each of many tracks."""
 
-    scope: Literal[Scope.TRACK]
-    works: Isrcs
 
-
-class TracksWithdrawal(_Withdrawn):
-    scope: Literal[Scope.TRACK]
-    works: Isrcs
+class TracksWithdrawal(_Withdrawn, _Tracks):
+    pass
 
 
 ManyDecisionsRequest = Annotated[

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
+from redis.asyncio import Redis
 
 from consentry_auth import Principal
 from consentry_domain import Taxonomy as TaxonomyRules
@@ -26,7 +27,7 @@ from consentry_http.inputs import (
     idempotency_key,
 )
 from consentry_http.parts import part
-from consentry_kafka import KafkaConnection
+from consentry_kafka import KafkaConnection, LogEnds
 from consentry_state import (
     CatalogueIndex,
     Delegations,
@@ -39,7 +40,9 @@ from consentry_writeapi.authorise import Grant
 from consentry_writeapi.downstream_log import ReceiptLog, SystemRegistry
 from consentry_writeapi.idempotency import Attempt, fingerprint
 from consentry_writeapi.importer import CatalogueImport
+from consentry_writeapi.publisher import Publisher, TopicLog
 from consentry_writeapi.recorder import CatalogueLog, PartyLog
+from consentry_writeapi.settings import WriteSettings
 
 KEY_CONSTRAINTS = ("minLength", "maxLength", "pattern")
 
@@ -60,6 +63,49 @@ class WriteServices:
     book: ReceiptBook
     index: CatalogueIndex
     auth: Authenticator
+
+    @classmethod
+    def connected(
+        cls,
+        settings: WriteSettings,
+        taxonomy: TaxonomyRules,
+        publisher: Publisher,
+        auth: Authenticator,
+        redis: tuple[Redis, Redis],
+        log_ends: LogEnds,
+    ) -> WriteServices:
+        """Everything the routes use, on the state's primary and the enforcer's store
+        (``redis``): one recorder per topic, the state's readers and writers."""
+        primary, store = redis
+        records = IdempotencyRecords(primary, settings.idempotency_ttl_s)
+        parties = PartyLog(
+            primary,
+            TopicLog(publisher, "consent"),
+            settings.kafka(),
+            records,
+            produce_timeout_s=settings.produce_timeout_s,
+            settle_margin_s=settings.settle_margin_s,
+        )
+        catalogue = CatalogueLog(TopicLog(publisher, "catalogue"), parties.lock_ttl_s)
+        stored, progress = StoredState(primary), LogProgress(primary)
+        return cls(
+            taxonomy=taxonomy,
+            kafka=settings.kafka(),
+            parties=parties,
+            catalogue=catalogue,
+            systems=SystemRegistry(TopicLog(publisher, "downstream_systems")),
+            receipts=ReceiptLog(TopicLog(publisher, "receipts")),
+            idempotency=records,
+            delegations=Delegations(primary),
+            stored=stored,
+            progress=progress,
+            importer=CatalogueImport(
+                catalogue, log_ends, progress, stored, settings.import_compare_wait_s
+            ),
+            book=ReceiptBook(store),
+            index=CatalogueIndex(store),
+            auth=auth,
+        )
 
 
 Taxonomy = Annotated[TaxonomyRules, part("taxonomy")]

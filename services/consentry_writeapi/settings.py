@@ -8,19 +8,18 @@ from pydantic_settings import SettingsConfigDict
 from consentry_domain.purposes import PurposesFile
 from consentry_http.settings import PublicKeyFile, max_body_bytes
 from consentry_kafka import KafkaClientSettings
+from consentry_state.where import state_redis, store_redis
 
 
 class WriteSettings(KafkaClientSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_WRITE_", extra="forbid")
 
-    redis_url: str = Field(
-        default="redis://127.0.0.1:6379/0",
-        description="The Redis primary (user writeapi): the write API writes chain heads, "
+    redis_url: str = state_redis(
+        "The Redis primary (user writeapi): the write API writes chain heads, "
         "write intents, idempotency records and per-party locks there -- never a replica.",
     )
-    store_url: str = Field(
-        default="redis://127.0.0.1:6380/0",
-        description="The enforcer's store (user writeapi, read-only): the receipts tracker's "
+    store_url: str = store_redis(
+        "The enforcer's store (user writeapi, read-only): the receipts tracker's "
         "book, for a decision's receipt and the downstream systems' list.",
     )
     produce_timeout_s: float = Field(

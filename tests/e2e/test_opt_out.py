@@ -67,30 +67,28 @@ def test_a_check_with_the_token_reads_the_write(stack: Stack) -> None:
     isrc, artist = new_isrc(), new_party("artist")
     service = stack.bearer(SERVICE)
     with httpx.Client(timeout=10) as http:
+
+        def write(path: str, body: dict[str, Any], principal: str) -> Any:
+            return http.post(
+                f"{stack.write_url}{path}", json=body, headers=stack.bearer(principal)
+            ).json()
+
+        def check(token: str) -> httpx.Response:
+            """The check, reading at least what ``token`` names."""
+            return http.get(
+                f"{stack.check_url}/v1/check",
+                headers=service,
+                params={"isrc": isrc, "purpose": "ai.training", "token": token},
+            )
+
         track = {"isrc": isrc, "upc": new_upc(), "parties": [artist]}
-        registered = http.post(
-            f"{stack.write_url}/v1/tracks", json=track, headers=stack.bearer(CATALOGUE)
-        ).json()
-        first = http.get(
-            f"{stack.check_url}/v1/check",
-            headers=service,
-            params={"isrc": isrc, "purpose": "ai.training", "token": registered["token"]},
-        ).json()
+        registered = write("/v1/tracks", track, CATALOGUE)
+        first = check(registered["token"]).json()
         assert first["answer"] == "allow", first
         opt_out = {"party": artist, "purpose": "ai.training", "choice": "deny", "scope": "party"}
-        accepted = http.post(
-            f"{stack.write_url}/v1/decisions", json=opt_out, headers=stack.bearer(artist)
-        ).json()
-        answer = http.get(
-            f"{stack.check_url}/v1/check",
-            headers=service,
-            params={"isrc": isrc, "purpose": "ai.training", "token": accepted["token"]},
-        ).json()
+        accepted = write("/v1/decisions", opt_out, artist)
+        answer = check(accepted["token"]).json()
         assert answer["answer"] == "deny", "read-your-writes: no poll needed with the token"
         assert answer["reasons"][0]["decision_id"] == accepted["decision_id"]
-        bad = http.get(
-            f"{stack.check_url}/v1/check",
-            headers=service,
-            params={"isrc": isrc, "purpose": "ai.training", "token": "nonsense"},
-        )
+        bad = check("nonsense")
         assert bad.status_code == 422

@@ -12,25 +12,47 @@ screenshot is kept for the README (docs/portal/).
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext
+from playwright.sync_api import BrowserContext, Page
 
 from consentry_stack.stack import Stack
 from tests.support.eventually import eventually
 from tests.support.http import await_answer, decide
 from tests.support.ids import new_isrc, new_party, new_upc
-from tests.support.portal import accessible, catalogue, register, release_form
+from tests.support.portal import (
+    accessible,
+    catalogue,
+    register,
+    release_form,
+    save_for_release,
+    signed_in,
+)
+
+
+class LabelPage(NamedTuple):
+    """A label with its catalogue (see ``catalogue``), signed in to the portal on ``page``."""
+
+    label: str
+    upc: str
+    isrcs: list[str]
+    page: Page
+
+
+@pytest.fixture
+def label_page(stack: Stack, context: BrowserContext) -> LabelPage:
+    """Where most of these tests start: the label's works, in a browser."""
+    label, upc, isrcs = catalogue(stack)
+    return LabelPage(label, upc, isrcs, signed_in(stack, context, label))
 
 
 @pytest.mark.e2e
 def test_a_label_opts_a_release_out_and_back_in_through_the_portal(
-    stack: Stack, context: BrowserContext
+    stack: Stack, context: BrowserContext, label_page: LabelPage
 ) -> None:
-    label, upc, isrcs = catalogue(stack)
-    page = context.new_page()
-    page.goto(stack.login_link(label))
+    label, upc, isrcs, page = label_page
     assert page.url == f"{stack.portal_url}/works", "the link leaves the address bar"
     cookie = next(c for c in context.cookies() if c["name"] == "consentry_session")
     assert cookie["httpOnly"]
@@ -60,11 +82,8 @@ def test_a_label_opts_a_release_out_and_back_in_through_the_portal(
     accessible(page, "receipt")
 
     page.goto(f"{stack.portal_url}/works?purpose=ai.training")
-    form = release_form(page, upc)
-    assert form.locator(".answer.deny").count() == 3
-    form.get_by_label("Purpose").select_option("ai.training")
-    form.get_by_label("Choice").select_option("withdrawn")
-    form.get_by_role("button", name="Save for this release").click()
+    assert release_form(page, upc).locator(".answer.deny").count() == 3
+    save_for_release(page, upc, "ai.training", "withdrawn")
     page.wait_for_url("**/decisions/**")
     for isrc in isrcs:
         await_answer(stack, isrc, "ai.training", "allow")
@@ -116,13 +135,9 @@ def test_the_portal_refuses_what_it_must(stack: Stack, context: BrowserContext) 
 
 
 @pytest.mark.e2e
-def test_a_release_is_opted_out_with_the_keyboard_only(
-    stack: Stack, context: BrowserContext
-) -> None:
+def test_a_release_is_opted_out_with_the_keyboard_only(stack: Stack, label_page: LabelPage) -> None:
     """No mouse: Tab to the release's controls, choose with the arrow keys, Enter to save."""
-    label, upc, isrcs = catalogue(stack)
-    page = context.new_page()
-    page.goto(stack.login_link(label))
+    _, upc, isrcs, page = label_page
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     for _ in range(200):  # past the search, the all-works form, the release's checkboxes
@@ -170,21 +185,14 @@ def test_a_label_decides_for_an_artist_under_delegation_and_sees_it_marked(
 
     eventually(indexed, 20, "the artist's works listed")
 
-    page = context.new_page()
-    page.goto(stack.login_link(label))
+    page = signed_in(stack, context, label)
     page.get_by_label("Deciding for").select_option(artist)
     page.get_by_role("button", name="Switch").click()
     assert "You are deciding for" in page.locator("#deciding-for").inner_text()
     accessible(page, "works-deciding-for")
-    form = release_form(page, upc)
-    form.get_by_label("Purpose").select_option("ai.dj")  # not delegated: the API refuses
-    form.get_by_label("Choice").select_option("deny")
-    form.get_by_role("button", name="Save for this release").click()
+    save_for_release(page, upc, "ai.dj", "deny")  # not delegated: the API refuses
     assert "Not saved" in page.get_by_role("alert").inner_text()
-    form = release_form(page, upc)
-    form.get_by_label("Purpose").select_option("ai.training")
-    form.get_by_label("Choice").select_option("deny")
-    form.get_by_role("button", name="Save for this release").click()
+    save_for_release(page, upc, "ai.training", "deny")
     page.wait_for_url("**/decisions/**")
     await_answer(stack, isrc, "ai.training", "deny", timeout_s=5)
     stranger = page.goto(f"{stack.portal_url}/works?for={new_party()}")
@@ -202,8 +210,7 @@ def test_a_label_decides_for_an_artist_under_delegation_and_sees_it_marked(
 
     theirs = context.browser.new_context() if context.browser else None
     assert theirs is not None
-    mine = theirs.new_page()
-    mine.goto(stack.login_link(artist))
+    mine = signed_in(stack, theirs, artist)
     mine.goto(f"{stack.portal_url}/history")
     assert "made for you under delegation" in mine.locator("table").first.inner_text()
     theirs.close()

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from consentry_domain import ConsentState
 from consentry_stack.stack import Stack
 from tests.support.history import history
-from tests.support.log import produce
+from tests.support.log import Marks, produce
 from tests.support.state import applied_fraction, compare, wait_fraction, wait_whole
 
 
@@ -29,6 +29,16 @@ def test_sigkill_mid_stream_then_restart_equals_a_clean_replay(infra: Stack) -> 
 
     async def run() -> None:
         redis = Redis.from_url(infra.redis.url)
+
+        async def killed_at(marks: Marks, fraction: float) -> None:
+            """A fresh worker, SIGKILLed once ``fraction`` of ``marks`` is applied."""
+            worker = infra.materialiser()
+            worker.start()
+            await wait_fraction(redis, marks, fraction, timeout_s=60)
+            worker.signal(signal.SIGKILL)
+            worker.stop()
+            assert await applied_fraction(redis, marks) < 1.0, "the kill must land mid-stream"
+
         try:
             worker = infra.materialiser()
             worker.start()
@@ -37,20 +47,10 @@ def test_sigkill_mid_stream_then_restart_equals_a_clean_replay(infra: Stack) -> 
             # Written while no worker runs, so the restarted one has a backlog to work
             # through and the kill lands mid-stream however fast it applies.
             marks = await produce(infra.kafka.bootstrap, first, replay)
-            worker = infra.materialiser()
-            worker.start()
-            await wait_fraction(redis, marks, 0.3, timeout_s=60)
-            worker.signal(signal.SIGKILL)
-            worker.stop()
-            assert await applied_fraction(redis, marks) < 1.0, "the kill must land mid-stream"
+            await killed_at(marks, 0.3)
             more = await produce(infra.kafka.bootstrap, second, replay)
             marks = {f: max(marks.get(f, -1), more.get(f, -1)) for f in {*marks, *more}}
-            worker = infra.materialiser()
-            worker.start()
-            await wait_fraction(redis, marks, 0.7, timeout_s=60)
-            worker.signal(signal.SIGKILL)
-            worker.stop()
-            assert await applied_fraction(redis, marks) < 1.0, "the kill must land mid-stream"
+            await killed_at(marks, 0.7)
             worker = infra.materialiser()
             worker.start()
             try:

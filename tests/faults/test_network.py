@@ -18,23 +18,17 @@ from redis.asyncio import Redis
 from consentry_stack.stack import Stack
 from tests.faults.proxy import FaultProxy, Mode, proxied_stack
 from tests.support.eventually import eventually
-from tests.support.http import CATALOGUE, await_answer, register
+from tests.support.fault_settings import SHORT_TIMEOUTS
+from tests.support.http import await_answer, import_tracks, register
 from tests.support.ids import new_isrc, new_party, new_upc
 from tests.support.log import replay_log
 from tests.support.state import compare
 from tests.support.watch import Answered, watch_checks
 
-SHORT = {
-    "CONSENTRY_WRITE_PRODUCE_TIMEOUT_S": "2",
-    "CONSENTRY_WRITE_SETTLE_MARGIN_S": "2",
-    "CONSENTRY_CHECK_HEARTBEAT_BOUND_S": "2",
-    "CONSENTRY_MATERIALISER_REDIS_TIMEOUT_S": "1",
-}
-
 
 @pytest.fixture
 def proxied(tmp_path: Path) -> Iterator[tuple[Stack, FaultProxy, FaultProxy]]:
-    with proxied_stack(tmp_path / "stack", SHORT) as running:
+    with proxied_stack(tmp_path / "stack", SHORT_TIMEOUTS) as running:
         yield running
 
 
@@ -104,7 +98,7 @@ def test_materialiser_redis_faults_never_give_a_wrong_allow(
     register(stack, isrc, new_upc(), [artist])
     await_answer(stack, isrc, "ai.training", "allow")
     opted_out_at: list[float] = []
-    bound_s = float(SHORT["CONSENTRY_CHECK_HEARTBEAT_BOUND_S"])
+    bound_s = float(SHORT_TIMEOUTS["CONSENTRY_CHECK_HEARTBEAT_BOUND_S"])
 
     async def scenario() -> list[Answered]:
         watching = asyncio.create_task(watch_checks(stack, isrc, "ai.training", 34))
@@ -169,12 +163,7 @@ def test_a_decision_on_many_works_is_whole_or_absent_and_a_retry_writes_it_once(
     label, upc = new_party("label"), new_upc()
     isrcs = [new_isrc() for _ in range(200)]
     tracks = [{"isrc": isrc, "upc": upc, "parties": [new_party(), label]} for isrc in isrcs]
-    imported = httpx.post(
-        f"{stack.write_url}/v1/tracks/import",
-        json={"tracks": tracks},
-        headers=stack.bearer(CATALOGUE),
-        timeout=30,
-    )
+    imported = import_tracks(stack, tracks)
     assert imported.status_code == 200, imported.text
     await_answer(stack, isrcs[-1], "ai.training", "allow")
     eventually(lambda: _check_all(stack, isrcs, "ai.training") == {"allow"}, 10, "all applied")

@@ -41,6 +41,7 @@ from tests.faults.soak_ledger import Check, Ledger, Write, wrong_allows
 from tests.support.acknowledged import Acknowledged, unaccounted
 from tests.support.events import decision_event
 from tests.support.eventually import eventually_async
+from tests.support.fault_settings import SHORT_TIMEOUTS
 from tests.support.http import SERVICE, await_answer, register
 from tests.support.log import replay_log
 from tests.support.state import compare
@@ -48,10 +49,8 @@ from tests.support.state import compare
 SOAK_S = float(os.environ.get("CONSENTRY_SOAK_S", "45"))
 PARTIES = 24
 SETTINGS = {
-    "CONSENTRY_WRITE_PRODUCE_TIMEOUT_S": "2",
-    "CONSENTRY_WRITE_SETTLE_MARGIN_S": "2",
+    **SHORT_TIMEOUTS,
     "CONSENTRY_CHECK_HEARTBEAT_BOUND_S": "3",
-    "CONSENTRY_MATERIALISER_REDIS_TIMEOUT_S": "1",
     "CONSENTRY_MATERIALISER_SESSION_TIMEOUT_S": "6",
 }
 

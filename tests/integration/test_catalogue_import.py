@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 from click.testing import CliRunner
 from redis.asyncio import Redis
 
@@ -20,6 +19,7 @@ from consentry_kafka import KafkaConnection, LogEnds
 from consentry_stack.stack import Stack
 from consentry_state import StoredState
 from tests.support.http import CATALOGUE as CATALOGUE_FEED
+from tests.support.http import import_tracks
 from tests.support.ids import new_isrc, new_party, new_upc
 from tests.support.state import wait_applied
 
@@ -136,22 +136,12 @@ def test_csv_import_updates_only_what_changed(stack: Stack, tmp_path: Path) -> N
 def test_only_the_catalogue_feed_may_import(stack: Stack) -> None:
     artist = new_party()
     track = _tracks(1)[0]
-    response = httpx.post(
-        f"{stack.write_url}/v1/tracks/import",
-        json={"tracks": [track]},
-        headers=stack.bearer(artist),
-        timeout=15,
-    )
+    response = import_tracks(stack, [track], artist, timeout_s=15)
     assert response.status_code == 403, response.text
     assert response.json()["detail"]["reason"] == "catalogue_only"
 
 
 def test_an_import_over_the_item_limit_is_refused_whole(stack: Stack) -> None:
     tracks = [{"isrc": "x"}] * 10_001
-    response = httpx.post(
-        f"{stack.write_url}/v1/tracks/import",
-        json={"tracks": tracks},
-        headers=stack.bearer(CATALOGUE_FEED),
-        timeout=15,
-    )
+    response = import_tracks(stack, tracks, CATALOGUE_FEED, timeout_s=15)
     assert response.status_code == 422, response.text

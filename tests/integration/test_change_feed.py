@@ -18,15 +18,8 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from consentry_events import ENFORCEMENT
-from consentry_sdk import (
-    BadCursor,
-    ChangeFeed,
-    Checkpoint,
-    Cursor,
-    CursorExpired,
-    FeedChange,
-    FeedSettings,
-)
+from consentry_sdk import ChangeFeed, Checkpoint, Cursor, FeedChange, FeedSettings
+from consentry_sdk.feed import BadCursor, CursorExpired
 from consentry_stack.stack import Stack
 from tests.support.http import await_answer, decide, register
 from tests.support.ids import new_isrc, new_party, new_upc

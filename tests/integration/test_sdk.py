@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -60,12 +61,22 @@ async def opt_out(client: Redis, party: str, offset: int, partition: int = 0) ->
     await StateWriter(client).apply([LoggedEvent(CONSENT_CHANGES.name, partition, offset, event)])
 
 
+@contextlib.asynccontextmanager
+async def seeded(
+    server: RedisServer, client: Redis, **overrides: float
+) -> AsyncIterator[tuple[str, str, ConsentChecker]]:
+    """A new track of one party, applied, and a checker connected with ``overrides``:
+    where most of these tests start."""
+    isrc, party = new_isrc(), new_party()
+    await seed(client, isrc, party)
+    async with connect(settings(server, **overrides)) as checker:
+        yield isrc, party, checker
+
+
 async def test_an_invalidated_answer_is_never_served(
     redis_server: RedisServer, redis: Redis
 ) -> None:
-    isrc, party = new_isrc(), new_party()
-    await seed(redis, isrc, party)
-    async with connect(settings(redis_server, cache_bound_s=30)) as checker:
+    async with seeded(redis_server, redis, cache_bound_s=30) as (isrc, party, checker):
         assert checker.cache is not None
         await until(lambda: checker.cache is not None and checker.cache.live, "cache subscribed")
         assert (await checker.check(isrc, "ai.training")).allowed
@@ -86,9 +97,7 @@ async def test_an_invalidated_answer_is_never_served(
 async def test_a_cached_answer_is_not_served_past_the_bound(
     redis_server: RedisServer, redis: Redis
 ) -> None:
-    isrc, party = new_isrc(), new_party()
-    await seed(redis, isrc, party)
-    async with connect(settings(redis_server, cache_bound_s=0.3)) as checker:
+    async with seeded(redis_server, redis, cache_bound_s=0.3) as (isrc, _, checker):
         await until(lambda: checker.cache is not None and checker.cache.live, "cache subscribed")
         assert (await checker.check(isrc, "ai.training")).allowed
         cached_by = time.monotonic()  # the entry was stored before this instant
@@ -128,9 +137,7 @@ async def test_a_token_not_yet_applied_never_yields_an_older_allow(
 async def test_redis_stopped_denies_unverifiable_and_recovers(
     redis_server: RedisServer, redis: Redis
 ) -> None:
-    isrc, party = new_isrc(), new_party()
-    await seed(redis, isrc, party)
-    async with connect(settings(redis_server, cache_bound_s=0.5)) as checker:
+    async with seeded(redis_server, redis, cache_bound_s=0.5) as (isrc, party, checker):
         assert (await checker.check(isrc, "ai.training")).allowed
         redis_server.stop()
 

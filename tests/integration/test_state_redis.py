@@ -36,6 +36,13 @@ from tests.support.ids import new_isrc, new_party, new_upc
 TAXONOMY = load_taxonomy()
 T = TypeVar("T")
 
+ON_REDIS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+"""A property checked on Redis: each example round-trips, and uses parties of its own."""
+WHO = st.sampled_from([0, 1])  # which of the test's two parties decides
+PURPOSES = st.sampled_from(sorted(TAXONOMY.defaults))
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
@@ -147,20 +154,18 @@ def test_tracks_only_move_forward(state_redis: str) -> None:
     assert applied >= 10
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@ON_REDIS
 @given(
     choices=st.lists(
         st.tuples(
-            st.sampled_from([0, 1]),  # party index
+            WHO,
             st.sampled_from(list(Scope)),
-            st.sampled_from(sorted(TAXONOMY.defaults)),
+            PURPOSES,
             st.sampled_from([Choice.ALLOW, Choice.DENY, Choice.WITHDRAWN]),
         ),
         max_size=12,
     ),
-    purpose=st.sampled_from(sorted(TAXONOMY.defaults)),
+    purpose=PURPOSES,
 )
 def test_checks_through_redis_equal_the_replayed_domain(
     state_redis: str, choices: list[tuple[int, Scope, str, Choice]], purpose: str
@@ -230,15 +235,13 @@ def test_a_dead_lettered_record_moves_only_the_watermark(state_redis: str) -> No
     assert run(apply()) == ([ApplyOutcome.SKIPPED], 7)
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@ON_REDIS
 @given(
     decisions=st.lists(
         st.tuples(
-            st.sampled_from([0, 1]),  # party index
+            WHO,
             st.sampled_from([Scope.RELEASE, Scope.TRACK]),
-            st.sampled_from(sorted(TAXONOMY.defaults)),
+            PURPOSES,
             st.sampled_from(list(Choice)),
             st.integers(1, 15),  # which of the works, as bits
         ),

@@ -9,7 +9,7 @@ import httpx
 
 from consentry_stack.stack import Stack
 from tests.support.eventually import eventually
-from tests.support.http import CATALOGUE
+from tests.support.http import CATALOGUE, import_tracks
 from tests.support.ids import new_isrc, new_party, new_upc
 
 
@@ -87,12 +87,7 @@ def test_titles_come_with_a_bulk_import(stack: Stack) -> None:
         }
         for n, isrc in enumerate(isrcs)
     ]
-    response = httpx.post(
-        f"{stack.write_url}/v1/tracks/import",
-        json={"tracks": items},
-        headers=stack.bearer(CATALOGUE),
-        timeout=30,
-    )
+    response = import_tracks(stack, items)
     assert response.status_code == 200, response.text
 
     def titled() -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -21,6 +22,23 @@ def register(stack: Stack, isrc: str, upc: str, parties: list[str], status: str 
     )
     assert response.status_code == 202, response.text
     return response.json()
+
+
+def import_tracks(
+    stack: Stack,
+    tracks: Sequence[Mapping[str, Any]],
+    principal: str = CATALOGUE,
+    timeout_s: float = 30,
+) -> httpx.Response:
+    """``POST /v1/tracks/import`` as ``principal``. The response is returned unchecked:
+    refusals (a principal not the catalogue feed, too many items) are what some tests
+    are about."""
+    return httpx.post(
+        f"{stack.write_url}/v1/tracks/import",
+        json={"tracks": list(tracks)},
+        headers=stack.bearer(principal),
+        timeout=timeout_s,
+    )
 
 
 def decide(stack: Stack, party: str, purpose: str, choice: str, scope: str, **work: str) -> Any:

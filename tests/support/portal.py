@@ -1,5 +1,5 @@
-"""What the portal's browser tests share: a titled catalogue for a label, the
-accessibility scan (with the page's screenshot), a release's form."""
+"""What the portal's browser tests share: a titled catalogue for a label, a page signed
+in, the accessibility scan (with the page's screenshot), a release's form and saving it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 from consentry_stack.stack import Stack
 from tests.support.eventually import eventually
@@ -74,3 +74,20 @@ def accessible(page: Page, name: str) -> None:
 
 def release_form(page: Page, upc: str) -> Any:
     return page.locator("form.release").filter(has=page.locator(f"input[name=upc][value='{upc}']"))
+
+
+def save_for_release(page: Page, upc: str, purpose: str, choice: str) -> None:
+    """Choose ``purpose`` and ``choice`` in the release's own form and save it, as a
+    person does; where the browser goes next is the caller's to check."""
+    form = release_form(page, upc)
+    form.get_by_label("Purpose").select_option(purpose)
+    form.get_by_label("Choice").select_option(choice)
+    form.get_by_role("button", name="Save for this release").click()
+
+
+def signed_in(stack: Stack, context: BrowserContext, party: str) -> Page:
+    """A new page of ``context`` that followed ``party``'s login link: the session cookie
+    is set in ``context`` and the page is wherever the link led."""
+    page = context.new_page()
+    page.goto(stack.login_link(party))
+    return page

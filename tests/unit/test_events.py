@@ -9,15 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from consentry_events import (
-    ConsentChanged,
-    DecodeError,
-    EnforcementChanged,
-    TrackChanged,
-    decode,
-    encode,
-    partition_key,
-)
+from consentry_events import ConsentChanged, EnforcementChanged, TrackChanged
+from consentry_events.codec import DecodeError, decode, encode, partition_key
 from consentry_events.schema import schemas
 
 EXAMPLES = sorted(

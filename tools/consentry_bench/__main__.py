@@ -16,8 +16,9 @@ from typing import Any
 import click
 import redis
 
-from consentry_bench import downstream, http, load, measure, portal, report, tools
+from consentry_bench import downstream, http, load, measure, portal, report, tools, writes
 from consentry_bench.catalogue import Catalogue, isrc
+from consentry_bench.opt_outs import OptOuts
 from consentry_stack.kafka_runtime import KAFKA_VERSION
 from consentry_stack.ports import free_port
 from consentry_stack.processes import ManagedProcess
@@ -122,7 +123,7 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
         click.echo(f"propagation over {opt_outs} opt-outs ...")
         results["propagation"] = asyncio.run(
             measure.propagation(
-                stack.write_url, checker_url, stack.token, catalogue.targets, "ai.dj"
+                OptOuts(stack.write_url, stack.token, catalogue.targets, "ai.dj"), checker_url
             )
         )
         click.echo("downstream: the data-set filter, a snapshot, the change feed ...")
@@ -131,13 +132,12 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
         )
         results["feed"] = asyncio.run(
             downstream.feed_delay(
-                stack.write_url,
+                OptOuts(stack.write_url, stack.token, catalogue.targets, "ai.generation"),
                 stack.kafka.bootstrap,
-                stack.token,
-                catalogue.targets,
-                "ai.generation",
             )
         )
+        click.echo("write API: single decisions of 5,000 parties at 8, 32, 64 clients ...")
+        results["writes"] = writes.under_load(stack, root)
         click.echo("rebuild after losing Redis ...")
         results["rebuild_s"] = asyncio.run(measure.rebuild_after_flush(stack.redis.url))
         # Last: the portal's label adds 100,000 tracks, which the figures above must not see.

@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
 from contextlib import aclosing
 from typing import Any
 
-import httpx
 from redis.asyncio import Redis
 
+from consentry_bench.opt_outs import OptOuts
 from consentry_bench.stats import summary_us
 from consentry_domain import Verdict, load_taxonomy
 from consentry_sdk import ChangeFeed, Checkpoint, CheckSettings, FeedSettings, connect
@@ -75,22 +74,16 @@ async def filter_rate(
     }
 
 
-async def feed_delay(
-    write_url: str,
-    bootstrap: str,
-    token_for: Callable[[str], str],
-    targets: list[tuple[str, str]],
-    purpose: str,
-) -> dict[str, Any]:
-    """For each (isrc, artist) target: the artist opts out of ``purpose``; the time from
-    the write API's 202 to the change reaching a consumer following the feed."""
+async def feed_delay(opt_outs: OptOuts, bootstrap: str) -> dict[str, Any]:
+    """For each (isrc, artist) target: the artist opts out; the time from the write API's
+    202 to the change reaching a consumer following the feed."""
     feed = ChangeFeed(FeedSettings(kafka_bootstrap=bootstrap, checkpoint_every_s=0.5))
     arrived: dict[str, int] = {}
     started = asyncio.Event()
-    wanted = {isrc for isrc, _ in targets}
+    wanted = {isrc for isrc, _ in opt_outs.targets}
 
     async def follow() -> None:
-        async with aclosing(feed.follow([purpose])) as items:
+        async with aclosing(feed.follow([opt_outs.purpose])) as items:
             async for item in items:
                 if isinstance(item, Checkpoint):
                     started.set()
@@ -103,13 +96,9 @@ async def feed_delay(
     delays: list[int] = []
     try:
         await asyncio.wait_for(started.wait(), 30)
-        async with httpx.AsyncClient(base_url=write_url, timeout=10) as http:
-            for isrc, artist in targets:
-                body = {"party": artist, "purpose": purpose, "choice": "deny", "scope": "party"}
-                headers = {"Authorization": f"Bearer {token_for(artist)}"}
-                response = await http.post("/v1/decisions", json=body, headers=headers)
-                acked = time.perf_counter_ns()
-                assert response.status_code == 202, response.text
+        async with opt_outs.client() as http:
+            for isrc, artist in opt_outs.targets:
+                _, acked = await opt_outs.send(http, artist)
                 deadline = time.monotonic() + 30
                 while isrc not in arrived:
                     assert time.monotonic() < deadline, f"{isrc}'s change never reached the feed"

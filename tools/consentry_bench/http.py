@@ -81,25 +81,36 @@ class Targets:
         attack(self.batch, 100, 3)
 
 
-def attack(targets: Path, rate: int, seconds: float) -> dict[str, float]:
-    """Requests at ``rate``/s for ``seconds``: throughput, success and client latency."""
+def vegeta_report(targets: Path, options: str) -> dict[str, Any]:
+    """``vegeta attack`` with ``options`` on ``targets``, piped into its JSON report: the
+    one way every bench runs vegeta, open loop (``-rate=N/s``) or closed (``-rate=0``)."""
     binary = vegeta()
-    command = (
-        f"{binary} attack -rate={rate}/s -duration={seconds}s -timeout=5s "
-        f"-targets={targets} | {binary} report -type=json"
-    )
-    report = json.loads(
+    command = f"{binary} attack {options} -targets={targets} | {binary} report -type=json"
+    report: dict[str, Any] = json.loads(
         subprocess.run(command, shell=True, capture_output=True, text=True, check=True).stdout
     )
-    latency = report["latencies"]
+    return report
+
+
+LATENCY_NAMES = {"50th": "p50_us", "99th": "p99_us", "max": "max_us"}
+"""vegeta's name of a latency -> the name the bench results give it (in µs)."""
+
+
+def latencies_us(report: dict[str, Any], *which: str) -> dict[str, float]:
+    """The report's latencies named (``50th``, ``99th``, ``max``), from vegeta's ns to the
+    µs every bench result is in."""
+    return {LATENCY_NAMES[name]: report["latencies"][name] / 1000 for name in which}
+
+
+def attack(targets: Path, rate: int, seconds: float) -> dict[str, float]:
+    """Requests at ``rate``/s for ``seconds``: throughput, success and client latency."""
+    report = vegeta_report(targets, f"-rate={rate}/s -duration={seconds}s -timeout=5s")
     return {
         "rate": rate,
         "seconds": seconds,
         "throughput": report["throughput"],
         "success": report["success"],
-        "p50_us": latency["50th"] / 1000,
-        "p99_us": latency["99th"] / 1000,
-        "max_us": latency["max"] / 1000,
+        **latencies_us(report, "50th", "99th", "max"),
     }
 
 

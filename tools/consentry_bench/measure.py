@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 
+from consentry_bench.opt_outs import OptOuts
 from consentry_bench.stats import summary_us
 from consentry_events import (
     CATALOGUE,
@@ -173,35 +173,25 @@ async def python_get_loop(
     return summary_us(samples)
 
 
-async def propagation(
-    write_url: str,
-    redis_url: str,
-    token_for: Callable[[str], str],
-    targets: list[tuple[str, str]],
-    purpose: str,
-) -> dict[str, Any]:
+async def propagation(opt_outs: OptOuts, redis_url: str) -> dict[str, Any]:
     """Opt-out POSTed -> a caching SDK that held the old allow answers deny."""
     clock = time.perf_counter_ns
+    purpose = opt_outs.purpose
     from_send: list[int] = []
     from_ack: list[int] = []
     async with (
         connect(CheckSettings(redis_url=redis_url)) as checker,
-        httpx.AsyncClient(base_url=write_url, timeout=10) as http,
+        opt_outs.client() as http,
     ):
         cache = checker.cache
         assert cache is not None
         while not cache.live:
             await asyncio.sleep(0.01)
-        for isrc, artist in targets:
+        for isrc, artist in opt_outs.targets:
             before = await checker.check(isrc, purpose)
             assert before.allowed, before
             assert cache.get(isrc, purpose) is not None, "the checker holds the old answer"
-            body = {"party": artist, "purpose": purpose, "choice": "deny", "scope": "party"}
-            headers = {"Authorization": f"Bearer {token_for(artist)}"}
-            sent = clock()
-            response = await http.post("/v1/decisions", json=body, headers=headers)
-            acked = clock()
-            assert response.status_code == 202, response.text
+            sent, acked = await opt_outs.send(http, artist)
             while (await checker.check(isrc, purpose)).allowed:
                 await asyncio.sleep(0)
             denied = clock()

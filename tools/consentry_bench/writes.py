@@ -7,11 +7,10 @@ what is measured is the write path itself -- lock, chain head, intent, acks=all.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from consentry_bench.http import vegeta
+from consentry_bench.http import latencies_us, vegeta_report
 from consentry_stack.stack import Stack
 
 PARTIES = 5_000
@@ -42,23 +41,17 @@ def decision_targets(stack: Stack, workdir: Path) -> Path:
 
 
 def closed_loop(targets: Path, clients: int, seconds: float) -> dict[str, Any]:
-    binary = vegeta()
-    command = (
-        f"{binary} attack -rate=0 -workers={clients} -max-workers={clients} "
-        f"-duration={seconds}s -timeout=30s -targets={targets} | {binary} report -type=json"
+    report = vegeta_report(
+        targets,
+        f"-rate=0 -workers={clients} -max-workers={clients} -duration={seconds}s -timeout=30s",
     )
-    report = json.loads(
-        subprocess.run(command, shell=True, capture_output=True, text=True, check=True).stdout
-    )
-    latency = report["latencies"]
     return {
         "clients": clients,
         "seconds": seconds,
         "per_s": report["throughput"],
         "success": report["success"],
         "status_codes": report["status_codes"],
-        "p50_us": latency["50th"] / 1000,
-        "p99_us": latency["99th"] / 1000,
+        **latencies_us(report, "50th", "99th"),
     }
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 from fastapi import APIRouter
 from fastapi.responses import Response
 
@@ -12,6 +9,7 @@ from consentry_events import DelegationChanged
 from consentry_http import Caller, invalid_field
 from consentry_http.inputs import body_rules, differs
 from consentry_writeapi.authorise import may_delegate
+from consentry_writeapi.decide import event_maker
 from consentry_writeapi.deps import (
     IdempotencyKey,
     KeyRecords,
@@ -47,15 +45,8 @@ async def record_delegation(
         raise invalid_field(["body", "delegate"], "a party cannot delegate to itself")
     authority = may_delegate(principal, body.party)
 
-    def make(event_id: uuid.UUID, prev_hash: str | None) -> DelegationChanged:
-        return DelegationChanged(
-            delegation_id=event_id,
-            recorded_at=datetime.now(UTC),
-            actor=principal.subject,
-            authority=authority,
-            prev_hash=prev_hash,
-            **body.model_dump(),
-        )
-
+    make = event_maker(
+        DelegationChanged, "delegation_id", principal, authority, body.model_dump()
+    )
     handle = attempt(records, principal, key, "delegations", body)
     return written(await parties.append(body.party, make, handle))
