@@ -12,6 +12,14 @@ from consentry_events.codec import (
     partition_key,
     record_hash,
 )
+from consentry_events.disclosure import (
+    AiCredit,
+    AiLevel,
+    DisclosureStated,
+    Share,
+    check_statement,
+    most_inclusive,
+)
 from consentry_events.downstream import (
     DownstreamSystem,
     EnforcementCause,
@@ -57,6 +65,8 @@ __all__ = [
     "FEED_RETENTION_MS",
     "RECEIPTS",
     "TOPICS",
+    "AiCredit",
+    "AiLevel",
     "AnyEvent",
     "Authority",
     "Choice",
@@ -67,6 +77,7 @@ __all__ = [
     "DecodeError",
     "DelegationAction",
     "DelegationChanged",
+    "DisclosureStated",
     "DownstreamSystem",
     "EnforcementCause",
     "EnforcementChanged",
@@ -75,11 +86,14 @@ __all__ = [
     "ReceiptGiven",
     "ReceiptStatus",
     "Scope",
+    "Share",
     "TopicSpec",
     "TrackChanged",
     "TrackStatus",
+    "check_statement",
     "decode",
     "encode",
+    "most_inclusive",
     "partition_key",
     "record_hash",
 ]

@@ -11,16 +11,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from consentry_events.models import Isrc, PrincipalId, PurposePath
-
-
-class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+from consentry_events.fields import FrozenEvent, Isrc, PrincipalId, PurposePath
 
 
-class EnforcementCause(_Event):
+class EnforcementCause(FrozenEvent):
     """The log record whose application changed the answer."""
 
     topic: str
@@ -28,7 +24,7 @@ class EnforcementCause(_Event):
     offset: int
 
 
-class EnforcementChanged(_Event):
+class EnforcementChanged(FrozenEvent):
     """The effective answer for (track, purpose) changed: downstream AI systems act on it.
 
     Published by the enforcer after the change is in Redis, keyed by ``<isrc>|<purpose>``
@@ -62,7 +58,7 @@ ChangeId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,5}:[0-9]{1,19}$")
 DEADLINE_MAX_S = 90 * 86_400
 
 
-class DownstreamSystem(_Event):
+class DownstreamSystem(FrozenEvent):
     """An operator registered (or re-registered) a downstream AI system: the purposes it
     acts on, and how long it has to acknowledge each change with a receipt. Keyed by
     name on a compacted topic: the latest record per name is the system."""
@@ -89,7 +85,7 @@ class ReceiptStatus(StrEnum):
     """It could not act (``reason`` says why); a later receipt may replace it."""
 
 
-class ReceiptGiven(_Event):
+class ReceiptGiven(FrozenEvent):
     """A downstream system's receipt for one change of the feed. Keyed by
     ``<system>|<change>``; the latest receipt per change counts."""
 

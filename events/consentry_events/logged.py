@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from consentry_events.codec import decode, record_hash
+from consentry_events.disclosure import DisclosureStated
 from consentry_events.models import (
     AnyEvent,
     ConsentChanged,
@@ -50,7 +51,7 @@ class LoggedEvent(Generic[E]):
 
     @property
     def event_id(self) -> str:
-        """The decision's or delegation's id; the ISRC for a track record."""
+        """The decision's, delegation's or statement's id; the ISRC for a track record."""
         return event_id(self.event)
 
 
@@ -59,11 +60,13 @@ def event_id(event: AnyEvent) -> str:
         return str(event.decision_id)
     if isinstance(event, DelegationChanged):
         return str(event.delegation_id)
+    if isinstance(event, DisclosureStated):
+        return str(event.statement_id)
     return event.isrc
 
 
 def is_party_event(event: AnyEvent) -> bool:
-    """Decisions and delegations: the hash-chained history of a party."""
+    """Decisions, delegations and disclosure statements: a party's hash-chained history."""
     return not isinstance(event, TrackChanged)
 
 

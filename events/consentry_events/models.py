@@ -11,9 +11,11 @@ Two facts reach Kafka:
 * ``DelegationChanged`` -- a party granted (or revoked) another party the right to
   record decisions for it on a purpose (and the purposes under it). Keyed by the
   granting party, on the consent topic: delegations are part of the party's history.
+* ``DisclosureStated`` -- a rights holder states the AI disclosure of some of its works
+  (``consentry_events.disclosure``); keyed by party, part of its history.
 * ``TrackChanged`` -- the current catalogue record of one track (release, rights
-  holders, active or retired). Keyed by ISRC on a compacted topic: the latest record
-  per track is the track.
+  holders, active or retired, its AI disclosure as delivered and the holders' shares).
+  Keyed by ISRC on a compacted topic: the latest record per track is the track.
 
 A party's events (decisions and delegations) form a hash chain: each carries
 ``prev_hash``, the SHA-256 of the record value of the party's previous event, so any
@@ -32,48 +34,17 @@ from enum import StrEnum
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
-PartyId = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"),
-]
-"""``<kind>:<id>``, e.g. ``artist:a-ha`` or ``label:4ad``; the kind is open-ended."""
-
-Isrc = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$")]
-"""International Standard Recording Code, 12 characters, no dashes: ``GBAYE6500001``."""
-
-Upc = Annotated[str, StringConstraints(pattern=r"^[0-9]{12,14}$")]
-"""Universal Product Code (or EAN) of a release: 12 to 14 digits."""
-
-PurposePath = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){0,15}$", max_length=200),
-]
-"""Dotted purpose: ``ai``, ``ai.training``, ``ai.generation.voice``."""
-
-
-PrincipalId = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}:[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"),
-]
-"""Who acted: a party (``artist:a-ha``), ``admin:<id>`` or ``catalogue:<id>``."""
-
-ChainHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-"""Hex SHA-256 of a record's value bytes."""
-
-
-class Authority(StrEnum):
-    """By what right the actor recorded the event."""
-
-    SELF = "self"
-    """The party itself."""
-    DELEGATE = "delegate"
-    """A party the owner delegated the purpose to."""
-    ADMIN = "admin"
-    """A platform admin, acting for the party: visible as such to everyone."""
-    CATALOGUE = "catalogue"
-    """The catalogue feed (track records)."""
+from consentry_events.disclosure import AiCredit, AiLevel, DisclosureStated, Share, check_shares
+from consentry_events.fields import Authority as Authority
+from consentry_events.fields import ChainHash as ChainHash
+from consentry_events.fields import FrozenEvent
+from consentry_events.fields import Isrc as Isrc
+from consentry_events.fields import PartyId as PartyId
+from consentry_events.fields import PrincipalId as PrincipalId
+from consentry_events.fields import PurposePath as PurposePath
+from consentry_events.fields import Upc as Upc
 
 
 class Choice(StrEnum):
@@ -98,11 +69,7 @@ class TrackStatus(StrEnum):
     RETIRED = "retired"
 
 
-class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ConsentChanged(_Event):
+class ConsentChanged(FrozenEvent):
     """A party's consent decision for one purpose at one scope."""
 
     type: Literal["consent.changed"] = "consent.changed"
@@ -170,7 +137,7 @@ WORK_PATTERNS = {
 """A work of a decision on many, by scope: the patterns of ``Upc`` and ``Isrc``."""
 
 
-class ConsentChangedMany(_Event):
+class ConsentChangedMany(FrozenEvent):
     """A party's consent decision for one purpose on each of many releases or tracks --
     in force, merged and read exactly as that many ``ConsentChanged`` at this record's
     offset would be, one slot per work."""
@@ -209,7 +176,7 @@ class ConsentChangedMany(_Event):
         return self
 
 
-class DelegationChanged(_Event):
+class DelegationChanged(FrozenEvent):
     """A party grants or revokes another party the right to decide a purpose for it."""
 
     type: Literal["consent.delegation"] = "consent.delegation"
@@ -231,7 +198,7 @@ class DelegationChanged(_Event):
         return self
 
 
-class TrackChanged(_Event):
+class TrackChanged(FrozenEvent):
     """The whole current catalogue record of one track (an upsert, never a delta)."""
 
     type: Literal["catalogue.track"] = "catalogue.track"
@@ -248,20 +215,38 @@ class TrackChanged(_Event):
     release_title: str | None = Field(
         default=None, max_length=300, description="Its release's title (optional)."
     )
+    contains_ai: AiLevel | None = Field(
+        default=None,
+        description="The AI disclosure as delivered (DDEX ContainsAI of the recording, else "
+        "of its release); null: none delivered.",
+    )
+    ai_credits: tuple[AiCredit, ...] = Field(
+        default=(), max_length=50, description="What AI contributed, as the delivery credits it."
+    )
+    shares: tuple[Share, ...] = Field(
+        default=(),
+        max_length=128,
+        description="Each rights holder's share per side; a side not given is split equally "
+        "among the holders of that side.",
+    )
+    source: str | None = Field(
+        default=None, max_length=200, description="Where it came from, e.g. ern:<MessageId>."
+    )
 
     @model_validator(mode="after")
-    def _unique_parties(self) -> Self:
+    def _consistent(self) -> Self:
         if len(set(self.parties)) != len(self.parties):
             raise ValueError("parties must not repeat")
+        check_shares(self.shares, self.parties)
         return self
 
 
-PartyEvent = ConsentChanged | ConsentChangedMany | DelegationChanged
+PartyEvent = ConsentChanged | ConsentChangedMany | DelegationChanged | DisclosureStated
 """The events of a party's own, hash-chained history (the consent topic)."""
 
 Decision = ConsentChanged | ConsentChangedMany
 """A party's consent decision, for one scope or for many works."""
 
-AnyEvent = ConsentChanged | ConsentChangedMany | DelegationChanged | TrackChanged
+AnyEvent = ConsentChanged | ConsentChangedMany | DelegationChanged | DisclosureStated | TrackChanged
 
 Event = Annotated[AnyEvent, Field(discriminator="type")]

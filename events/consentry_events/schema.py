@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from consentry_events.disclosure import DisclosureStated
 from consentry_events.downstream import DownstreamSystem, EnforcementChanged, ReceiptGiven
 from consentry_events.models import (
     ConsentChanged,
@@ -20,6 +21,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "consent-changed.v1": ConsentChanged,
     "consent-changed-many.v1": ConsentChangedMany,
     "delegation-changed.v1": DelegationChanged,
+    "disclosure-stated.v1": DisclosureStated,
     "track-changed.v1": TrackChanged,
     "enforcement-changed.v1": EnforcementChanged,
     "downstream-registered.v1": DownstreamSystem,

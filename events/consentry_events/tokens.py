@@ -18,6 +18,8 @@ TOKEN_PATTERN = r"^(consent|catalogue):[0-9]{1,9}:[0-9]{1,18}$"
 
 class InvalidToken(ContractError):
     """Not a consistency token as the write API returns them."""
+
+
 _CODES = {topic: code for code, topic in _TOPICS.items()}
 
 

@@ -17,10 +17,13 @@ import httpx
 from pydantic_settings import SettingsConfigDict
 
 from consentry_admin.catalogue_file import CatalogueFileError
+from consentry_admin.ern_import import import_messages
 from consentry_admin.importing import ImportRefused, import_file
 from consentry_auth import CHECK_AUDIENCE, WRITE_AUDIENCE, AuthError, Issuer, default_audiences
 from consentry_auth.keys import write_keys
 from consentry_domain.chain import verify_chain
+from consentry_ern.catalogue import PartyRule
+from consentry_ern.deals import load_use_types
 from consentry_kafka import KafkaClientSettings, party_history
 
 _AUDIENCES = {"write": WRITE_AUDIENCE, "check": CHECK_AUDIENCE}
@@ -202,6 +205,85 @@ def import_command(file: Path, url: str, token: str | None, batch: int) -> None:
                 on_progress=bar.update,
             )
     except (CatalogueFileError, ImportRefused) as exc:
+        raise click.ClickException(str(exc)) from exc
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach the write API at {url}: {exc}") from exc
+    click.echo(json.dumps(asdict(summary)))
+    if summary.refused:
+        raise SystemExit(1)
+
+
+@main.command("import-ern")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--url",
+    default=lambda: os.environ.get("CONSENTRY_WRITE_URL", "http://127.0.0.1:8701"),
+    show_default="$CONSENTRY_WRITE_URL, else http://127.0.0.1:8701",
+    help="The write API.",
+)
+@click.option(
+    "--token",
+    default=lambda: os.environ.get("CONSENTRY_TOKEN"),
+    help="A catalogue or admin bearer token; default $CONSENTRY_TOKEN.",
+)
+@click.option(
+    "--parties",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML [parties] table naming delivered parties' ids (see consentry_ern.catalogue).",
+)
+@click.option(
+    "--decide-as-label",
+    "label_token",
+    default=None,
+    help="The label's own token: also record, as the label's own decisions, the denies its "
+    "deals imply (a release whose deals grant none of a purpose's AI use types).",
+)
+@click.option(
+    "--deal-purposes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML [use_types] table: purpose -> the DDEX use types that allow it.",
+)
+@click.option("--batch", default=5000, show_default=True, type=click.IntRange(1, 10_000))
+def import_ern_command(
+    files: tuple[Path, ...],
+    url: str,
+    token: str | None,
+    parties: Path | None,
+    label_token: str | None,
+    deal_purposes: Path | None,
+    batch: int,
+) -> None:
+    """Import DDEX ERN 4.3 / 4.3.2 NewReleaseMessage FILES: each release's tracks, their
+    rights holders, AI disclosure and shares, through the bulk import (a message already
+    imported changes nothing; a release with no deal in force is taken down).
+
+    A message that is hostile or malformed is refused whole -- listed on stderr with its
+    element and line -- and nothing of it is registered; the others are imported. Prints
+    the totals as JSON; exits 1 if any message was refused."""
+    if not token:
+        raise click.UsageError("give --token or set CONSENTRY_TOKEN (a catalogue token)")
+    rule = PartyRule.load(parties)
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+            label = None
+            if label_token:
+                as_label = {"Authorization": f"Bearer {label_token}"}
+                label = (
+                    httpx.Client(base_url=url, headers=as_label, timeout=30),
+                    load_use_types(deal_purposes),
+                )
+            summary = import_messages(
+                list(files),
+                client,
+                rule,
+                batch=batch,
+                label=label,
+                on_refused=lambda e: click.echo(str(e), err=True),
+            )
+    except ImportRefused as exc:
         raise click.ClickException(str(exc)) from exc
     except httpx.HTTPError as exc:
         raise click.ClickException(f"cannot reach the write API at {url}: {exc}") from exc

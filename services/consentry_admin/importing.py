@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pydantic import BaseModel
@@ -59,8 +60,9 @@ def _batches(path: Path, size: int) -> Iterator[tuple[list[Item], list[LineError
         yield items, errors, line
 
 
-def _send(client: httpx.Client, items: list[Item]) -> _Result:
-    response = client.post("/v1/tracks/import", json={"tracks": [i.record for i in items]})
+def send_tracks(client: httpx.Client, records: list[dict[str, Any]]) -> _Result:
+    """One bulk import request; ``ImportRefused`` when the write API refuses it whole."""
+    response = client.post("/v1/tracks/import", json={"tracks": records})
     if response.status_code != 200:
         try:
             detail = response.json().get("detail", response.text)
@@ -86,7 +88,7 @@ def import_file(
     done = 0
     for items, refused, upto in _batches(path, batch):
         if items:
-            result = _send(client, items)
+            result = send_tracks(client, [i.record for i in items])
             summary.written += result.written
             summary.unchanged += result.unchanged
             refused += [LineError(items[r.index].line, r.field, r.reason) for r in result.refused]

@@ -14,9 +14,7 @@ class CanarySettings(BaseSettings):
 
     write_url: str = Field(default="http://127.0.0.1:8701", description="The write API.")
     check_url: str = Field(default="http://127.0.0.1:8702", description="The check service.")
-    redis_url: str = state_redis(
-        "Redis for the canary's own SDK."
-    )
+    redis_url: str = state_redis("Redis for the canary's own SDK.")
     party_token: SecretStr = Field(
         description="Bearer token of the canary's own party (writes its decisions)."
     )

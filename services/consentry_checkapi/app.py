@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import REGISTRY, make_asgi_app
 from starlette.types import Scope
@@ -29,9 +29,11 @@ from consentry_checkapi.schemas import (
     FilterAnswer,
     FilterRequest,
     Readiness,
+    SignalsOut,
 )
 from consentry_checkapi.settings import CheckServiceSettings
 from consentry_domain import load_taxonomy
+from consentry_events.models import Isrc
 from consentry_http import Authenticator, Caller, HttpProblem, responses, service_app
 from consentry_http.inputs import Call, documented
 from consentry_http.observed import Observed
@@ -41,6 +43,7 @@ from consentry_sdk.checker import redis_for_checks
 from consentry_sdk.datasets import DataSets, UnknownPurpose, Unverifiable
 from consentry_sdk.invalidation import listen
 from consentry_sdk.metrics import HEARTBEAT_AGE, REDIS_UP, CheckerCollector
+from consentry_signals.terms import Terms
 from consentry_state import StateReader
 
 
@@ -97,6 +100,7 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
     """The service; ``fast_paths=False`` leaves every request to the framework (to
     compare both ways in)."""
     taxonomy = load_taxonomy(settings.purposes_file)
+    terms = Terms.load(settings.signals_terms_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -177,10 +181,12 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
         cannot be verified: never a list of allowed tracks then."""
         sets: DataSets = request.app.state.data_sets
         allowed: list[str] = []
+        disclosed: dict[str, str] = {}
         fresh = None
         try:
             async for page in sets.filter(body.isrcs, body.purpose):
                 allowed += page.isrcs
+                disclosed |= page.disclosures
                 fresh = page.fresh_until_ms if fresh is None else min(fresh, page.fresh_until_ms)
         except UnknownPurpose as exc:
             raise HttpProblem("unknown_purpose", str(exc), status_code=422) from exc
@@ -188,8 +194,28 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
             raise HttpProblem("unverifiable", str(exc), status_code=503) from exc
         assert fresh is not None  # at least one ISRC, so at least one page
         moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(fresh / 1000))
-        checked = len(body.isrcs)
-        return json_response({"allowed": allowed, "checked": checked, "fresh_until": f"{moment}Z"})
+        return json_response(
+            {
+                "allowed": allowed,
+                "disclosure": disclosed,
+                "checked": len(body.isrcs),
+                "fresh_until": f"{moment}Z",
+            }
+        )
+
+    @app.get(
+        "/v1/signals/{isrc}",
+        response_model=SignalsOut,
+        tags=["reservations"],
+        responses=responses(401, 403, 422),
+    )
+    async def track_signals(
+        isrc: Annotated[Isrc, Path(description="The track's ISRC.")], _: Service, checker: Checker
+    ) -> Response:
+        """The track's AI reservations -- W3C TDMRep, IETF Content-Usage, the CAWG
+        assertion -- from its consent now (most restrictive across its rights holders),
+        with the response headers a media server can copy onto its files and pages."""
+        return await checks.track_signals(isrc, checker, terms)
 
     @app.get("/healthz", response_model=Readiness, tags=["probes"])
     async def healthz() -> dict[str, str]:

@@ -19,6 +19,7 @@ from consentry_domain import Answer
 from consentry_http import Authenticator, Refused
 from consentry_http.inputs import Call, query_of
 from consentry_sdk import ConsentChecker
+from consentry_signals.terms import Terms, signals
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
@@ -26,6 +27,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "isrc": answer.isrc,
         "purpose": answer.purpose,
         "answer": answer.verdict.value,
+        "disclosure": answer.disclosure or "unknown",
         "reasons": [
             {
                 "basis": r.basis.value,
@@ -54,6 +56,24 @@ def services_only(principal: Principal) -> Principal:
             f"{principal.subject} may not run checks (service or admin tokens only)",
         )
     return principal
+
+
+async def track_signals(isrc: str, checker: ConsentChecker, terms: Terms) -> Response:
+    """``GET /v1/signals/{isrc}``: the track's reservations in every format, as a body and
+    as the headers a media server copies (a purpose that cannot be verified is denied, so
+    it is reserved)."""
+    answers = {p: await checker.check(isrc, p) for p in terms.purposes}
+    found = signals(terms, {p: not a.allowed for p, a in answers.items()})
+    headers = found.headers()
+    disclosure = next((a.disclosure for a in answers.values() if a.disclosure), "unknown")
+    body = {
+        "isrc": isrc,
+        "tdmrep": {k: v for k, v in headers.items() if k.startswith("tdm-")},
+        "content_usage": headers.get("Content-Usage"),
+        "cawg": found.cawg_assertion(),
+        "disclosure": disclosure,
+    }
+    return Response(orjson.dumps(body), 200, headers=headers, media_type="application/json")
 
 
 async def check_one(call: Call, auth: Authenticator, checker: ConsentChecker) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +26,10 @@ class AnswerOut(BaseModel):
     isrc: str
     purpose: str
     answer: str = Field(description="'allow' or 'deny'.")
+    disclosure: Literal["all", "partly", "none", "unknown"] = Field(
+        description="The track's AI disclosure: the delivery's (DDEX ContainsAI) or its "
+        "rights holders' statements, the most AI-inclusive; 'unknown' when none was made."
+    )
     reasons: list[ReasonOut]
 
 
@@ -58,6 +62,24 @@ class BatchCheck(BaseModel):
     purpose: PurposePath = _PURPOSE
     isrcs: list[Isrc] = Field(min_length=1, max_length=1000)
     token: str | None = _TOKEN
+
+
+class SignalsOut(BaseModel):
+    """A track's AI reservations in the formats crawlers and AI vendors read."""
+
+    isrc: str
+    tdmrep: dict[str, str] = Field(
+        description="W3C TDMRep: tdm-reservation ('1': reserved) and, with a reservation, "
+        "tdm-policy when configured; also sent as response headers."
+    )
+    content_usage: str | None = Field(
+        description="IETF AI preferences: the Content-Usage field (RFC 9651 dictionary, "
+        "e.g. 'train-ai=n'); also sent as a response header."
+    )
+    cawg: dict[str, Any] = Field(
+        description="The CAWG training-and-data-mining assertion (1.1) for a C2PA manifest."
+    )
+    disclosure: Literal["all", "partly", "none", "unknown"]
 
 
 class BatchAnswer(BaseModel):
@@ -93,6 +115,10 @@ class FilterRequest(BaseModel):
 
 class FilterAnswer(BaseModel):
     allowed: list[str] = Field(description="The ISRCs allowed for the purpose, in input order.")
+    disclosure: dict[str, Literal["all", "partly", "none"]] = Field(
+        description="The AI disclosure of each allowed track that has one (an allowed ISRC "
+        "left out is undisclosed)."
+    )
     checked: int
     fresh_until: str = Field(
         description="The state the answer was computed from was complete up to this instant "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from consentry_http.settings import PublicKeyFile, max_body_bytes
@@ -11,6 +13,11 @@ from consentry_sdk import CheckSettings
 class CheckServiceSettings(CheckSettings):
     auth_public_key_file: PublicKeyFile
     max_body_bytes: int = max_body_bytes(65_536)
+    signals_terms_file: Path | None = Field(
+        default=None,
+        description="Which purposes each reservation format (TDMRep, Content-Usage, CAWG) "
+        "speaks of (TOML, as consentry_signals/default_terms.toml); unset: that file.",
+    )
     workers: int = Field(
         default=1,
         ge=1,

@@ -23,6 +23,8 @@ class Basis(StrEnum):
     UNKNOWN_PURPOSE = "unknown_purpose"
     UNVERIFIABLE = "unverifiable"
     PENDING = "pending"
+    AI_DISCLOSURE = "ai_disclosure"
+    """The taxonomy excludes recordings disclosed this AI-made from the purpose."""
 
 
 _SCOPE_WORDS = {Scope.PARTY: "party-wide", Scope.RELEASE: "release", Scope.TRACK: "track"}
@@ -45,6 +47,8 @@ class Reason:
             return f"{self.party}, {where}, {self.purpose}"
         if self.basis is Basis.DEFAULT:
             return f"{self.party}, default, {self.purpose}"
+        if self.basis is Basis.AI_DISCLOSURE:
+            return f"disclosed as AI-made, excluded from {self.purpose}"
         return self.basis.value
 
 
@@ -54,6 +58,8 @@ class Answer:
     purpose: str
     verdict: Verdict
     reasons: tuple[Reason, ...]
+    disclosure: str | None = None
+    """The track's AI disclosure (``all`` / ``partly`` / ``none``); None: unknown."""
 
     @property
     def allowed(self) -> bool:

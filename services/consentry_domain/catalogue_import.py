@@ -2,9 +2,10 @@
 
 Pure: the caller brings the tracks as the check side holds them (read after it caught up
 with the catalogue log, or not at all), and the plan says what to publish. A track is
-unchanged when its UPC, status and set of rights holders equal what is held (the order
-of the parties carries no meaning). An ISRC given twice in one import is refused on its
-second line: which of the two was meant is not for Consentry to guess.
+unchanged when its UPC, status, set of rights holders, AI disclosure and other facts
+(shares, AI credits) equal what is held (the order of the parties carries no meaning).
+An ISRC given twice in one import is refused on its second line: which of the two was
+meant is not for Consentry to guess.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ class ImportPlan:
 
 
 def same_track(a: Track, b: Track) -> bool:
-    return (a.upc, a.status, frozenset(a.parties)) == (b.upc, b.status, frozenset(b.parties))
+    return (a.upc, a.status, frozenset(a.parties), a.disclosure, a.facts) == (
+        b.upc,
+        b.status,
+        frozenset(b.parties),
+        b.disclosure,
+        b.facts,
+    )
 
 
 def plan_import(items: Sequence[Track | Refusal], held: Mapping[str, Track] | None) -> ImportPlan:

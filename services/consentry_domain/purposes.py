@@ -32,6 +32,9 @@ class Taxonomy:
     """Answer when consent cannot be verified, per purpose (and its descendants); deny if unset."""
     descriptions: dict[str, str] = field(default_factory=dict)
     """A purpose's plain-language description, for people (the portal); optional."""
+    exclude_ai: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Per purpose (and its descendants), the AI disclosures that make a track denied for
+    it (``all``, ``partly``); none by default."""
 
     def __post_init__(self) -> None:
         for purpose in self.defaults:
@@ -46,6 +49,13 @@ class Taxonomy:
 
     def default(self, purpose: str) -> Verdict:
         return self.defaults[purpose]
+
+    def excluded_ai(self, purpose: str) -> frozenset[str]:
+        """The disclosures denied for ``purpose``: the nearest listed ancestor's."""
+        for path in reversed(ancestors(purpose)):
+            if path in self.exclude_ai:
+                return self.exclude_ai[path]
+        return frozenset()
 
     def when_unverifiable(self, purpose: str) -> Verdict:
         for path in reversed(ancestors(purpose)):
@@ -69,7 +79,25 @@ def parse_taxonomy(text: str) -> Taxonomy:
     for path in descriptions:
         if path not in defaults:
             raise TaxonomyError(f"descriptions names {path!r}, which is not a listed purpose")
-    return Taxonomy(defaults, unverifiable, descriptions)
+    return Taxonomy(defaults, unverifiable, descriptions, _exclusions(document, defaults))
+
+
+def _exclusions(
+    document: dict[str, object], defaults: dict[str, Verdict]
+) -> dict[str, frozenset[str]]:
+    table = document.get("exclude_ai", {})
+    if not isinstance(table, dict):
+        raise TaxonomyError("exclude_ai must be a table of 'path = [\"all\", ...]'")
+    out: dict[str, frozenset[str]] = {}
+    for path, levels in table.items():
+        if path not in defaults:
+            raise TaxonomyError(f"exclude_ai names {path!r}, which is not a listed purpose")
+        if not isinstance(levels, list) or not set(levels) <= {"all", "partly", "none"}:
+            raise TaxonomyError(
+                f"exclude_ai {path!r}: a list of disclosures (all, partly, none), not {levels!r}"
+            )
+        out[str(path)] = frozenset(str(level) for level in levels)
+    return out
 
 
 def _verdicts(table: dict[str, object], what: str) -> dict[str, Verdict]:

@@ -7,6 +7,11 @@
 2. Any party's deny makes the answer deny.
 3. A party with no matching decision contributes the purpose's default.
 4. Unknown or retired track, unknown purpose: deny, with that reason.
+5. A purpose the taxonomy keeps from recordings disclosed as AI-made (``exclude_ai``,
+   e.g. an AI DJ that plays no entirely AI-generated track): deny such a track, with
+   that reason. By default no purpose excludes any: the disclosure is only carried.
+
+Every answer carries the track's AI disclosure.
 """
 
 from __future__ import annotations
@@ -94,7 +99,10 @@ def resolve(
         else default_reason(party, purpose, taxonomy.default(purpose))
         for party in track.parties
     ]
+    disclosure = track.disclosure
+    if disclosure is not None and disclosure in taxonomy.excluded_ai(purpose):
+        reasons.append(Reason(Basis.AI_DISCLOSURE, Verdict.DENY, purpose=purpose))
     denies = tuple(r for r in reasons if r.verdict is Verdict.DENY)
     if denies:
-        return Answer(isrc, purpose, Verdict.DENY, denies)
-    return Answer(isrc, purpose, Verdict.ALLOW, tuple(reasons))
+        return Answer(isrc, purpose, Verdict.DENY, denies, disclosure)
+    return Answer(isrc, purpose, Verdict.ALLOW, tuple(reasons), disclosure)

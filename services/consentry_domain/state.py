@@ -8,22 +8,24 @@ independent answer that tests compare the real system with.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from consentry_domain.answers import Answer
 from consentry_domain.purposes import Taxonomy, ancestors
 from consentry_domain.resolve import resolve
 from consentry_domain.slots import ApplyOutcome, Entry, Slot, SlotKey, merge
-from consentry_domain.state_types import Track
+from consentry_domain.state_types import Track, facts_of
 from consentry_events import (
     AnyEvent,
     ConsentChanged,
     ConsentChangedMany,
     Decision,
     DelegationChanged,
+    DisclosureStated,
     Scope,
     TrackChanged,
+    most_inclusive,
 )
 
 __all__ = ["ConsentState", "Track", "entry_of", "slot_key_of", "slot_keys_of", "track_of"]
@@ -64,13 +66,27 @@ def many_outcome(outcomes: list[ApplyOutcome]) -> ApplyOutcome:
 
 
 def track_of(event: TrackChanged) -> Track:
-    return Track(event.isrc, event.upc, tuple(event.parties), event.status)
+    facts = facts_of(event.shares, event.ai_credits)
+    return Track(
+        event.isrc, event.upc, tuple(event.parties), event.status, event.contains_ai, facts
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A rights holder's latest disclosure statement about one track (None: withdrawn)."""
+
+    offset: int
+    statement_id: str
+    level: str | None
 
 
 @dataclass
 class ConsentState:
     tracks: dict[str, tuple[int, Track]] = field(default_factory=dict)
     slots: dict[SlotKey, Slot] = field(default_factory=dict)
+    statements: dict[tuple[str, str], Statement] = field(default_factory=dict)
+    """(ISRC, party) -> its latest disclosure statement."""
 
     def apply_decision(self, key: SlotKey, entry: Entry) -> ApplyOutcome:
         slot, outcome = merge(self.slots.get(key, Slot()), entry)
@@ -84,19 +100,52 @@ class ConsentState:
         self.tracks[track.isrc] = (offset, track)
         return ApplyOutcome.APPLIED
 
+    def apply_statement(self, isrc: str, party: str, statement: Statement) -> ApplyOutcome:
+        """The later statement by offset replaces the earlier; the same one again (same
+        offset, or the standing statement's id re-sent) changes nothing -- exactly a
+        slot's merge of an entry without a window (``slots.merge``), as Redis keeps it."""
+        current = self.statements.get((isrc, party))
+        if current is not None:
+            if current.offset == statement.offset:
+                return ApplyOutcome.DUPLICATE
+            if statement.offset < current.offset:
+                return ApplyOutcome.STALE
+            if current.level is not None and current.statement_id == statement.statement_id:
+                return ApplyOutcome.DUPLICATE
+        self.statements[(isrc, party)] = statement
+        return ApplyOutcome.APPLIED
+
     def apply(self, event: AnyEvent, offset: int) -> ApplyOutcome:
-        """Decisions and tracks; a delegation changes who may decide, not any answer."""
+        """Decisions, disclosure statements and tracks; a delegation changes who may
+        decide, not any answer."""
         if isinstance(event, ConsentChanged | ConsentChangedMany):
             entry = entry_of(event, offset)
             outcomes = [self.apply_decision(key, entry) for key in slot_keys_of(event)]
             return many_outcome(outcomes)
         if isinstance(event, DelegationChanged):
             return ApplyOutcome.APPLIED
+        if isinstance(event, DisclosureStated):
+            stated = Statement(offset, str(event.statement_id), event.contains_ai)
+            return many_outcome(
+                [self.apply_statement(isrc, event.party, stated) for isrc in event.works]
+            )
         return self.apply_track(offset, track_of(event))
 
     def track(self, isrc: str) -> Track | None:
+        """The track as a check sees it: its disclosure merged with its current rights
+        holders' statements."""
         found = self.tracks.get(isrc)
-        return None if found is None else found[1]
+        if found is None:
+            return None
+        track = found[1]
+        stated = [
+            s.level
+            for party in track.parties
+            if (s := self.statements.get((isrc, party))) is not None
+        ]
+        if not stated:
+            return track
+        return replace(track, disclosure=most_inclusive([track.disclosure, *stated]))
 
     def candidates(self, track: Track, purpose: str) -> dict[str, list[tuple[SlotKey, Slot]]]:
         out: dict[str, list[tuple[SlotKey, Slot]]] = {}

@@ -49,6 +49,7 @@ from consentry_events import (
     ConsentChangedMany,
     Decision,
     DecodeError,
+    DisclosureStated,
     EnforcementCause,
     EnforcementChanged,
     Scope,
@@ -147,6 +148,7 @@ class Enforcer:
         handling the same records again is safe."""
         tracks: list[tuple[EnforcementCause, TrackChanged]] = []
         decisions: list[tuple[LogRecord, Decision]] = []
+        stated: list[tuple[EnforcementCause, DisclosureStated]] = []
         for record in records:
             try:
                 event = record.decoded().event
@@ -156,10 +158,15 @@ class Enforcer:
                 tracks.append((_cause(record), event))
             elif isinstance(event, ConsentChanged | ConsentChangedMany):
                 decisions.append((record, event))
+            elif isinstance(event, DisclosureStated):
+                stated.append((_cause(record), event))
         await self._index.add(t for _, t in tracks)
         await self._wait_applied(records)
         every = sorted(self._taxonomy.defaults)
         work: Work = {(track.isrc, p): cause for cause, track in tracks for p in every}
+        # A statement changes answers only where the taxonomy excludes disclosed AI.
+        excluding = [p for p in every if self._taxonomy.excluded_ai(p)]
+        work |= {(isrc, p): cause for cause, s in stated for isrc in s.works for p in excluding}
         large = await self._reach_small(decisions, work)
         published = await self._publish_changes(work)
         for record, key in large:
@@ -323,9 +330,10 @@ class Enforcer:
         believed = await self._published.get(isrcs, purposes)
         # A track no decision applies to answers every purpose's default; with nothing
         # published about it either, downstream already believes that (most new tracks).
+        excluded = {level for p in purposes for level in self._taxonomy.excluded_ai(p)}
         settled = {
             isrc
-            for isrc in read.without_decisions()
+            for isrc in read.without_decisions(excluded)
             if all(believed[isrc, p] is None for p in chunk[isrc])
         }
         metrics.RESOLVED.inc(sum(len(chunk[isrc]) for isrc in settled))

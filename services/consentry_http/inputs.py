@@ -26,22 +26,34 @@ M = TypeVar("M", bound=BaseModel)
 SCHEMAS_MARK = "x-consentry-schemas"
 """On an operation's ``openapi_extra``: schemas the app moves into ``components``."""
 RULES_MARK = "x-consentry-rules"
-"""On an operation in the OpenAPI document: the rules between two fields of its body that
-JSON Schema cannot say, machine-readable (``after``, ``differs``), so a client
-generator or a fuzzer can honour them; each is also in the fields' descriptions."""
+"""On an operation in the OpenAPI document: the rules between fields of its body that
+JSON Schema cannot say, machine-readable (``after``, ``differs``, ``empty``, ``shares``),
+so a client generator or a fuzzer can honour them; each is also in the fields' descriptions."""
+Rule = dict[str, str]
 
 
-def after(field: str, than: str) -> dict[str, str]:
+def after(field: str, than: str) -> Rule:
     """When both are given, ``field`` (a moment) must be later than ``than``."""
     return {"after": field, "than": than}
 
 
-def differs(field: str, other: str) -> dict[str, str]:
+def differs(field: str, other: str) -> Rule:
     """``field`` must not equal ``other``."""
     return {"differs": field, "from": other}
 
 
-def body_rules(*rules: dict[str, str]) -> dict[str, Any]:
+def empty_when_null(field: str, other: str) -> Rule:
+    """``field`` (a list) must be empty when ``other`` is null."""
+    return {"empty": field, "when_null": other}
+
+
+def shares_of(field: str, holders: str) -> Rule:
+    """``field`` lists shares (``party``, ``side``, ``basis_points``): each held by one of
+    ``holders``, once per side, and those of a side sum to 10,000."""
+    return {"shares": field, "of": holders}
+
+
+def body_rules(*rules: Rule) -> dict[str, Any]:
     """``openapi_extra`` saying an operation's cross-field rules."""
     return {RULES_MARK: list(rules)}
 
@@ -159,7 +171,7 @@ def documented(
     body_name: str = "Body",
     query: type[BaseModel] | None = None,
     headers: Sequence[Mapping[str, Any]] = (),
-    rules: Sequence[dict[str, str]] = (),
+    rules: Sequence[Rule] = (),
 ) -> dict[str, Any]:
     """``openapi_extra`` for an operation whose inputs are read here: its body, query
     parameters and headers as the functions above accept them, its body's cross-field

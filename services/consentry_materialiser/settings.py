@@ -14,9 +14,7 @@ from consentry_state.where import state_redis
 class MaterialiserSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_MATERIALISER_", extra="forbid")
 
-    redis_url: str = state_redis(
-        "Redis primary to write."
-    )
+    redis_url: str = state_redis("Redis primary to write.")
     group_id: str = group("consentry-materialiser")
     metrics_port: int = metrics_port(9102)
     data_dir: Path = data_dir("materialiser")

@@ -25,8 +25,7 @@ class PortalSettings(BaseSettings):
         default=None, description="Or a file holding it (docker-compose: written by keys)."
     )
     store_url: str = store_redis(
-        "Where sessions and spent login links are kept (the enforcer's Redis, "
-        "user portal).",
+        "Where sessions and spent login links are kept (the enforcer's Redis, user portal).",
     )
     auth_public_key_file: Path = Field(description="Public key that verifies login links.")
     purposes_file: PurposesFile = None

@@ -24,6 +24,7 @@ from consentry_sdk.checker import redis_for_checks
 from consentry_sdk.datasets import DataSetError, DataSets, Page
 from consentry_sdk.feed import ChangeFeed, Checkpoint, FeedError, FeedSettings
 from consentry_sdk.settings import CheckSettings
+from consentry_signals.cli import signals_group
 from consentry_state import StateReader
 
 
@@ -152,3 +153,10 @@ def follow(purposes: tuple[str, ...], cursor: str | None, cursor_file: Path | No
 
     with suppress(KeyboardInterrupt):
         _run(run())
+
+
+main.add_command(signals_group)
+
+
+if __name__ == "__main__":
+    main()

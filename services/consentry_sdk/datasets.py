@@ -66,6 +66,9 @@ class Page:
     """Follow the change feed from here (None without feed settings)."""
     fresh_until_ms: int
     """The state behind this page was complete up to this instant (epoch ms)."""
+    disclosures: dict[str, str]
+    """The AI disclosure of each of ``isrcs`` that has one (``all`` / ``partly`` /
+    ``none``); a track left out is undisclosed."""
 
 
 class DataSets:
@@ -98,7 +101,7 @@ class DataSets:
         async for batch, read in self._reads(_batches(isrcs, self._batch)):
             verdicts = self._verdicts(read, purpose) if read.isrcs else {}
             allowed = [i for i in batch if verdicts.get(i) is Verdict.ALLOW]
-            yield Page(allowed, len(batch), cursor, self._fresh(read))
+            yield Page(allowed, len(batch), cursor, self._fresh(read), read.disclosures(allowed))
 
     async def snapshot(
         self,
@@ -128,7 +131,8 @@ class DataSets:
             ]
             verdicts = self._verdicts(read, purpose)
             matching = [i for i in wanted if verdicts.get(i) is answer]
-            yield Page(matching, len(batch), cursor, self._fresh(read))
+            disclosed = read.disclosures(matching)
+            yield Page(matching, len(batch), cursor, self._fresh(read), disclosed)
 
     async def _cursor(self) -> Cursor | None:
         return None if self._feed is None else await self._feed.end()
@@ -174,7 +178,7 @@ class DataSets:
     def _verdicts(self, read: Read, purpose: str) -> dict[str, Verdict]:
         """The answer for each known track of the read."""
         default = self._taxonomy.default(purpose)
-        quiet = read.without_decisions()
+        quiet = read.without_decisions(self._taxonomy.excluded_ai(purpose))
         verdicts = dict.fromkeys(quiet, default)
         rest = [isrc for isrc in read.isrcs if isrc not in quiet]
         now = self._clock_ms()

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Collection, Iterator
+from collections.abc import AsyncGenerator, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -114,6 +114,18 @@ class Cursor:
 
     def __str__(self) -> str:
         return self.encode()
+
+    @classmethod
+    def earliest(cls, cursors: Iterable[Cursor]) -> Cursor:
+        """Per partition, the earliest of ``cursors``: following from it yields every
+        change after any of them (a partition one of them does not name, from its start)."""
+        found = list(cursors)
+        width = max(len(c.offsets) for c in found)
+        return cls(
+            tuple(
+                min(c.offsets[p] if p < len(c.offsets) else 0 for c in found) for p in range(width)
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Layout 4 of the consent state: where each record lives, and how it is written.
+"""Layout 5 of the consent state: where each record lives, and how it is written.
 
 Every key name comes from ``keys``; this module decides the buckets and the text of the
 values, and ``lua/codec.lua`` is its twin on the Redis side (a contract test replays
@@ -10,7 +10,9 @@ all its releases' decisions and one for all its parties' -- each distinct one on
   one ISRC registrant-year's hundred designations share a bucket, as do a release's
   tracks; the value is its record, then the slot lines of its track-scoped decisions
   (any party's). Buckets stay listpack-encoded (``LISTPACK_SETTINGS``), so a track costs
-  its bytes and a few more, not a key of its own;
+  its bytes and a few more, not a key of its own; its rights holders' AI disclosure
+  statements are slot lines of its own group too, under the pseudo-purpose ``!ai``
+  (no purpose starts with ``!``): merged by offset like decisions, read with the track;
 * a **release's decisions** (every party's release-scoped slots) in the hash
   ``keys.RELEASE_DECISIONS``, field the UPC;
 * a **party's own group** -- its party-wide slots only, what every check of its tracks
@@ -23,16 +25,21 @@ all its releases' decisions and one for all its parties' -- each distinct one on
   ``<party>|u``: a write's intent;
 * its **delegations** in ``keys.delegations_key(party)`` and, seen from each delegate, in
   ``keys.delegators_key(delegate)`` (new in layout 4: a label lists what it decided for
-  its artists without scanning; a state in layout 3 is rebuilt, which fills it).
+  its artists without scanning; a state in layout 3 is rebuilt, which fills it). Layout 5
+  adds the AI disclosure to a track's record and its holders' statements to its group (a
+  state in layout 4 is rebuilt).
 
 Values:
 
-* track: ``<offset>|<upc>|<a|r>|<party> <party> ...`` (``a`` active, ``r`` retired), an
-  empty first line while its decisions have arrived before its record; then slot lines;
+* track: ``<offset>|<upc>|<a|r>|<party> <party> ...|<A|P|N>|<facts>`` (``a`` active,
+  ``r`` retired; the delivery's AI disclosure: all, partly, none, empty when not
+  disclosed; ``facts``: a digest of its shares and AI credits, for imports to compare),
+  an empty first line while its decisions have arrived before its record; then slot
+  lines;
 * slot group: lines ``<party>|<purpose>|<floor>|<entries>`` (party empty in a party's
   own group), entries ``;``-separated ``<offset>,<a|d>,<id>,<from_ms>,<until_ms>``
   ascending by offset (from/until empty when absent), ``<id>`` the decision's UUID in 22
-  characters of base64url;
+  characters of base64url; a statement's entry ``<offset>,<A|P|N>,<id>,,``;
 * head: ``<offset>|<sha256 in base64url>`` (empty before the party's first event is
   applied), then ``\n``-separated marker lines.
 """
@@ -49,7 +56,7 @@ from consentry_domain import Entry, Slot, SlotKey, Track
 from consentry_events import Choice, Scope, TrackStatus
 from consentry_state import keys
 
-VERSION = "4"
+VERSION = "5"
 """Written with the ready mark; a worker that finds another rebuilds the state."""
 
 LISTPACK_SETTINGS = ("--hash-max-listpack-entries", "256", "--hash-max-listpack-value", "512")
@@ -67,6 +74,10 @@ _STATUS = {TrackStatus.ACTIVE: "a", TrackStatus.RETIRED: "r"}
 _STATUS_BY_CODE = {code: status for status, code in _STATUS.items()}
 _CHOICE = {Choice.ALLOW: "a", Choice.DENY: "d"}
 _CHOICE_BY_CODE = {code: choice for choice, code in _CHOICE.items()}
+_LEVEL = {"all": "A", "partly": "P", "none": "N"}
+_LEVEL_BY_CODE = {code: level for level, code in _LEVEL.items()}
+STATEMENTS = "!ai"
+"""The pseudo-purpose of a track's disclosure statements in its own group."""
 
 
 def party_hash(party: str) -> str:
@@ -142,6 +153,16 @@ def choice_code(choice: Choice) -> str:
     return _CHOICE.get(choice, "w")
 
 
+def record_tail(level: str | None, facts: str) -> str:
+    """A track record's disclosure (``A``, ``P``, ``N``, empty when none) and facts."""
+    return ("" if level is None else _LEVEL[level]) + "|" + facts
+
+
+def statement_code(level: str | None) -> str:
+    """A statement's entry choice: its level, or ``w`` when it withdraws the statement."""
+    return "w" if level is None else _LEVEL[level]
+
+
 def split_track(value: bytes | str) -> tuple[str, str]:
     """A track's value -> (its record line, its track-scoped slot lines)."""
     text = value.decode() if isinstance(value, bytes) else value
@@ -153,8 +174,23 @@ def decode_track(isrc: str, record: str) -> tuple[int, Track] | None:
     """A track's record line; None while only its decisions have arrived."""
     if not record:
         return None
-    offset, upc, status, parties = record.split("|", 3)
-    return int(offset), Track(isrc, upc, tuple(parties.split()), _STATUS_BY_CODE[status])
+    offset, upc, status, parties, level, facts = record.split("|", 5)
+    disclosure = _LEVEL_BY_CODE.get(level)
+    track = Track(isrc, upc, tuple(parties.split()), _STATUS_BY_CODE[status], disclosure, facts)
+    return int(offset), track
+
+
+def statements(track_slots: str) -> dict[str, str]:
+    """Each rights holder's standing disclosure statement in a track's own group (a
+    withdrawn one leaves no entry): party -> ``all`` / ``partly`` / ``none``."""
+    found: dict[str, str] = {}
+    if f"|{STATEMENTS}|" not in track_slots:
+        return found
+    for line in track_slots.split("\n"):
+        party, purpose, _, entries = line.split("|", 3)
+        if purpose == STATEMENTS and entries:
+            found[party] = _LEVEL_BY_CODE[entries.split(",", 2)[1]]
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +220,7 @@ def decode_group(value: bytes | str, purposes: Collection[str] | None = None) ->
         return slots
     for line in text.split("\n"):
         party, purpose, floor, entries = line.split("|", 3)
-        if purposes is not None and purpose not in purposes:
+        if (purposes is not None and purpose not in purposes) or purpose == STATEMENTS:
             continue
         parsed = tuple(_entry(e) for e in entries.split(";")) if entries else ()
         slots.append(GroupSlot(party, purpose, Slot(int(floor), parsed)))

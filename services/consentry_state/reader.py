@@ -9,14 +9,14 @@ batches that read it.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 from redis.asyncio import Redis
 
 from consentry_domain import Slot, SlotKey, Track
 from consentry_domain.purposes import ancestors
-from consentry_events import Scope, TrackStatus
+from consentry_events import Scope, TrackStatus, most_inclusive
 from consentry_state import keys, layout
 from consentry_state.scripts import GATHER, run
 
@@ -80,10 +80,19 @@ def _on_release(upc: str, raw: bytes | str, paths: frozenset[str]) -> dict[str, 
 
 def _parsed(isrc: str, raw_track: bytes | str) -> tuple[Track | None, str]:
     """The track's record (None: only decisions about it have arrived, not the track
-    itself) and its own slot group."""
+    itself), its disclosure merged with its current holders' statements, and its own
+    slot group."""
     record, track_slots = layout.split_track(raw_track)
     decoded = layout.decode_track(isrc, record)
-    return (None if decoded is None else decoded[1]), track_slots
+    if decoded is None:
+        return None, track_slots
+    track = decoded[1]
+    stated = layout.statements(track_slots)
+    if stated:
+        held = [level for party, level in stated.items() if party in track.parties]
+        if held:
+            track = replace(track, disclosure=most_inclusive([track.disclosure, *held]))
+    return track, track_slots
 
 
 def _view(
@@ -123,11 +132,11 @@ class Read:
     parsed: dict[str, tuple[Track | None, str]] = field(default_factory=dict)
     """Each track's record, decoded once for every purpose asked of this read."""
 
-    def without_decisions(self) -> set[str]:
+    def without_decisions(self, excluded: Collection[str] = ()) -> set[str]:
         """The tracks known and active to which no decision can apply: nothing decided on
-        them, on their release, or by any of their parties party-wide -- so every answer
-        about them is the purpose's default (``consentry_domain.resolve``: silent
-        parties contribute the default)."""
+        them, on their release, or by any of their parties party-wide, and not disclosed
+        as ``excluded`` AI -- so every answer about them is the purpose's default
+        (``consentry_domain.resolve``: silent parties contribute the default)."""
         quiet: set[str] = set()
         for isrc, raw in zip(self.isrcs, self.tracks, strict=True):
             if raw is None:
@@ -138,12 +147,31 @@ class Read:
             if (
                 track is not None
                 and track.status is TrackStatus.ACTIVE
+                and track.disclosure not in excluded
                 and not track_slots
                 and track.upc not in self.releases
                 and not any(party in self.parties for party in track.parties)
             ):
                 quiet.add(isrc)
         return quiet
+
+    def held(self, isrcs: Iterable[str] | None = None) -> dict[str, Track]:
+        """The tracks of this read (of ``isrcs``, if given) the catalogue holds."""
+        wanted = None if isrcs is None else set(isrcs)
+        found: dict[str, Track] = {}
+        for isrc, raw in zip(self.isrcs, self.tracks, strict=True):
+            if raw is None or (wanted is not None and isrc not in wanted):
+                continue
+            if (parsed := self.parsed.get(isrc)) is None:
+                parsed = self.parsed[isrc] = _parsed(isrc, raw)
+            if parsed[0] is not None:
+                found[isrc] = parsed[0]
+        return found
+
+    def disclosures(self, isrcs: Iterable[str]) -> dict[str, str]:
+        """The known AI disclosure of each of ``isrcs`` this read holds (unknown ones left
+        out)."""
+        return {i: t.disclosure for i, t in self.held(isrcs).items() if t.disclosure is not None}
 
     def views(self, purpose: str, only: Sequence[str] | None = None) -> dict[str, TrackView | None]:
         """Each track (of ``only``, if given) with its candidate slots for ``purpose``."""

@@ -81,6 +81,16 @@ class StoredState:
             return None
         return layout.decode_track(isrc, layout.split_track(raw)[0])
 
+    async def disclosure(self, isrc: str) -> tuple[Track | None, dict[str, str]]:
+        """The track's record (None when not registered) with the delivery's disclosure,
+        and each rights holder's standing statement about it (party -> level)."""
+        raw = await self._redis.hget(*layout.track_place(isrc))
+        if raw is None:
+            return None, {}
+        record, track_slots = layout.split_track(raw)
+        decoded = layout.decode_track(isrc, record)
+        return (None if decoded is None else decoded[1]), layout.statements(track_slots)
+
     async def tracks(self, isrcs: Sequence[str]) -> dict[str, Track]:
         """The tracks held, by ISRC (one round trip, one HMGET per bucket; an ISRC not
         held is left out)."""

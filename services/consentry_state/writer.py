@@ -15,12 +15,14 @@ from redis.asyncio import Redis
 
 from consentry_domain import ApplyOutcome, Entry
 from consentry_domain.state import entry_of, slot_key_of, slot_keys_of
+from consentry_domain.state_types import facts_of
 from consentry_events import (
     AnyEvent,
     ConsentChanged,
     ConsentChangedMany,
     Decision,
     DelegationChanged,
+    DisclosureStated,
     Scope,
 )
 from consentry_events.logged import LoggedEvent, Position
@@ -93,6 +95,14 @@ def _args(record: ToApply) -> tuple[Arg, ...]:
     if isinstance(event, DelegationChanged):
         field = keys.delegation_field(event.delegate, event.purpose)
         return _chained("g", mark, record, event.party, (field, event.action.value))
+    if isinstance(event, DisclosureStated):
+        # A statement on many tracks: a slot of each track's own group (no marker on the
+        # head: a statement is no decision), merged like a decision without a window.
+        code = layout.statement_code(event.contains_ai)
+        entry = (code, layout.short_id(event.statement_id), "", "")
+        groups = [[*layout.track_place(isrc), ""] for isrc in event.works]
+        stated = (event.party, layout.STATEMENTS, *entry)
+        return _chained("m", mark, record, event.party, stated, "1", groups)
     key, field = layout.track_place(event.isrc)
     return (
         "t",
@@ -104,6 +114,7 @@ def _args(record: ToApply) -> tuple[Arg, ...]:
         event.upc,
         layout.status_code(event.status),
         " ".join(event.parties),
+        layout.record_tail(event.contains_ai, facts_of(event.shares, event.ai_credits)),
     )
 
 
@@ -127,7 +138,9 @@ def parts(batch: Sequence[ToApply], most: int) -> list[list[ToApply]]:
 
 
 def _writes(record: ToApply) -> int:
-    if isinstance(record, LoggedEvent) and isinstance(record.event, ConsentChangedMany):
+    if isinstance(record, LoggedEvent) and isinstance(
+        record.event, ConsentChangedMany | DisclosureStated
+    ):
         return len(record.event.works)
     return 1
 

@@ -29,7 +29,9 @@ from consentry_writeapi.publisher import KafkaPublisher
 from consentry_writeapi.routes import (
     decisions,
     delegations,
+    disclosures,
     downstream,
+    ern,
     parties,
     tracks,
     works,
@@ -94,6 +96,8 @@ def create_app(
             "/v1/tracks/import": tracks.IMPORT_MAX_BYTES,
             "/v1/decisions/many": decisions.MANY_MAX_BYTES,
             "/v1/receipts": downstream.RECEIPTS_MAX_BYTES,
+            "/v1/catalogue/ern": ern.ERN_MAX_BYTES,
+            "/v1/disclosures": disclosures.STATEMENT_MAX_BYTES,
         },
         purposes=taxonomy.defaults,
         on_problem=_count,
@@ -105,7 +109,7 @@ def create_app(
     app.mount("/metrics", make_asgi_app())
     app.add_middleware(Observed, observe=_counted)  # outermost: counts both ways in
 
-    for module in (decisions, delegations, tracks, parties, downstream, works):
+    for module in (decisions, delegations, disclosures, ern, tracks, parties, downstream, works):
         app.include_router(module.router)
 
     @app.get("/healthz", response_model=Status, tags=["probes"])

@@ -90,6 +90,19 @@ def may_delegate(principal: Principal, party: str) -> Authority:
     )
 
 
+def may_state_disclosure(principal: Principal, party: str) -> Authority:
+    """State the AI disclosure of ``party``'s works: the musicians' (and rights holders')
+    own statement -- the party itself, or an admin for it; never a delegate."""
+    if principal.kind is PrincipalKind.ADMIN:
+        return Authority.ADMIN
+    if principal.subject == party and principal.kind is PrincipalKind.PARTY:
+        return Authority.SELF
+    raise Refused(
+        "disclosure_is_own_act",
+        f"only {party} itself (or an admin) may state the AI disclosure of its works",
+    )
+
+
 def may_register_tracks(principal: Principal) -> Authority:
     """Add, change or retire a track and its rights holders: the catalogue feed's job."""
     if principal.kind in (PrincipalKind.CATALOGUE, PrincipalKind.ADMIN):

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from consentry_auth import Principal
 from consentry_domain import Taxonomy as TaxonomyRules
+from consentry_ern.catalogue import PartyRule
 from consentry_http import Authenticator, invalid_field
 from consentry_http.inputs import (
     IDEMPOTENCY_KEY,
@@ -63,6 +64,7 @@ class WriteServices:
     book: ReceiptBook
     index: CatalogueIndex
     auth: Authenticator
+    party_rule: PartyRule
 
     @classmethod
     def connected(
@@ -105,6 +107,7 @@ class WriteServices:
             book=ReceiptBook(store),
             index=CatalogueIndex(store),
             auth=auth,
+            party_rule=PartyRule.load(settings.ern_parties_file),
         )
 
 
@@ -122,6 +125,7 @@ Importer = Annotated[CatalogueImport, part("importer")]
 Book = Annotated[ReceiptBook, part("book")]
 Index = Annotated[CatalogueIndex, part("index")]
 Auth = Annotated[Authenticator, part("auth")]
+PartyRules = Annotated[PartyRule, part("party_rule")]
 
 
 async def _idempotency_key(

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 
 from consentry_domain import Track
 from consentry_domain.catalogue_import import ImportPlan, Refusal, plan_import
+from consentry_domain.state_types import facts_of
 from consentry_events import CATALOGUE, TrackChanged
 from consentry_events.tokens import Token
 from consentry_kafka import LogEnds
@@ -45,15 +46,39 @@ class Imported:
     """Whether unchanged tracks could be recognised (see the module's docstring)."""
 
 
-def validated(index: int, item: Mapping[str, Any]) -> Track | Refusal:
-    """An item as a track, or the refusal naming its first wrong field."""
+def track_of(request: TrackRequest) -> Track:
+    """A track as the state holds it, to compare with (``plan_import``)."""
+    facts = facts_of(request.shares, request.ai_credits)
+    parties = tuple(request.parties)
+    return Track(request.isrc, request.upc, parties, request.status, request.contains_ai, facts)
+
+
+def track_event(request: TrackRequest, actor: str, at: datetime) -> TrackChanged:
+    """The catalogue record a request registers."""
+    return TrackChanged(
+        isrc=request.isrc,
+        upc=request.upc,
+        parties=tuple(request.parties),
+        status=request.status,
+        recorded_at=at,
+        actor=actor,
+        title=request.title,
+        release_title=request.release_title,
+        contains_ai=request.contains_ai,
+        ai_credits=tuple(request.ai_credits),
+        shares=tuple(request.shares),
+        source=request.source,
+    )
+
+
+def validated(index: int, item: Mapping[str, Any]) -> TrackRequest | Refusal:
+    """An item as a track request, or the refusal naming its first wrong field."""
     try:
-        request = _TRACK.validate_python(item)
+        return _TRACK.validate_python(item)
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         field = ".".join(str(part) for part in error["loc"]) or "(item)"
         return Refusal(index, field, str(error["msg"]))
-    return Track(request.isrc, request.upc, tuple(request.parties), request.status)
 
 
 class CatalogueImport:
@@ -74,13 +99,10 @@ class CatalogueImport:
     async def run(self, items: Sequence[Mapping[str, Any]], actor: str) -> Imported:
         """Raises ``PublishError`` when the broker did not take every changed record (some
         may be written; importing again is safe)."""
-        checked = [validated(i, item) for i, item in enumerate(items)]
+        requests = [validated(i, item) for i, item in enumerate(items)]
+        checked = [r if isinstance(r, Refusal) else track_of(r) for r in requests]
         isrcs = [t.isrc for t in checked if isinstance(t, Track)]
-        titled = {
-            str(item["isrc"]): (item.get("title"), item.get("release_title"))
-            for item, track in zip(items, checked, strict=True)
-            if isinstance(track, Track)
-        }
+        asked = {r.isrc: r for r in reversed(requests) if isinstance(r, TrackRequest)}
         try:
             now_held = await self._stored.tracks(isrcs)
         except (RedisError, OSError) as exc:
@@ -92,19 +114,7 @@ class CatalogueImport:
         held = await self._held(candidates)
         plan = plan_import(checked, held)
         now = datetime.now(UTC)
-        tracks = [
-            TrackChanged(
-                isrc=t.isrc,
-                upc=t.upc,
-                parties=t.parties,
-                status=t.status,
-                recorded_at=now,
-                actor=actor,
-                title=titled[t.isrc][0],
-                release_title=titled[t.isrc][1],
-            )
-            for t in plan.write
-        ]
+        tracks = [track_event(asked[t.isrc], actor, now) for t in plan.write]
         receipts = await self._catalogue.register_many(tracks)
         last: dict[int, int] = {}
         for r in receipts:

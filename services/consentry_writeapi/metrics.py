@@ -53,6 +53,7 @@ for _reason in (
     "not_own_party",
     "not_delegated",
     "delegation_is_own_act",
+    "disclosure_is_own_act",
     "catalogue_only",
     "not_readable",
 ):

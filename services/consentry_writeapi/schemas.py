@@ -14,16 +14,21 @@ from pydantic import (
 )
 
 from consentry_events import (
+    AiCredit,
+    AiLevel,
     Authority,
     Choice,
     ConsentChanged,
     ConsentChangedMany,
     DelegationAction,
     DelegationChanged,
+    DisclosureStated,
     PartyEvent,
     Scope,
+    Share,
     TrackStatus,
 )
+from consentry_events.disclosure import check_shares
 from consentry_events.models import (
     ChainHash,
     Isrc,
@@ -63,11 +68,25 @@ class TrackRequest(BaseModel):
     status: TrackStatus = TrackStatus.ACTIVE
     title: str | None = Field(default=None, max_length=300, description="The recording's title.")
     release_title: str | None = Field(default=None, max_length=300, description="Its release's.")
+    contains_ai: AiLevel | None = Field(
+        default=None, description="The AI disclosure delivered (DDEX ContainsAI)."
+    )
+    ai_credits: list[AiCredit] = Field(
+        default=[], max_length=50, description="What AI contributed, by DDEX role."
+    )
+    shares: list[Share] = Field(
+        default=[],
+        max_length=128,
+        description="Each holder's share per side (master, composition), in basis points "
+        "summing to 10,000 per side given; a side not given is split equally.",
+    )
+    source: str | None = Field(default=None, max_length=200, description="e.g. ern:<MessageId>.")
 
     @model_validator(mode="after")
-    def _unique_parties(self) -> Self:
+    def _consistent(self) -> Self:
         if len(set(self.parties)) != len(self.parties):
             raise ValueError("parties must not repeat")
+        check_shares(self.shares, self.parties)
         return self
 
 
@@ -123,6 +142,7 @@ class Accepted(BaseModel):
     accepted_at: datetime
     decision_id: UUID | None = None
     delegation_id: UUID | None = None
+    statement_id: UUID | None = None
 
 
 def accepted(topic: str, partition: int, offset: int, event: PartyEvent | None = None) -> Accepted:
@@ -137,6 +157,7 @@ def accepted(topic: str, partition: int, offset: int, event: PartyEvent | None =
             event.decision_id if isinstance(event, ConsentChanged | ConsentChangedMany) else None
         ),
         delegation_id=event.delegation_id if isinstance(event, DelegationChanged) else None,
+        statement_id=event.statement_id if isinstance(event, DisclosureStated) else None,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -44,6 +46,11 @@ class WriteSettings(KafkaClientSettings):
         ge=0,
         description="How long a catalogue import waits for the state to catch up with the "
         "catalogue log before comparing; past it every valid track is written again.",
+    )
+    ern_parties_file: Path | None = Field(
+        default=None,
+        description="ERN imports: a TOML [parties] table naming delivered parties' ids "
+        "(isni:/dpid:/proprietary:/name: -> party id); unset: ids made from the delivery.",
     )
     host: str = Field(default="127.0.0.1", description="Listen address.")
     port: int = Field(default=8701, ge=0, le=65535, description="Listen port.")

@@ -160,9 +160,10 @@ def test_caught_up_is_never_said_before_the_changes_of_what_was_accepted(stack: 
 
     async def first_caught_up(cursor: Cursor | None) -> tuple[list[FeedChange], Checkpoint]:
         seen: list[FeedChange] = []
-        async with asyncio.timeout(60), aclosing(
-            feed.follow(["ai"], cursor, start="earliest")
-        ) as items:
+        async with (
+            asyncio.timeout(60),
+            aclosing(feed.follow(["ai"], cursor, start="earliest")) as items,
+        ):
             async for item in items:
                 if isinstance(item, FeedChange):
                     seen.append(item)

@@ -104,6 +104,7 @@ async def retire_behind_the_caches_back(redis: Redis, isrc: str) -> None:
     decoded = layout.decode_track(isrc, record)
     assert decoded is not None
     offset, track = decoded
-    retired = f"{offset}|{track.upc}|{layout.status_code(TrackStatus.RETIRED)}|"
-    value = retired + " ".join(track.parties) + (f"\n{slots}" if slots else "")
+    head = f"{offset}|{track.upc}|{layout.status_code(TrackStatus.RETIRED)}|"
+    tail = layout.record_tail(track.disclosure, track.facts)
+    value = head + " ".join(track.parties) + "|" + tail + (f"\n{slots}" if slots else "")
     await redis.hset(key, field, value)

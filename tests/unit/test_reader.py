@@ -17,11 +17,11 @@ def read(tracks: dict[str, str | None], releases: dict[str, str], parties: dict[
 def test_only_known_active_tracks_with_no_group_anywhere_are_without_decisions() -> None:
     found = read(
         {
-            "ZZRDR0000001": "1|000000000001|a|artist:a label:l",  # nothing anywhere
-            "ZZRDR0000002": "2|000000000001|a|artist:b label:m",  # label:m has a group
-            "ZZRDR0000003": "3|000000000002|a|artist:a",  # its release has a group
-            "ZZRDR0000004": "4|000000000001|a|artist:a\nartist:a" + GROUP,  # its own slots
-            "ZZRDR0000005": "5|000000000001|r|artist:a",  # retired: answers deny
+            "ZZRDR0000001": "1|000000000001|a|artist:a label:l||",  # nothing anywhere
+            "ZZRDR0000002": "2|000000000001|a|artist:b label:m||",  # label:m has a group
+            "ZZRDR0000003": "3|000000000002|a|artist:a||",  # its release has a group
+            "ZZRDR0000004": "4|000000000001|a|artist:a||\nartist:a" + GROUP,  # its own slots
+            "ZZRDR0000005": "5|000000000001|r|artist:a||",  # retired: answers deny
             "ZZRDR0000006": None,  # unknown: answers deny
             "ZZRDR0000007": "\nartist:a" + GROUP,  # only decisions arrived, no record
         },
@@ -32,7 +32,7 @@ def test_only_known_active_tracks_with_no_group_anywhere_are_without_decisions()
 
 
 def test_and_every_answer_about_such_a_track_is_the_purpose_default() -> None:
-    found = read({"ZZRDR0000001": "1|000000000001|a|artist:a label:l publisher:p"}, {}, {})
+    found = read({"ZZRDR0000001": "1|000000000001|a|artist:a label:l publisher:p||"}, {}, {})
     assert found.without_decisions() == {"ZZRDR0000001"}
     for purpose, default in TAXONOMY.defaults.items():
         view = found.views(purpose)["ZZRDR0000001"]

@@ -1,4 +1,4 @@
-""""My works" (``/works``): the releases and tracks the signed-in party holds, with the
+""" "My works" (``/works``): the releases and tracks the signed-in party holds, with the
 answers for a purpose, and the forms that decide (``/decide``) -- for the party itself or
 for an artist who delegated the purpose to it. Every rule and refusal is the write
 API's: the page acts with the party's own token."""

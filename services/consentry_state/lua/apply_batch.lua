@@ -9,7 +9,8 @@
 -- ARGV[1] = the records, as one JSON array (one argument: packing ten arguments per
 -- record cost the materialiser more than the rest of its work). Keys and fields are
 -- computed by layout.py. Each record is
---   track:      ['t', wm_field, offset, key, field, isrc, upc, status, parties]
+--   track:      ['t', wm_field, offset, key, field, isrc, upc, status, parties, tail]
+--               (tail: '<disclosure>|<facts>', layout.record_tail)
 --   decision:   ['d', wm_field, offset, party, group_key, group_field, slot_party, purpose,
 --                choice (a|d|w), id, from_ms, until_ms, head_key, digest, marker, in_track]
 --               (marker: '' for a party-wide slot, else the line naming its release or
@@ -17,7 +18,9 @@
 --               track's record line in the track's own value)
 --   many:       ['m', wm_field, offset, party, slot_party, purpose, choice, id, from_ms,
 --                until_ms, head_key, digest, in_track, {{group_key, group_field, marker}, ...}]
---               (one decision on many works: a slot per work, all at this offset)
+--               (one decision on many works: a slot per work, all at this offset; also
+--               a disclosure statement: purpose '!ai', its level as the choice, in each
+--               track's own group, with no marker)
 --   delegation: ['g', wm_field, offset, party, delegate|purpose, grant|revoke, head_key,
 --                digest]
 --   skipped:    ['x', wm_field, offset]   (dead-lettered)
@@ -37,14 +40,15 @@ local function join_track(record, slots)
   return record .. '\n' .. slots
 end
 
-local function apply_track(key, field, offset, upc, status, parties)
+local function apply_track(key, field, offset, upc, status, parties, tail)
   local record, slots = split_track(redis.call('HGET', key, field))
   if record ~= '' then
     local at = tonumber(string.match(record, '^(%d+)'))
     if offset == at then return 'duplicate' end
     if offset < at then return 'stale' end
   end
-  record = string.format('%d', offset) .. '|' .. upc .. '|' .. status .. '|' .. parties
+  record = string.format('%d', offset) .. '|' .. upc .. '|' .. status .. '|' .. parties .. '|'
+    .. tail
   redis.call('HSET', key, field, join_track(record, slots))
   return 'applied'
 end
@@ -79,7 +83,7 @@ local function apply_many(r)
     first = first or outcome
     if outcome == 'applied' then
       any = true
-      markers[#markers + 1] = w[3]
+      if w[3] ~= '' then markers[#markers + 1] = w[3] end
     end
   end
   if #markers > 0 then add_works(r[11], r[4], markers) end
@@ -105,7 +109,7 @@ for _, r in ipairs(cjson.decode(ARGV[1])) do
     outcome = apply_delegation(r[4], r[5], offset, r[6])
     advance_head(r[7], r[4], offset, r[8])
   else
-    outcome = apply_track(r[4], r[5], offset, r[7], r[8], r[9])
+    outcome = apply_track(r[4], r[5], offset, r[7], r[8], r[9], r[10])
     tag = K.track_tag .. r[6]
   end
   outcomes[#outcomes + 1] = outcome

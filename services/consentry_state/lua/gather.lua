@@ -44,8 +44,9 @@ local tracks = fetch(isrcs, function(isrc)
   return K.tracks .. string.sub(isrc, 1, 10), string.sub(isrc, 11)
 end)
 
--- Each track record is '<offset>|<upc>|<status>|<party> <party> ...' (then '\n' and its
--- slot lines): plain finds, no patterns -- this loop is most of the script's time.
+-- Each track record is '<offset>|<upc>|<status>|<party> <party> ...|<disclosure>|<facts>'
+-- (then '\n' and its slot lines): plain finds, no patterns -- this loop is most of the
+-- script's time.
 local upcs, parties, seen_upc, seen_party = {}, {}, {}, {}
 local find, sub = string.find, string.sub
 for i = 1, #isrcs do
@@ -60,7 +61,7 @@ for i = 1, #isrcs do
         seen_upc[upc] = true
         upcs[#upcs + 1] = upc
       end
-      local stop = (find(t, '\n', c + 1, true) or (#t + 1)) - 1
+      local stop = (find(t, '|', c + 1, true) or find(t, '\n', c + 1, true) or (#t + 1)) - 1
       local start = c + 1
       while start <= stop do
         local space = find(t, ' ', start, true)

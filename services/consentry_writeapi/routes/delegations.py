@@ -45,8 +45,6 @@ async def record_delegation(
         raise invalid_field(["body", "delegate"], "a party cannot delegate to itself")
     authority = may_delegate(principal, body.party)
 
-    make = event_maker(
-        DelegationChanged, "delegation_id", principal, authority, body.model_dump()
-    )
+    make = event_maker(DelegationChanged, "delegation_id", principal, authority, body.model_dump())
     handle = attempt(records, principal, key, "delegations", body)
     return written(await parties.append(body.party, make, handle))

@@ -153,9 +153,7 @@ async def _decisions(
 
 
 @router.get("/v1/parties/{party}/delegations", response_model=DelegationsOut)
-async def delegations(
-    party: PartyId, _: Reader, delegations: DelegationsOf
-) -> DelegationsOut:
+async def delegations(party: PartyId, _: Reader, delegations: DelegationsOf) -> DelegationsOut:
     """Whom the party has delegated which purposes to, now."""
     granted = await delegations.granted(party)
     return DelegationsOut(

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from consentry_events import TrackChanged
 from consentry_http import Caller, responses
+from consentry_http.inputs import body_rules, shares_of
 from consentry_writeapi.authorise import may_register_tracks
 from consentry_writeapi.deps import Catalogue, IdempotencyKey, Importer, KeyRecords, attempt
+from consentry_writeapi.importer import track_event
 from consentry_writeapi.schemas import (
     Accepted,
     ImportRefusal,
@@ -24,7 +25,13 @@ from consentry_writeapi.written import WRITE_RESPONSES, written
 router = APIRouter(tags=["catalogue"])
 
 
-@router.post("/v1/tracks", status_code=202, response_model=Accepted, responses=WRITE_RESPONSES)
+@router.post(
+    "/v1/tracks",
+    status_code=202,
+    response_model=Accepted,
+    responses=WRITE_RESPONSES,
+    openapi_extra=body_rules(shares_of("shares", "parties")),
+)
 async def register_track(
     body: TrackRequest,
     principal: Caller,
@@ -37,16 +44,7 @@ async def register_track(
     Catalogue and admin tokens only. A track record is an upsert, so a retry after
     an unknown outcome writes it again to the same effect."""
     may_register_tracks(principal)
-    event = TrackChanged(
-        isrc=body.isrc,
-        upc=body.upc,
-        parties=tuple(body.parties),
-        status=body.status,
-        recorded_at=datetime.now(UTC),
-        actor=principal.subject,
-        title=body.title,
-        release_title=body.release_title,
-    )
+    event = track_event(body, principal.subject, datetime.now(UTC))
     handle = attempt(records, principal, key, "tracks", body)
     return written(await catalogue.register(event, handle))
 

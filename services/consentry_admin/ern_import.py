@@ -1,0 +1,113 @@
+"""``consentry-admin import-ern``'s work: DDEX ERN messages read here (the write API's own
+reader: each message whole or refused, naming its element and line), their tracks sent
+through the bulk import in batches, and -- only with the label's own token -- the
+decisions the label's deals imply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from consentry_admin.importing import ImportRefused, send_tracks
+from consentry_ern import ErnError, Message, read_message
+from consentry_ern.catalogue import PartyRule, track_records
+from consentry_ern.deals import UseTypes, label_decisions
+from consentry_writeapi.schemas import TrackRequest
+
+
+@dataclass(slots=True)
+class ErnSummary:
+    messages: int = 0
+    refused: int = 0
+    tracks: int = 0
+    written: int = 0
+    unchanged: int = 0
+    decisions: int = 0
+    tokens: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    message: Message
+    records: list[dict[str, Any]]
+
+
+def read_files(paths: Iterable[Path], rule: PartyRule) -> Iterator[Read | ErnError]:
+    """Each file's message and its track records, or why it is refused (as a whole)."""
+    for path in paths:
+        try:
+            message = read_message(path.read_bytes(), path.name)
+            records = track_records(message, rule)
+            for record in records:
+                TrackRequest.model_validate(record)
+        except ErnError as error:
+            yield error
+            continue
+        except ValidationError as exc:
+            reason = str(exc.errors(include_url=False)[0]["msg"])
+            yield ErnError(message.message_id, "SoundRecording", None, reason)
+            continue
+        yield Read(message, records)
+
+
+def import_messages(
+    paths: list[Path],
+    client: httpx.Client,
+    rule: PartyRule,
+    *,
+    batch: int,
+    label: tuple[httpx.Client, UseTypes] | None,
+    on_refused: Callable[[ErnError], object],
+) -> ErnSummary:
+    """Send every readable message's tracks (``batch`` tracks a request, never splitting a
+    message); with ``label`` (its own client and the use-type mapping), record its deals'
+    decisions too."""
+    summary = ErnSummary()
+    pending: list[dict[str, Any]] = []
+    last: dict[tuple[str, str], int] = {}
+
+    def flush() -> None:
+        if pending:
+            result = send_tracks(client, pending)
+            summary.written += result.written
+            summary.unchanged += result.unchanged
+            for token in result.tokens:
+                log, partition, offset = token.rsplit(":", 2)
+                last[log, partition] = max(last.get((log, partition), -1), int(offset))
+            pending.clear()
+
+    for found in read_files(paths, rule):
+        if isinstance(found, ErnError):
+            summary.refused += 1
+            on_refused(found)
+            continue
+        summary.messages += 1
+        summary.tracks += len(found.records)
+        if len(pending) + len(found.records) > batch:
+            flush()
+        pending += found.records
+        if label is not None:
+            summary.decisions += _decide(label, found.message, rule)
+    flush()
+    summary.tokens = [f"{log}:{p}:{offset}" for (log, p), offset in sorted(last.items())]
+    return summary
+
+
+def _decide(label: tuple[httpx.Client, UseTypes], message: Message, rule: PartyRule) -> int:
+    client, use_types = label
+    decided = 0
+    for decision in label_decisions(message, rule, use_types):
+        key = f"ern:{message.message_id}:{decision['purpose']}"
+        response = client.post("/v1/decisions", json=decision, headers={"Idempotency-Key": key})
+        if response.status_code != 202:
+            raise ImportRefused(
+                f"{message.message_id}: the label's decision was refused "
+                f"({response.status_code}): {response.text}"
+            )
+        decided += 1
+    return decided
