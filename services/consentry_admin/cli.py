@@ -17,7 +17,7 @@ import httpx
 from pydantic_settings import SettingsConfigDict
 
 from consentry_admin.catalogue_file import CatalogueFileError
-from consentry_admin.ern_import import import_messages
+from consentry_admin.ern_import import import_messages, messages_in
 from consentry_admin.importing import ImportRefused, import_file
 from consentry_auth import CHECK_AUDIENCE, WRITE_AUDIENCE, AuthError, Issuer, default_audiences
 from consentry_auth.keys import write_keys
@@ -214,9 +214,7 @@ def import_command(file: Path, url: str, token: str | None, batch: int) -> None:
 
 
 @main.command("import-ern")
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--url",
     default=lambda: os.environ.get("CONSENTRY_WRITE_URL", "http://127.0.0.1:8701"),
@@ -255,7 +253,8 @@ def import_ern_command(
     deal_purposes: Path | None,
     batch: int,
 ) -> None:
-    """Import DDEX ERN 4.3 / 4.3.2 NewReleaseMessage FILES: each release's tracks, their
+    """Import DDEX ERN 4.3 / 4.3.2 NewReleaseMessage FILES (a folder: every .xml file in
+    it, at any depth -- a delivery as it arrives): each release's tracks, their
     rights holders, AI disclosure and shares, through the bulk import (a message already
     imported changes nothing; a release with no deal in force is taken down).
 
@@ -276,7 +275,7 @@ def import_ern_command(
                     load_use_types(deal_purposes),
                 )
             summary = import_messages(
-                list(files),
+                messages_in(files),
                 client,
                 rule,
                 batch=batch,

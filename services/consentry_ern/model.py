@@ -18,6 +18,10 @@ class ErnError(ValueError):
         self.line = line
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[ErnError], tuple[str, str, int | None, str]]:
+        """Pickled as it was made (a refusal found in a reading process travels back)."""
+        return ErnError, (self.message_id, self.element, self.line, self.reason)
+
 
 @dataclass(frozen=True, slots=True)
 class Party:

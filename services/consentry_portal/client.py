@@ -83,15 +83,18 @@ class Apis:
             raise Unreachable(f"the write API failed ({response.status_code})", sent=True)
         return Reply(response.status_code, payload)
 
-    async def answers(self, isrcs: list[str], purpose: str) -> dict[str, Any]:
-        """The check service's answers (one batch request per 1,000 tracks)."""
+    async def answers(
+        self, isrcs: list[str], purpose: str, token: str | None = None
+    ) -> dict[str, Any]:
+        """The check service's answers (one batch request per 1,000 tracks); with the
+        write API's ``token``, from state that has applied that write."""
         found: dict[str, Any] = {}
         for start in range(0, len(isrcs), 1000):
-            chunk = isrcs[start : start + 1000]
+            body: dict[str, Any] = {"purpose": purpose, "isrcs": isrcs[start : start + 1000]}
+            if token is not None:
+                body["token"] = token
             try:
-                response = await self._check.post(
-                    "/v1/check", json={"purpose": purpose, "isrcs": chunk}
-                )
+                response = await self._check.post("/v1/check", json=body)
                 response.raise_for_status()
             except httpx.HTTPError:
                 continue  # shown as "could not be checked"

@@ -13,7 +13,7 @@ import asyncio
 import sys
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,8 +22,9 @@ import click
 from consentry_domain import Verdict, load_taxonomy
 from consentry_sdk.checker import redis_for_checks
 from consentry_sdk.datasets import DataSetError, DataSets, Page
-from consentry_sdk.feed import ChangeFeed, Checkpoint, FeedError, FeedSettings
+from consentry_sdk.feed import ChangeFeed, Checkpoint, FeedError, FeedItem, FeedSettings
 from consentry_sdk.settings import CheckSettings
+from consentry_sdk.stopping import run_until_signalled
 from consentry_signals.cli import signals_group
 from consentry_state import StateReader
 
@@ -135,24 +136,32 @@ def follow(purposes: tuple[str, ...], cursor: str | None, cursor_file: Path | No
     if cursor is None and cursor_file is not None and cursor_file.exists():
         cursor = cursor_file.read_text().strip() or None
 
-    async def run() -> None:
-        async for item in ChangeFeed(FeedSettings()).follow(purposes or None, cursor):
-            if not isinstance(item, Checkpoint):
-                sys.stdout.write(item.event.model_dump_json() + "\n")
-                sys.stdout.flush()
-            elif not item.caught_up:
-                behind = "unknown" if item.behind is None else f"{item.behind:,}"
-                pending = "unknown" if item.unenforced is None else f"{item.unenforced:,}"
-                click.echo(
-                    f"checkpoint: {behind} changes behind, {pending} accepted records not "
-                    "yet enforced",
-                    err=True,
-                )
-            if cursor_file is not None:
-                await asyncio.to_thread(cursor_file.write_text, item.cursor.encode() + "\n")
+    async def run(stop: asyncio.Event) -> None:
+        feed = ChangeFeed(FeedSettings()).follow(purposes or None, cursor)
+        async with aclosing(feed) as items:
+            async for item in items:
+                if stop.is_set():
+                    return
+                await _print(item)
 
-    with suppress(KeyboardInterrupt):
-        _run(run())
+    async def _print(item: FeedItem) -> None:
+        if not isinstance(item, Checkpoint):
+            sys.stdout.write(item.event.model_dump_json() + "\n")
+            sys.stdout.flush()
+        elif not item.caught_up:
+            behind = "unknown" if item.behind is None else f"{item.behind:,}"
+            pending = "unknown" if item.unenforced is None else f"{item.unenforced:,}"
+            click.echo(
+                f"checkpoint: {behind} changes behind, {pending} accepted records not yet enforced",
+                err=True,
+            )
+        if cursor_file is not None:
+            await asyncio.to_thread(cursor_file.write_text, item.cursor.encode() + "\n")
+
+    try:
+        run_until_signalled(run)
+    except FeedError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 main.add_command(signals_group)

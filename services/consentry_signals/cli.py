@@ -5,6 +5,8 @@
   ISRC from ``--isrc``, else from the file's name, e.g. ``GBAYE2400001.wav``);
 * ``read AUDIO...``: what each stamped file says; ``stale AUDIO...``: the stamped files
   whose track's consent changed since they were stamped (from the change feed);
+  an AUDIO that is a folder stands for every WAV, MP3, FLAC and M4A file in it, at any
+  depth, so a data pipeline stamps or checks a whole data set in one call;
 * ``site --out DIR``: a catalogue site's ``/.well-known/tdmrep.json`` and ``robots.txt``,
   kept current from the change feed (``--once``: written once).
 
@@ -31,9 +33,10 @@ from consentry_domain import load_taxonomy
 from consentry_sdk.checker import ConsentChecker, redis_for_checks
 from consentry_sdk.feed import ChangeFeed, Checkpoint, Cursor, FeedChange, FeedSettings
 from consentry_sdk.settings import CheckSettings
+from consentry_sdk.stopping import run_until_signalled
 from consentry_signals.publish import CatalogueSignals, SiteFiles, keep_current
 from consentry_signals.site import Urls
-from consentry_signals.stamp import Credentials, StampError, read, stamp
+from consentry_signals.stamp import TYPES, Credentials, StampError, read, stamp
 from consentry_signals.terms import Terms
 from consentry_state import StateReader
 
@@ -61,6 +64,25 @@ async def _catalogue(terms: Terms) -> AsyncIterator[CatalogueSignals]:
         await redis.aclose()
 
 
+_AUDIO = click.argument(
+    "given", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+
+
+def audio_files(given: tuple[Path, ...]) -> list[Path]:
+    """The files given, each folder replaced by the audio files in it (at any depth, in
+    name order); a file given by name is kept whatever its suffix (stamping says why it
+    cannot take one)."""
+    found: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            inside = (p for p in path.rglob("*") if p.is_file())
+            found.extend(sorted(p for p in inside if p.suffix.lower() in TYPES))
+        else:
+            found.append(path)
+    return list(dict.fromkeys(found))
+
+
 @click.group("signals")
 def signals_group() -> None:
     """A track's AI reservations: shown, stamped into audio files, published for a site."""
@@ -85,9 +107,7 @@ def show(isrc: str, terms_file: Path | None) -> None:
 
 
 @signals_group.command("stamp")
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@_AUDIO
 @click.option("--isrc", default=None, help="The track of every file (default: each file's name).")
 @click.option(
     "--cert",
@@ -104,7 +124,7 @@ def show(isrc: str, terms_file: Path | None) -> None:
 @click.option("--alg", default="es256", show_default=True, help="es256, es384, ps256, ed25519 ...")
 @_TERMS
 def stamp_command(
-    files: tuple[Path, ...],
+    given: tuple[Path, ...],
     isrc: str | None,
     cert: Path | None,
     key: Path | None,
@@ -115,6 +135,7 @@ def stamp_command(
     if cert is None or key is None:
         raise click.UsageError("give --cert and --key (or CONSENTRY_SIGNALS_CERT/_KEY)")
     terms, credentials = Terms.load(terms_file), Credentials.from_files(cert, key, alg)
+    files = audio_files(given)
 
     async def run() -> None:
         cursor = str(await ChangeFeed(FeedSettings()).end())
@@ -146,12 +167,10 @@ def stamp_command(
 
 
 @signals_group.command("read")
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
-def read_command(files: tuple[Path, ...]) -> None:
+@_AUDIO
+def read_command(given: tuple[Path, ...]) -> None:
     """Print what each stamped file says (JSON lines; null for a file with no stamp)."""
-    for path in files:
+    for path in audio_files(given):
         try:
             found = read(path)
         except StampError as exc:
@@ -162,14 +181,12 @@ def read_command(files: tuple[Path, ...]) -> None:
 
 
 @signals_group.command()
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
-def stale(files: tuple[Path, ...]) -> None:
+@_AUDIO
+def stale(given: tuple[Path, ...]) -> None:
     """List the stamped files whose track's consent changed since they were stamped (the
     change feed read from each stamp's cursor to its end); exit 1 if any."""
     stamped = {}
-    for path in files:
+    for path in audio_files(given):
         found = read(path)
         if found is not None and found.cursor is not None:
             stamped[path] = (found.isrc, Cursor.decode(found.cursor))
@@ -216,10 +233,9 @@ def site(out: Path, track_url: str, release_url: str, once: bool, terms_file: Pa
     terms = Terms.load(terms_file)
     files = SiteFiles(out, Urls(track_url, release_url))
 
-    async def run() -> None:
+    async def run(stop: asyncio.Event) -> None:
+        feed = ChangeFeed(FeedSettings(checkpoint_every_s=0.5))
         async with _catalogue(terms) as catalogue:
-            await keep_current(
-                files, catalogue, ChangeFeed(FeedSettings(checkpoint_every_s=0.5)), terms, once=once
-            )
+            await keep_current(files, catalogue, feed, terms, once=once, stop=stop)
 
-    asyncio.run(run())
+    run_until_signalled(run)

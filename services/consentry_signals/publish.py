@@ -11,9 +11,11 @@ old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,20 +79,30 @@ class CatalogueSignals:
 
 
 async def keep_current(
-    site: SiteFiles, catalogue: CatalogueSignals, feed: ChangeFeed, terms: Terms, *, once: bool
+    site: SiteFiles,
+    catalogue: CatalogueSignals,
+    feed: ChangeFeed,
+    terms: Terms,
+    *,
+    once: bool,
+    stop: asyncio.Event | None = None,
 ) -> None:
     """Write the site's files from the whole catalogue, then (unless ``once``) keep them
-    current from the change feed, rewriting after each checkpoint that brought changes."""
+    current from the change feed, rewriting after each checkpoint that brought changes,
+    until ``stop`` is set."""
     cursor = await feed.end()
     tracks = await catalogue.every()
     site.write(tracks.values(), terms.tdm_policy)
     if once:
         return
     changed: set[str] = set()
-    async for item in feed.follow(terms.purposes, cursor):
-        if isinstance(item, FeedChange):
-            changed.add(item.event.isrc)
-        elif isinstance(item, Checkpoint) and changed:
-            tracks |= await catalogue.placed(sorted(changed))
-            site.write(tracks.values(), terms.tdm_policy)
-            changed.clear()
+    async with aclosing(feed.follow(terms.purposes, cursor)) as items:
+        async for item in items:
+            if stop is not None and stop.is_set():
+                return
+            if isinstance(item, FeedChange):
+                changed.add(item.event.isrc)
+            elif isinstance(item, Checkpoint) and changed:
+                tracks |= await catalogue.placed(sorted(changed))
+                site.write(tracks.values(), terms.tdm_policy)
+                changed.clear()

@@ -84,12 +84,19 @@ class StoredState:
     async def disclosure(self, isrc: str) -> tuple[Track | None, dict[str, str]]:
         """The track's record (None when not registered) with the delivery's disclosure,
         and each rights holder's standing statement about it (party -> level)."""
-        raw = await self._redis.hget(*layout.track_place(isrc))
-        if raw is None:
-            return None, {}
-        record, track_slots = layout.split_track(raw)
-        decoded = layout.decode_track(isrc, record)
-        return (None if decoded is None else decoded[1]), layout.statements(track_slots)
+        return (await self.disclosures([isrc])).get(isrc, (None, {}))
+
+    async def disclosures(self, isrcs: Sequence[str]) -> dict[str, tuple[Track, dict[str, str]]]:
+        """``disclosure`` of many tracks in one round trip (an ISRC not held is left out)."""
+        raws = await read_fields(self._redis, ((i, layout.track_place(i)) for i in isrcs))
+        held: dict[str, tuple[Track, dict[str, str]]] = {}
+        for isrc, raw in raws.items():
+            if raw is None:
+                continue
+            record, track_slots = layout.split_track(raw)
+            if (decoded := layout.decode_track(isrc, record)) is not None:
+                held[isrc] = decoded[1], layout.statements(track_slots)
+        return held
 
     async def tracks(self, isrcs: Sequence[str]) -> dict[str, Track]:
         """The tracks held, by ISRC (one round trip, one HMGET per bucket; an ISRC not

@@ -251,6 +251,10 @@ class TrackOut(BaseModel):
     isrc: Isrc
     title: str | None
     retired: bool
+    delivered: AiLevel | None = Field(
+        description="The AI disclosure the catalogue delivered (DDEX ContainsAI)."
+    )
+    stated: AiLevel | None = Field(description="The party's own standing statement.")
 
 
 class ReleaseOut(BaseModel):

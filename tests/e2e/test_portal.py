@@ -214,3 +214,66 @@ def test_a_label_decides_for_an_artist_under_delegation_and_sees_it_marked(
     mine.goto(f"{stack.portal_url}/history")
     assert "made for you under delegation" in mine.locator("table").first.inner_text()
     theirs.close()
+
+
+@pytest.mark.e2e
+def test_an_artist_states_ai_use_beside_what_the_label_delivered(
+    stack: Stack, context: BrowserContext
+) -> None:
+    """Issue 24: the musician's own AI disclosure, on the page where it decides."""
+    artist, label, upc = new_party("artist"), new_party("label"), new_upc()
+    isrcs = [new_isrc() for _ in range(3)]
+    for n, isrc in enumerate(isrcs):
+        register(stack, isrc, upc, [artist, label], f"Tide {n + 1}", "Tides", contains_ai="none")
+    for isrc in isrcs:
+        await_answer(stack, isrc, "ai.training", "allow")
+    eventually(lambda: len(_works_of(stack, artist)) == 3, 20, "the artist's works listed")
+    page = signed_in(stack, context, artist)
+    form = release_form(page, upc)
+    for isrc in isrcs:
+        assert page.locator(f"#ai-{isrc}").inner_text().startswith("no AI")
+    assert "delivered: no AI; you stated: nothing" in page.locator(f"#ai-{isrcs[0]}").inner_text()
+
+    for isrc in isrcs[:2]:
+        form.locator(f"#pick-{isrc}").check()
+    form.get_by_label("AI used").select_option("partly")
+    form.get_by_label("Vocalist").check()
+    form.get_by_role("button", name="State AI use for the chosen tracks").click()
+    page.wait_for_url("**/works?**")
+    assert (
+        "AI disclosure stated as partly AI for 2 track(s)."
+        in page.get_by_role("status").inner_text()
+    )
+    for isrc in isrcs[:2]:
+        cell = page.locator(f"#ai-{isrc}").inner_text()
+        assert cell.startswith("partly AI"), cell
+        assert "you stated: partly AI" in cell, cell
+    assert page.locator(f"#ai-{isrcs[2]}").inner_text().startswith("no AI")
+    accessible(page, "works-disclosure")
+    shown = httpx.get(
+        f"{stack.write_url}/v1/tracks/{isrcs[0]}/disclosure",
+        headers=stack.bearer(artist),
+        timeout=10,
+    ).json()
+    assert shown == {
+        "isrc": isrcs[0],
+        "disclosure": "partly",
+        "delivered": "none",
+        "stated": {artist: "partly"},
+    }
+
+    form = release_form(page, upc)
+    form.locator(f"#pick-{isrcs[0]}").check()
+    form.get_by_label("AI used").select_option("withdraw")
+    form.get_by_role("button", name="State AI use for the chosen tracks").click()
+    page.wait_for_url("**/works?**")
+    assert "withdrawn for 1 track(s)" in page.get_by_role("status").inner_text()
+    assert page.locator(f"#ai-{isrcs[0]}").inner_text().startswith("no AI")
+    assert page.locator(f"#ai-{isrcs[1]}").inner_text().startswith("partly AI")
+
+
+def _works_of(stack: Stack, party: str) -> list[str]:
+    body = httpx.get(
+        f"{stack.write_url}/v1/parties/{party}/works", headers=stack.bearer(party), timeout=10
+    ).json()
+    return [t["isrc"] for r in body["releases"] for t in r["tracks"]]

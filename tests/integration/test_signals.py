@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
+from consentry_signals.devcert import signing_chain
 from consentry_stack.stack import Stack
-from tests.support.certificates import signing_chain
 from tests.support.eventually import eventually
 from tests.support.http import SERVICE, await_answer, decide, register
 from tests.support.ids import new_isrc, new_party, new_upc
@@ -86,18 +86,27 @@ def test_a_site_and_a_stamped_file_change_within_5_s_of_an_opt_out(
     for isrc in (first, second):
         register(stack, isrc, upc, [artist])
         await_answer(stack, isrc, "ai.training", "allow")
-    audio = tmp_path / f"{first}.wav"
+    folder = tmp_path / "dataset"  # a data pipeline stamps a whole folder in one call
+    (folder / "b").mkdir(parents=True)
+    audio, other = folder / f"{first}.wav", folder / "b" / f"{second}.mp3"
     shutil.copy(AUDIO / "tone.wav", audio)
+    shutil.copy(AUDIO / "tone.mp3", other)
+    (folder / "notes.txt").write_text("not audio: left alone")
     chain, key, _ = signing_chain(tmp_path)
     stamped = consentry(
-        stack, "signals", "stamp", str(audio), "--cert", str(chain), "--key", str(key)
+        stack, "signals", "stamp", str(folder), "--cert", str(chain), "--key", str(key)
     )
     assert stamped.returncode == 0, stamped.stderr
-    before = json.loads(consentry(stack, "signals", "read", str(audio)).stdout)["stamp"]
+    assert len(stamped.stdout.splitlines()) == 2, stamped.stdout
+    read_back = consentry(stack, "signals", "read", str(folder)).stdout.splitlines()
+    stamps = {line["file"]: line["stamp"] for line in map(json.loads, read_back)}
+    assert sorted(stamps) == sorted([str(audio), str(other)])
+    before = stamps[str(audio)]
     assert before["isrc"] == first
+    assert stamps[str(other)]["isrc"] == second
     assert before["entries"]["cawg.ai_training"] == {"use": "allowed"}
     assert before["validation"] in ("Valid", "Trusted")
-    assert consentry(stack, "signals", "stale", str(audio)).returncode == 0, "nothing changed yet"
+    assert consentry(stack, "signals", "stale", str(folder)).returncode == 0, "nothing changed"
 
     root = tmp_path / "site"
     follower = subprocess.Popen(
@@ -129,16 +138,22 @@ def test_a_site_and_a_stamped_file_change_within_5_s_of_an_opt_out(
         assert f"Content-Usage: /music/{upc}/ train-ai=n" in robots_file.read_text(), "one line"
     finally:
         follower.send_signal(signal.SIGINT)
-        _, complaints = follower.communicate(timeout=20)
+        try:
+            _, complaints = follower.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            follower.kill()
+            follower.communicate()
+            raise
         assert b"Traceback" not in complaints, complaints.decode()
 
-    stale = consentry(stack, "signals", "stale", str(audio))
-    assert (stale.returncode, stale.stdout.strip()) == (1, str(audio)), stale.stderr
+    stale = consentry(stack, "signals", "stale", str(folder))
+    assert stale.returncode == 1, stale.stderr
+    assert stale.stdout.split() == sorted([str(audio), str(other)])
     again = consentry(
-        stack, "signals", "stamp", str(audio), "--cert", str(chain), "--key", str(key)
+        stack, "signals", "stamp", str(folder), "--cert", str(chain), "--key", str(key)
     )
     assert again.returncode == 0, again.stderr
     after = json.loads(consentry(stack, "signals", "read", str(audio)).stdout)["stamp"]
     assert after["entries"]["cawg.ai_training"] == {"use": "notAllowed"}
     assert after["cursor"] != before["cursor"]
-    assert consentry(stack, "signals", "stale", str(audio)).returncode == 0
+    assert consentry(stack, "signals", "stale", str(folder)).returncode == 0

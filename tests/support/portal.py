@@ -21,9 +21,22 @@ SERIOUS = {"serious", "critical"}
 
 
 def register(
-    stack: Stack, isrc: str, upc: str, parties: list[str], title: str, release: str
+    stack: Stack,
+    isrc: str,
+    upc: str,
+    parties: list[str],
+    title: str,
+    release: str,
+    contains_ai: str | None = None,
 ) -> None:
-    body = {"isrc": isrc, "upc": upc, "parties": parties, "title": title, "release_title": release}
+    body = {
+        "isrc": isrc,
+        "upc": upc,
+        "parties": parties,
+        "title": title,
+        "release_title": release,
+        "contains_ai": contains_ai,
+    }
     response = httpx.post(
         f"{stack.write_url}/v1/tracks", json=body, headers=stack.bearer(CATALOGUE), timeout=10
     )

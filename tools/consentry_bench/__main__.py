@@ -16,7 +16,18 @@ from typing import Any
 import click
 import redis
 
-from consentry_bench import downstream, http, load, measure, portal, report, tools, writes
+from consentry_bench import (
+    bulk,
+    downstream,
+    ern,
+    http,
+    load,
+    measure,
+    portal,
+    report,
+    tools,
+    writes,
+)
 from consentry_bench.catalogue import Catalogue, isrc
 from consentry_bench.opt_outs import OptOuts
 from consentry_stack.kafka_runtime import KAFKA_VERSION
@@ -144,6 +155,9 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
         click.echo(f"portal: a label with {portal.TRACKS:,} tracks, its pages ...")
         loaded_s = asyncio.run(portal.load_label(stack))
         results["portal"] = {"loaded_s": loaded_s, **portal.page_timings(stack)}
+        click.echo(f"ERN: a {ern.RELEASES:,}-release delivery, and its tracks as JSON ...")
+        results["ern"] = ern.import_rate(stack, root / "ern", ern.RELEASES)
+        results["ern"]["json"] = asyncio.run(bulk.import_rate(stack, results["ern"]["tracks"]))
         results["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         click.echo(report.write(results, out))
     finally:

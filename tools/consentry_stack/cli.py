@@ -13,6 +13,7 @@ from types import FrameType
 
 import click
 
+from consentry_signals.devcert import signing_chain
 from consentry_stack.kafka_runtime import KAFKA_VERSION, kafka_libs
 from consentry_stack.processes import StackError
 from consentry_stack.stack import Stack
@@ -91,7 +92,13 @@ def up(write_port: int, check_port: int, portal_port: int, env_file: Path) -> No
         stack.start_services()
         click.echo("starting Prometheus ...")
         prometheus = stack.start_prometheus()
-        addresses = {**stack.describe(), **walkthrough_tokens(stack)}
+        chain, key, _ = signing_chain(env_file.parent / "signals", keep=True)
+        addresses = {
+            **stack.describe(),
+            **walkthrough_tokens(stack),
+            "CONSENTRY_SIGNALS_CERT": str(chain.resolve()),
+            "CONSENTRY_SIGNALS_KEY": str(key.resolve()),
+        }
         env_file.parent.mkdir(parents=True, exist_ok=True)
         env_file.write_text("".join(f"export {k}={v}\n" for k, v in addresses.items()))
         env_file.chmod(0o600)

@@ -25,6 +25,21 @@ from consentry_portal.deps import (
 
 router = APIRouter()
 
+AI_ROLES = (
+    "Composer",
+    "Lyricist",
+    "Arranger",
+    "Instrumentalist",
+    "Vocalist",
+    "StudioProducer",
+    "MixingEngineer",
+    "MasteringEngineer",
+)
+"""The DDEX contributor roles a musician may credit AI with on the page (the API takes
+any role)."""
+
+STATED = {"all": "entirely AI-generated", "partly": "partly AI", "none": "no AI"}
+
 
 @router.get("/works", response_class=HTMLResponse)
 async def works(
@@ -37,6 +52,7 @@ async def works(
     offset: Annotated[int, Query(ge=0)] = 0,
     purpose: Annotated[str, Query(max_length=200)] = "ai.training",
     error: Annotated[str, Query(max_length=500)] = "",
+    notice: Annotated[str, Query(max_length=500)] = "",
     for_party: Annotated[str, Query(alias="for", max_length=200)] = "",
 ) -> Response:
     me = session[1]
@@ -79,6 +95,9 @@ async def works(
         decisions=mine,
         q=q,
         error=error,
+        notice=notice,
+        roles=AI_ROLES,
+        levels=STATED,
         next_link=None
         if listed["next_offset"] is None
         else "/works?" + urlencode(keep | {"offset": listed["next_offset"]}),
@@ -131,3 +150,37 @@ async def decide(
     return RedirectResponse(
         f"/decisions/{decision_id}?{urlencode({'purpose': purpose})}", status_code=303
     )
+
+
+@router.post("/disclose")
+async def disclose(
+    session: Session,
+    api: Api,
+    csrf: Annotated[str, Form()] = "",
+    contains_ai: Annotated[str, Form(max_length=20)] = "",
+    credit: Annotated[list[str] | None, Form()] = None,
+    isrc: Annotated[list[str] | None, Form()] = None,
+    purpose: Annotated[str, Form(max_length=200)] = "ai.training",
+) -> Response:
+    """State (or withdraw) the AI disclosure of the chosen tracks through the write API --
+    the party's own act, so never for a delegator -- then show the works once the checks
+    answer from state that holds it."""
+    me = session[1]
+    same_session(me, csrf)
+    chosen = isrc or []
+    level = None if contains_ai == "withdraw" else contains_ai
+    credits = (
+        []
+        if level in (None, "none")
+        else [{"role": role, "contribution": level} for role in credit or []]
+    )
+    body = {"party": me.party, "works": chosen, "contains_ai": level, "ai_credits": credits}
+    reply = await api.write("POST", "/v1/disclosures", me.token, body)
+    back: dict[str, str] = {"purpose": purpose}
+    if not reply.ok:
+        back["error"] = reply.message
+    else:
+        await api.answers(chosen, purpose, reply.body["token"])
+        said = "withdrawn" if level is None else f"stated as {STATED.get(level, level)}"
+        back["notice"] = f"AI disclosure {said} for {len(chosen)} track(s)."
+    return RedirectResponse(f"/works?{urlencode(back)}", status_code=303)

@@ -70,7 +70,7 @@ async def works(
     on = await index.tracks_on(page)
     listed = {u: (wanted[u] if wanted and wanted.get(u) else on[u]) for u in page}
     every = [i for u in page for i in listed[u]]
-    held = await stored.tracks(every)
+    held = await stored.disclosures(every)
     titles = await index.titles(every, page)
     out = []
     for upc in page:
@@ -78,10 +78,14 @@ async def works(
             TrackOut(
                 isrc=isrc,
                 title=titles.get(isrc),
-                retired=held[isrc].status is TrackStatus.RETIRED,
+                retired=track.status is TrackStatus.RETIRED,
+                delivered=track.disclosure,
+                stated=stated.get(party),
             )
             for isrc in listed[upc]
-            if isrc in held and party in held[isrc].parties and held[isrc].upc == upc
+            if isrc in held
+            for track, stated in [held[isrc]]
+            if party in track.parties and track.upc == upc
         ]
         if tracks:
             out.append(ReleaseOut(upc=upc, title=titles.get(upc), tracks=tracks))
