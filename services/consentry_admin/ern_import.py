@@ -17,7 +17,7 @@ import httpx
 from pydantic import ValidationError
 
 from consentry_admin.importing import ImportRefused, send_tracks
-from consentry_ern import ErnError, Message, read_message
+from consentry_ern import ErnError, read_message
 from consentry_ern.catalogue import PartyRule, track_records
 from consentry_ern.deals import UseTypes, label_decisions
 from consentry_writeapi.schemas import TrackRequest
@@ -36,8 +36,13 @@ class ErnSummary:
 
 @dataclass(frozen=True, slots=True)
 class Read:
-    message: Message
+    """What the sending needs of a message (the message itself stays where it was read:
+    sending it between processes would cost more than reading it)."""
+
+    message_id: str
     records: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    """The label's decisions its deals imply (asked for only)."""
 
 
 PARALLEL_FROM = 16
@@ -57,8 +62,9 @@ def messages_in(given: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def read_file(path: Path, rule: PartyRule) -> Read | ErnError:
-    """A file's message and its track records, or why it is refused (as a whole)."""
+def read_file(path: Path, rule: PartyRule, use_types: UseTypes | None = None) -> Read | ErnError:
+    """A file's track records (and with ``use_types`` the label's decisions), or why it
+    is refused (as a whole)."""
     try:
         message = read_message(path.read_bytes(), path.name)
         records = track_records(message, rule)
@@ -69,12 +75,15 @@ def read_file(path: Path, rule: PartyRule) -> Read | ErnError:
     except ValidationError as exc:
         reason = str(exc.errors(include_url=False)[0]["msg"])
         return ErnError(message.message_id, "SoundRecording", None, reason)
-    return Read(message, records)
+    decisions = [] if use_types is None else label_decisions(message, rule, use_types)
+    return Read(message.message_id, records, decisions)
 
 
-def read_files(paths: Sequence[Path], rule: PartyRule) -> Iterator[Read | ErnError]:
+def read_files(
+    paths: Sequence[Path], rule: PartyRule, use_types: UseTypes | None = None
+) -> Iterator[Read | ErnError]:
     """``read_file`` of each, in order."""
-    read = partial(read_file, rule=rule)
+    read = partial(read_file, rule=rule, use_types=use_types)
     workers = os.cpu_count() or 1
     if len(paths) < PARALLEL_FROM or workers < 2:
         yield from map(read, paths)
@@ -109,7 +118,7 @@ def import_messages(
                 last[log, partition] = max(last.get((log, partition), -1), int(offset))
             pending.clear()
 
-    for found in read_files(paths, rule):
+    for found in read_files(paths, rule, None if label is None else label[1]):
         if isinstance(found, ErnError):
             summary.refused += 1
             on_refused(found)
@@ -120,21 +129,20 @@ def import_messages(
             flush()
         pending += found.records
         if label is not None:
-            summary.decisions += _decide(label, found.message, rule)
+            summary.decisions += _decide(label[0], found)
     flush()
     summary.tokens = [f"{log}:{p}:{offset}" for (log, p), offset in sorted(last.items())]
     return summary
 
 
-def _decide(label: tuple[httpx.Client, UseTypes], message: Message, rule: PartyRule) -> int:
-    client, use_types = label
+def _decide(client: httpx.Client, found: Read) -> int:
     decided = 0
-    for decision in label_decisions(message, rule, use_types):
-        key = f"ern:{message.message_id}:{decision['purpose']}"
+    for decision in found.decisions:
+        key = f"ern:{found.message_id}:{decision['purpose']}"
         response = client.post("/v1/decisions", json=decision, headers={"Idempotency-Key": key})
         if response.status_code != 202:
             raise ImportRefused(
-                f"{message.message_id}: the label's decision was refused "
+                f"{found.message_id}: the label's decision was refused "
                 f"({response.status_code}): {response.text}"
             )
         decided += 1

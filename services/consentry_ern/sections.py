@@ -64,13 +64,13 @@ def _controller(reader: Reader, node: etree._Element, parties: Mapping[str, Part
     reference = known(reader, node, reader.text(node, "RightsControllerPartyReference"), parties)
     roles = tuple((r.text or "").strip() for r in node.findall("RightsControlType"))
     share = reader.optional(node, "RightSharePercentage")
-    where = path_of(node) + "/RightSharePercentage"
     try:
         percent = None if share is None else float(share)
     except ValueError:
-        raise reader.fail(node, where, f"{share!r} is not a number") from None
+        percent = -1.0
     if percent is not None and not 0 <= percent <= 100:
-        raise reader.fail(node, where, f"{percent} is not 0 to 100")
+        where = path_of(node) + "/RightSharePercentage"
+        raise reader.fail(node, where, f"{share!r} is not a percentage (0 to 100)")
     return Controller(reference, roles, percent)
 
 

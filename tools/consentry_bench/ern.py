@@ -3,7 +3,8 @@ main release a message, so a "10,000-release file" is a 10,000-message delivery)
 release of ``TRACKS_PER_RELEASE`` recordings with ``ContainsAI``, AI credits and master
 shares, imported by one ``consentry-admin import-ern`` run; then the same delivery again
 (every track unchanged). Tracks acknowledged by Kafka per second, end to end: files
-read, parsed and validated, then sent through the bulk import."""
+read, parsed and validated, then sent through the bulk import; beside it, the same
+delivery only read (the import's process pool, nothing sent), while the stack idles."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from consentry_admin.ern_import import Read, read_files
+from consentry_ern.catalogue import PartyRule
 from consentry_stack.stack import Stack
 
 RELEASES = 10_000
@@ -172,8 +175,13 @@ def _import(stack: Stack, folder: Path) -> tuple[float, dict[str, Any]]:
 
 def import_rate(stack: Stack, folder: Path, releases: int) -> dict[str, Any]:
     """The delivery written to ``folder``, imported twice; rates and what each run did."""
-    write_delivery(folder, releases)
-    megabytes = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
+    paths = write_delivery(folder, releases)
+    megabytes = sum(p.stat().st_size for p in paths) / 1e6
+    started = time.perf_counter()
+    read = sum(
+        len(r.records) for r in read_files(paths, PartyRule.load(None)) if isinstance(r, Read)
+    )
+    read_s = time.perf_counter() - started
     first_s, first = _import(stack, folder)
     again_s, again = _import(stack, folder)
     tracks = releases * TRACKS_PER_RELEASE
@@ -181,6 +189,7 @@ def import_rate(stack: Stack, folder: Path, releases: int) -> dict[str, Any]:
         "messages": releases,
         "tracks": tracks,
         "megabytes": round(megabytes, 1),
+        "read_tracks_per_s": read / read_s,
         "new_s": round(first_s, 2),
         "new_tracks_per_s": tracks / first_s,
         "new": first,
