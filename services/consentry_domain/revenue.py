@@ -27,15 +27,11 @@ How a pool is split (every step configurable by the pool, none hard-coded):
    the count of units left growing with them).
 
 The statement's lines are the exact amounts before rounding, per holder, track and side,
-with the uses each counts; rendered to JSON and CSV with a fixed order and format, so
-the same inputs always give the same bytes.
+with the uses each counts (``statements`` renders them to JSON and CSV).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -166,53 +162,6 @@ class Statement:
     """Tracks that earned nothing because of their AI disclosure."""
     undistributed: Decimal
     """The pool when no use was eligible (nothing to split it by), else zero."""
-
-    def to_json(self) -> str:
-        body = {
-            "pool": self.pool.name,
-            "period": self.period,
-            "model": self.pool.model,
-            "amount": str(self.pool.amount),
-            "currency": self.pool.currency,
-            "payouts": {party: str(amount) for party, amount in sorted(self.payouts.items())},
-            "undistributed": str(self.undistributed),
-            "lines": [
-                {
-                    "party": line.party,
-                    "isrc": line.isrc,
-                    "side": line.side,
-                    "exact": _exact(line.amount),
-                    "uses": list(line.uses),
-                }
-                for line in self.lines
-            ],
-            "violations": [
-                {"use_id": u.use_id, "isrc": u.isrc, "units": str(u.units)} for u in self.violations
-            ],
-            "excluded": list(self.excluded),
-        }
-        return json.dumps(body, indent=1, ensure_ascii=False) + "\n"
-
-    def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["party", "isrc", "side", "exact", "uses", "payout", "currency"])
-        for line in self.lines:
-            writer.writerow(
-                [line.party, line.isrc, line.side, _exact(line.amount), len(line.uses), "", ""]
-            )
-        for party, amount in sorted(self.payouts.items()):
-            writer.writerow([party, "", "total", "", "", str(amount), self.pool.currency])
-        return out.getvalue()
-
-
-def _exact(amount: Fraction) -> str:
-    """An exact amount as a decimal with 10 places (its fraction where that is not
-    exact, so nothing is silently rounded on a line)."""
-    scaled = amount * 10**10
-    if scaled.denominator == 1:
-        return str(Decimal(scaled.numerator).scaleb(-10))
-    return f"{amount.numerator}/{amount.denominator}"
 
 
 def settle(

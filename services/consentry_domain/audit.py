@@ -1,0 +1,99 @@
+"""AI uses judged against the consent in force at the moment they happened -- pure: the
+consent and catalogue logs (each record with the moment Kafka accepted it) and the uses
+in, each use's judgement out.
+
+A use at moment T is judged by the state the logs held at T -- every record accepted at
+or before T, replayed with the reference model (``ConsentState``), decision windows
+evaluated at T -- never by today's state. So a use allowed then stays allowed after a
+later opt-out, and a use reported late for a moment before an opt-out is still allowed;
+a use at a moment when its track was denied is a **violation**. A use older than the
+horizon (``now - horizon``) is not judged: it is refused with that reason, so a period
+once settled cannot be reopened by reports arriving after it.
+
+Records are applied in the order of their moments; the reference model's merge does not
+depend on the order across partitions, so ties between partitions are harmless.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from consentry_domain.answers import Answer
+from consentry_domain.purposes import Taxonomy
+from consentry_domain.state import ConsentState
+from consentry_events import AnyEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A record of the consent or catalogue log, and when Kafka accepted it."""
+
+    event: AnyEvent
+    offset: int
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """One AI use as its feature reported it."""
+
+    use_id: str
+    isrc: str
+    purpose: str
+    units: Decimal
+    unit_kind: str
+    model: str
+    happened_ms: int
+
+
+class Judgement(StrEnum):
+    ALLOWED = "allowed"
+    VIOLATION = "violation"
+    """The track was denied for the purpose at that moment: it never earns."""
+    TOO_LATE = "too_late"
+    """Reported for a moment older than the horizon: refused, not judged."""
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    use: Use
+    judgement: Judgement
+    answer: Answer | None
+    """The answer in force at the use's moment, with its reasons (None: too late)."""
+
+
+def judge(
+    log: Iterable[Accepted],
+    uses: Iterable[Use],
+    taxonomy: Taxonomy,
+    *,
+    now_ms: int,
+    horizon_ms: int,
+) -> list[Judged]:
+    """Every use judged (in the order of their moments, then ids), as the module says."""
+    records = sorted(log, key=lambda r: r.at_ms)
+    moments = [r.at_ms for r in records]
+    state = ConsentState()
+    applied = 0
+    judged: list[Judged] = []
+    oldest = now_ms - horizon_ms
+    for use in sorted(uses, key=lambda u: (u.happened_ms, u.use_id)):
+        if use.happened_ms < oldest:
+            judged.append(Judged(use, Judgement.TOO_LATE, None))
+            continue
+        upto = bisect.bisect_right(moments, use.happened_ms)
+        for record in records[applied:upto]:
+            state.apply(record.event, record.offset)
+        applied = max(applied, upto)
+        answer = state.check(use.isrc, use.purpose, taxonomy, use.happened_ms)
+        verdict = Judgement.ALLOWED if answer.allowed else Judgement.VIOLATION
+        judged.append(Judged(use, verdict, answer))
+    return judged
+
+
+def violations(judged: Sequence[Judged]) -> list[Judged]:
+    return [j for j in judged if j.judgement is Judgement.VIOLATION]
