@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ class ErnSummary:
     messages: int = 0
     refused: int = 0
     tracks: int = 0
+    superseded: int = 0
+    """Records skipped because a newer message of the delivery holds the same track."""
     written: int = 0
     unchanged: int = 0
     decisions: int = 0
@@ -40,6 +43,7 @@ class Read:
     sending it between processes would cost more than reading it)."""
 
     message_id: str
+    created: datetime
     records: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     """The label's decisions its deals imply (asked for only)."""
@@ -76,7 +80,7 @@ def read_file(path: Path, rule: PartyRule, use_types: UseTypes | None = None) ->
         reason = str(exc.errors(include_url=False)[0]["msg"])
         return ErnError(message.message_id, "SoundRecording", None, reason)
     decisions = [] if use_types is None else label_decisions(message, rule, use_types)
-    return Read(message.message_id, records, decisions)
+    return Read(message.message_id, message.created, records, decisions)
 
 
 def read_files(
@@ -103,14 +107,24 @@ def import_messages(
 ) -> ErnSummary:
     """Send every readable message's tracks (``batch`` tracks a request, never splitting a
     message); with ``label`` (its own client and the use-type mapping), record its deals'
-    decisions too."""
+    decisions too. Where two messages of the delivery hold the same track, the newer
+    (``MessageCreatedDateTime``) wins whatever the files' order: an older one's record is
+    skipped, a newer one's is sent after the older. A track the write API refuses stops
+    the import (``ImportRefused``): nothing is dropped silently."""
     summary = ErnSummary()
-    pending: list[dict[str, Any]] = []
+    pending: dict[str, dict[str, Any]] = {}
+    newest: dict[str, datetime] = {}
     last: dict[tuple[str, str], int] = {}
 
     def flush() -> None:
         if pending:
-            result = send_tracks(client, pending)
+            result = send_tracks(client, list(pending.values()))
+            if result.refused:
+                first = result.refused[0]
+                raise ImportRefused(
+                    f"the write API refused {len(result.refused)} track(s), e.g. item "
+                    f"{first.index} ({first.field}): {first.reason}"
+                )
             summary.written += result.written
             summary.unchanged += result.unchanged
             for token in result.tokens:
@@ -125,9 +139,16 @@ def import_messages(
             continue
         summary.messages += 1
         summary.tracks += len(found.records)
-        if len(pending) + len(found.records) > batch:
-            flush()
-        pending += found.records
+        current = []
+        for record in found.records:
+            if newest.setdefault(record["isrc"], found.created) > found.created:
+                summary.superseded += 1  # an older message than one already taken
+                continue
+            newest[record["isrc"]] = found.created
+            current.append(record)
+        if any(r["isrc"] in pending for r in current) or len(pending) + len(current) > batch:
+            flush()  # the same track twice in one request is refused: the later goes next
+        pending.update((r["isrc"], r) for r in current)
         if label is not None:
             summary.decisions += _decide(label[0], found)
     flush()

@@ -92,8 +92,16 @@ def track_records(message: Message, rule: PartyRule) -> list[dict[str, Any]]:
         )
     labels = [rule.party_id(message.parties[p], "label") for p in release.labels]
     records = []
-    for reference in release.recordings:
+    isrcs: dict[str, str] = {}
+    for reference in dict.fromkeys(release.recordings):  # a recording grouped twice: once
         recording = message.recordings[reference]
+        if (other := isrcs.setdefault(recording.isrc, reference)) != reference:
+            raise ErnError(
+                message.message_id,
+                "ResourceList/SoundRecording",
+                recording.line,
+                f"{reference} and {other} are both {recording.isrc}: an ISRC is one recording",
+            )
         artist_refs = recording.artists or release.artists
         artists = {ref: rule.party_id(message.parties[ref], "artist") for ref in artist_refs}
         controllers = {

@@ -185,3 +185,36 @@ def test_the_admin_command_imports_files_and_the_labels_deals(stack: Stack, tmp_
     assert answer["answer"] == "allow", "its deal grants UseForGenerativeAI: no deny"
     denied = await_answer(stack, "NOFJR2600008", "ai.training", "deny")
     assert denied["reasons"][0]["summary"] == "label:fjord, release 7045678901248, ai.training"
+
+
+def test_in_a_delivered_folder_the_newer_message_wins_whatever_the_files_order(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """The album (created 30 Nov) and its takedown (5 Dec), as one folder, in either
+    file order: the tracks end retired, and nothing is refused or dropped on the way."""
+    for n, names in enumerate([("a.xml", "b.xml"), ("b.xml", "a.xml")]):
+        prefix, icpn = f"GBNL{n}", f"501234567{n}917"
+        folder = tmp_path / f"delivery-{n}"
+        folder.mkdir()
+        for name, source in zip(names, ["album-432.xml", "album-432-takedown.xml"], strict=True):
+            text = (DATA / source).read_text().replace("GBNLR", prefix)
+            (folder / name).write_text(text.replace("5012345678917", icpn))
+        env = {
+            **os.environ,
+            "CONSENTRY_WRITE_URL": stack.write_url,
+            "CONSENTRY_TOKEN": stack.token(CATALOGUE),
+        }
+        run = subprocess.run(
+            [sys.executable, "-m", "consentry_admin", "import-ern", str(folder)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        summary = json.loads(run.stdout)
+        assert (summary["messages"], summary["refused"]) == (2, 0)
+        assert summary["written"] + summary["superseded"] in (3, 6), summary
+        for isrc in (f"{prefix}2600001", f"{prefix}2600003"):
+            await_answer(stack, isrc, "ai.training", "deny")
+            assert check(stack, isrc, "ai.training")["reasons"][0]["basis"] == "retired_track"

@@ -136,3 +136,9 @@ def test_deals_without_an_ai_training_use_type_are_the_labels_deny() -> None:
     assert label_decisions(single, PartyRule(), use_types) == [], (
         "its deal grants UseForGenerativeAI"
     )
+
+
+def test_two_recordings_with_one_isrc_are_refused() -> None:
+    text = (DATA / "album-432.xml").read_text().replace("GBNLR2600003", "GBNLR2600001")
+    with pytest.raises(ErnError, match="are both GBNLR2600001"):
+        track_records(read_message(text.encode()), PartyRule.load(None))

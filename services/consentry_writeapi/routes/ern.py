@@ -19,6 +19,7 @@ from consentry_ern.read import MAX_BYTES
 from consentry_http import Caller, FieldProblem, Invalid, responses
 from consentry_writeapi.authorise import may_register_tracks
 from consentry_writeapi.deps import Importer, PartyRules
+from consentry_writeapi.routes.tracks import import_result
 from consentry_writeapi.schemas import ImportResult, TrackRequest
 
 router = APIRouter(tags=["catalogue"])
@@ -89,17 +90,10 @@ async def import_ern(
     may_register_tracks(principal)
     message, records = records_of(await request.body(), rule)
     done = await importer.run(records, principal.subject)
-    plan = done.plan
     return ErnImported(
         message_id=message.message_id,
         version=message.version,
         release=message.release.icpn,
         taken_down=message.takedown,
-        tracks=ImportResult(
-            written=len(plan.write),
-            unchanged=len(plan.unchanged),
-            refused=[],
-            tokens=list(done.tokens),
-            compared=done.compared,
-        ),
+        tracks=import_result(done),
     )

@@ -12,7 +12,7 @@ from consentry_http import Caller, responses
 from consentry_http.inputs import body_rules, shares_of
 from consentry_writeapi.authorise import may_register_tracks
 from consentry_writeapi.deps import Catalogue, IdempotencyKey, Importer, KeyRecords, attempt
-from consentry_writeapi.importer import track_event
+from consentry_writeapi.importer import Imported, track_event
 from consentry_writeapi.schemas import (
     Accepted,
     ImportRefusal,
@@ -68,7 +68,11 @@ async def import_tracks(body: TrackImport, principal: Caller, importer: Importer
     nothing. On a 503 some records may be written: import again, it is safe.
     Catalogue and admin tokens only."""
     may_register_tracks(principal)
-    done = await importer.run(body.tracks, principal.subject)
+    return import_result(await importer.run(body.tracks, principal.subject))
+
+
+def import_result(done: Imported) -> ImportResult:
+    """What an import did, as the API answers it (the ERN route's too)."""
     plan = done.plan
     return ImportResult(
         written=len(plan.write),
