@@ -16,7 +16,7 @@ and what a rights holder states of its own works (``DisclosureStated``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Literal, Self
 from uuid import UUID
 
@@ -58,8 +58,11 @@ class Share(FrozenEvent):
     basis_points: int = Field(ge=0, le=BASIS_POINTS, description="Out of 10,000 per side.")
 
 
-def check_shares(shares: Iterable[Share], parties: Iterable[str]) -> None:
-    """Each side given sums to 10,000, each share is a listed rights holder's, once."""
+def check_holders(parties: Sequence[str], shares: Iterable[Share]) -> None:
+    """A track's rights holders are listed once each; each side of shares given sums to
+    10,000, each share a listed holder's, once."""
+    if len(set(parties)) != len(parties):
+        raise ValueError("parties must not repeat")
     holders = set(parties)
     sums: dict[str, int] = {}
     seen: set[tuple[str, str]] = set()

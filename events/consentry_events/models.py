@@ -36,7 +36,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from consentry_events.disclosure import AiCredit, AiLevel, DisclosureStated, Share, check_shares
+from consentry_events.disclosure import AiCredit, AiLevel, DisclosureStated, Share, check_holders
 from consentry_events.fields import Authority as Authority
 from consentry_events.fields import ChainHash as ChainHash
 from consentry_events.fields import FrozenEvent
@@ -235,9 +235,7 @@ class TrackChanged(FrozenEvent):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if len(set(self.parties)) != len(self.parties):
-            raise ValueError("parties must not repeat")
-        check_shares(self.shares, self.parties)
+        check_holders(self.parties, self.shares)
         return self
 
 

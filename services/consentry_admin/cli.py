@@ -7,7 +7,8 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,8 +18,8 @@ import httpx
 from pydantic_settings import SettingsConfigDict
 
 from consentry_admin.catalogue_file import CatalogueFileError
-from consentry_admin.ern_import import import_messages, messages_in
-from consentry_admin.importing import ImportRefused, import_file
+from consentry_admin.ern_import import ErnSummary, import_messages, messages_in
+from consentry_admin.importing import ImportRefused, Summary, import_file
 from consentry_auth import CHECK_AUDIENCE, WRITE_AUDIENCE, AuthError, Issuer, default_audiences
 from consentry_auth.keys import write_keys
 from consentry_domain.chain import verify_chain
@@ -165,19 +166,47 @@ def verify_chain_command(party: str, bootstrap: str | None) -> None:
         raise SystemExit(1)
 
 
+def write_api(command: Command) -> Command:
+    """``--url`` (the write API) and ``--token`` (a catalogue or admin token) of the
+    import commands, from the environment by default."""
+    command = click.option(
+        "--token",
+        default=lambda: os.environ.get("CONSENTRY_TOKEN"),
+        help="A catalogue or admin bearer token; default $CONSENTRY_TOKEN.",
+    )(command)
+    return click.option(
+        "--url",
+        default=lambda: os.environ.get("CONSENTRY_WRITE_URL", "http://127.0.0.1:8701"),
+        show_default="$CONSENTRY_WRITE_URL, else http://127.0.0.1:8701",
+        help="The write API.",
+    )(command)
+
+
+@contextmanager
+def importing(url: str, token: str | None) -> Iterator[httpx.Client]:
+    """The write API's client for an import, its failures as the command's errors."""
+    if not token:
+        raise click.UsageError("give --token or set CONSENTRY_TOKEN (a catalogue token)")
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+            yield client
+    except (CatalogueFileError, ImportRefused) as exc:
+        raise click.ClickException(str(exc)) from exc
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach the write API at {url}: {exc}") from exc
+
+
+def reported(summary: Summary | ErnSummary) -> None:
+    """The totals as JSON on stdout; exit 1 if anything was refused."""
+    click.echo(json.dumps(asdict(summary)))
+    if summary.refused:
+        raise SystemExit(1)
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--url",
-    default=lambda: os.environ.get("CONSENTRY_WRITE_URL", "http://127.0.0.1:8701"),
-    show_default="$CONSENTRY_WRITE_URL, else http://127.0.0.1:8701",
-    help="The write API.",
-)
-@click.option(
-    "--token",
-    default=lambda: os.environ.get("CONSENTRY_TOKEN"),
-    help="A catalogue or admin bearer token; default $CONSENTRY_TOKEN.",
-)
+@write_api
 @click.option("--batch", default=5000, show_default=True, type=click.IntRange(1, 10_000))
 def import_command(file: Path, url: str, token: str | None, batch: int) -> None:
     """Register, update or retire the tracks in FILE (.jsonl or .csv; see
@@ -187,45 +216,25 @@ def import_command(file: Path, url: str, token: str | None, batch: int) -> None:
     are written. Tracks already held as given are left unchanged, so importing a file
     again is safe. Prints the totals and consistency tokens as JSON; exits 1 if any line
     was refused."""
-    if not token:
-        raise click.UsageError("give --token or set CONSENTRY_TOKEN (a catalogue token)")
     with file.open("rb") as stream:
         lines = sum(1 for _ in stream)
-    headers = {"Authorization": f"Bearer {token}"}
-    try:
-        with (
-            httpx.Client(base_url=url, headers=headers, timeout=120) as client,
-            click.progressbar(length=lines, label="importing", file=sys.stderr) as bar,
-        ):
-            summary = import_file(
-                file,
-                client,
-                batch,
-                on_refused=lambda e: click.echo(str(e), err=True),
-                on_progress=bar.update,
-            )
-    except (CatalogueFileError, ImportRefused) as exc:
-        raise click.ClickException(str(exc)) from exc
-    except httpx.HTTPError as exc:
-        raise click.ClickException(f"cannot reach the write API at {url}: {exc}") from exc
-    click.echo(json.dumps(asdict(summary)))
-    if summary.refused:
-        raise SystemExit(1)
+    with (
+        importing(url, token) as client,
+        click.progressbar(length=lines, label="importing", file=sys.stderr) as bar,
+    ):
+        summary = import_file(
+            file,
+            client,
+            batch,
+            on_refused=lambda e: click.echo(str(e), err=True),
+            on_progress=bar.update,
+        )
+    reported(summary)
 
 
 @main.command("import-ern")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--url",
-    default=lambda: os.environ.get("CONSENTRY_WRITE_URL", "http://127.0.0.1:8701"),
-    show_default="$CONSENTRY_WRITE_URL, else http://127.0.0.1:8701",
-    help="The write API.",
-)
-@click.option(
-    "--token",
-    default=lambda: os.environ.get("CONSENTRY_TOKEN"),
-    help="A catalogue or admin bearer token; default $CONSENTRY_TOKEN.",
-)
+@write_api
 @click.option(
     "--parties",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -261,31 +270,19 @@ def import_ern_command(
     A message that is hostile or malformed is refused whole -- listed on stderr with its
     element and line -- and nothing of it is registered; the others are imported. Prints
     the totals as JSON; exits 1 if any message was refused."""
-    if not token:
-        raise click.UsageError("give --token or set CONSENTRY_TOKEN (a catalogue token)")
     rule = PartyRule.load(parties)
-    headers = {"Authorization": f"Bearer {token}"}
-    try:
-        with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
-            label = None
-            if label_token:
-                as_label = {"Authorization": f"Bearer {label_token}"}
-                label = (
-                    httpx.Client(base_url=url, headers=as_label, timeout=30),
-                    load_use_types(deal_purposes),
-                )
-            summary = import_messages(
-                messages_in(files),
-                client,
-                rule,
-                batch=batch,
-                label=label,
-                on_refused=lambda e: click.echo(str(e), err=True),
-            )
-    except ImportRefused as exc:
-        raise click.ClickException(str(exc)) from exc
-    except httpx.HTTPError as exc:
-        raise click.ClickException(f"cannot reach the write API at {url}: {exc}") from exc
-    click.echo(json.dumps(asdict(summary)))
-    if summary.refused:
-        raise SystemExit(1)
+    with importing(url, token) as client, ExitStack() as closing:
+        label = None
+        if label_token:
+            as_label = {"Authorization": f"Bearer {label_token}"}
+            label_client = httpx.Client(base_url=url, headers=as_label, timeout=30)
+            label = (closing.enter_context(label_client), load_use_types(deal_purposes))
+        summary = import_messages(
+            messages_in(files),
+            client,
+            rule,
+            batch=batch,
+            label=label,
+            on_refused=lambda e: click.echo(str(e), err=True),
+        )
+    reported(summary)

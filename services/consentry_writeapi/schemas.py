@@ -28,7 +28,7 @@ from consentry_events import (
     Share,
     TrackStatus,
 )
-from consentry_events.disclosure import check_shares
+from consentry_events.disclosure import check_holders
 from consentry_events.models import (
     ChainHash,
     Isrc,
@@ -84,9 +84,7 @@ class TrackRequest(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if len(set(self.parties)) != len(self.parties):
-            raise ValueError("parties must not repeat")
-        check_shares(self.shares, self.parties)
+        check_holders(self.parties, self.shares)
         return self
 
 

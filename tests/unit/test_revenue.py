@@ -202,16 +202,22 @@ def test_a_denied_use_never_earns_anyone_anything(
     assert denied in after.violations
 
 
-@given(usage, amounts, st.integers(1, 10_000))
-def test_more_of_ones_own_allowed_usage_never_pays_less_pro_rata(
-    used: list[tuple[int, int, bool]], amount: Decimal, more: int
-) -> None:
-    """``artist:solo`` alone holds T9; others share the rest."""
+def _with_a_sole_holder(
+    used: list[tuple[int, int, bool]],
+) -> tuple[dict[str, Holding], list[JudgedUse]]:
+    """``artist:solo`` alone holds T9 (one allowed use); others share T0 and T1."""
     held = {
         **_held([(["artist:a", "label:x"], None), (["artist:b"], None)]),
         "T9": Holding("T9", ("artist:solo",)),
     }
-    uses = [*_uses(used, 2), JudgedUse("solo", "T9", Decimal(1), True)]
+    return held, [*_uses(used, 2), JudgedUse("solo", "T9", Decimal(1), True)]
+
+
+@given(usage, amounts, st.integers(1, 10_000))
+def test_more_of_ones_own_allowed_usage_never_pays_less_pro_rata(
+    used: list[tuple[int, int, bool]], amount: Decimal, more: int
+) -> None:
+    held, uses = _with_a_sole_holder(used)
     before = settle(pool("pro_rata", str(amount)), "m", held, uses)
     grown = [*uses, JudgedUse("solo-more", "T9", Decimal(more), True)]
     after = settle(pool("pro_rata", str(amount)), "m", held, grown)
@@ -222,11 +228,7 @@ def test_more_of_ones_own_allowed_usage_never_pays_less_pro_rata(
 def test_a_larger_attribution_share_never_pays_less(
     used: list[tuple[int, int, bool]], amount: Decimal, boost: int
 ) -> None:
-    held = {
-        **_held([(["artist:a", "label:x"], None), (["artist:b"], None)]),
-        "T9": Holding("T9", ("artist:solo",)),
-    }
-    uses = [*_uses(used, 2), JudgedUse("solo", "T9", Decimal(1), True)]
+    held, uses = _with_a_sole_holder(used)
     base = _attribution(uses)
 
     def reweighted(factor: int) -> list[Attributed]:

@@ -31,10 +31,7 @@ _RECORDING = """    <SoundRecording>
       <DisplayTitleText>Track {n} of release {release}</DisplayTitleText>
       <DisplayTitle><TitleText>Track {n}</TitleText></DisplayTitle>
       <DisplayArtistName>Artist {artist}</DisplayArtistName>
-      <DisplayArtist SequenceNumber="1">
-        <ArtistPartyReference>PArtist</ArtistPartyReference>
-        <DisplayArtistRole>MainArtist</DisplayArtistRole>
-      </DisplayArtist>
+      {display_artist}
       <Contributor SequenceNumber="1">
         <SpecialContributor>GenerativeAI</SpecialContributor>
         <Role><Value>MixingEngineer</Value></Role>
@@ -54,6 +51,11 @@ _RECORDING = """    <SoundRecording>
       <ContainsAI>{level}</ContainsAI>
     </SoundRecording>
 """
+
+_DISPLAY_ARTIST = """<DisplayArtist SequenceNumber="1">
+        <ArtistPartyReference>PArtist</ArtistPartyReference>
+        <DisplayArtistRole>MainArtist</DisplayArtistRole>
+      </DisplayArtist>"""
 
 _ITEM = (
     "        <ResourceGroupContentItem><SequenceNumber>{n}</SequenceNumber>"
@@ -92,10 +94,7 @@ _MESSAGE = """<?xml version="1.0" encoding="UTF-8"?>
       <DisplayTitleText>Release {release}</DisplayTitleText>
       <DisplayTitle><TitleText>Release {release}</TitleText></DisplayTitle>
       <DisplayArtistName>Artist {artist}</DisplayArtistName>
-      <DisplayArtist SequenceNumber="1">
-        <ArtistPartyReference>PArtist</ArtistPartyReference>
-        <DisplayArtistRole>MainArtist</DisplayArtistRole>
-      </DisplayArtist>
+      {display_artist}
       <ReleaseLabelReference>PLabel</ReleaseLabelReference>
       <DisplayGenre><GenreText>Pop</GenreText></DisplayGenre>
       <ResourceGroup>
@@ -123,6 +122,7 @@ def message(release: int) -> str:
     artist, label = release, release % 20
     recordings = "".join(
         _RECORDING.format(
+            display_artist=_DISPLAY_ARTIST,
             n=n + 1,
             isrc=f"ZZERN{release * TRACKS_PER_RELEASE + n:07d}",
             release=release,
@@ -133,6 +133,7 @@ def message(release: int) -> str:
     )
     items = "".join(_ITEM.format(n=n + 1) for n in range(TRACKS_PER_RELEASE))
     return _MESSAGE.format(
+        display_artist=_DISPLAY_ARTIST,
         release=release,
         artist=artist,
         label=label,
