@@ -101,11 +101,4 @@ class StoredState:
     async def tracks(self, isrcs: Sequence[str]) -> dict[str, Track]:
         """The tracks held, by ISRC (one round trip, one HMGET per bucket; an ISRC not
         held is left out)."""
-        raws = await read_fields(self._redis, ((i, layout.track_place(i)) for i in isrcs))
-        held: dict[str, Track] = {}
-        for isrc, raw in raws.items():
-            if raw is None:
-                continue
-            if (decoded := layout.decode_track(isrc, layout.split_track(raw)[0])) is not None:
-                held[isrc] = decoded[1]
-        return held
+        return {isrc: track for isrc, (track, _) in (await self.disclosures(isrcs)).items()}

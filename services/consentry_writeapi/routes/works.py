@@ -74,19 +74,20 @@ async def works(
     titles = await index.titles(every, page)
     out = []
     for upc in page:
-        tracks = [
-            TrackOut(
-                isrc=isrc,
-                title=titles.get(isrc),
-                retired=track.status is TrackStatus.RETIRED,
-                delivered=track.disclosure,
-                stated=stated.get(party),
+        tracks = []
+        for isrc in listed[upc]:
+            track, stated = held.get(isrc, (None, {}))
+            if track is None or party not in track.parties or track.upc != upc:
+                continue
+            tracks.append(
+                TrackOut(
+                    isrc=isrc,
+                    title=titles.get(isrc),
+                    retired=track.status is TrackStatus.RETIRED,
+                    delivered=track.disclosure,
+                    stated=stated.get(party),
+                )
             )
-            for isrc in listed[upc]
-            if isrc in held
-            for track, stated in [held[isrc]]
-            if party in track.parties and track.upc == upc
-        ]
         if tracks:
             out.append(ReleaseOut(upc=upc, title=titles.get(upc), tracks=tracks))
     following = offset + limit
