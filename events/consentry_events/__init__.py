@@ -52,7 +52,16 @@ from consentry_events.topics import (
     FEED_RETENTION_MS,
     RECEIPTS,
     TOPICS,
+    USAGE,
+    VIOLATIONS,
     TopicSpec,
+)
+from consentry_events.usage import (
+    Attribution,
+    AttributionReported,
+    UsageReported,
+    Use,
+    UseViolated,
 )
 
 __all__ = [
@@ -65,9 +74,13 @@ __all__ = [
     "FEED_RETENTION_MS",
     "RECEIPTS",
     "TOPICS",
+    "USAGE",
+    "VIOLATIONS",
     "AiCredit",
     "AiLevel",
     "AnyEvent",
+    "Attribution",
+    "AttributionReported",
     "Authority",
     "Choice",
     "ConsentChanged",
@@ -90,6 +103,9 @@ __all__ = [
     "TopicSpec",
     "TrackChanged",
     "TrackStatus",
+    "UsageReported",
+    "Use",
+    "UseViolated",
     "check_statement",
     "decode",
     "encode",

@@ -16,6 +16,7 @@ from consentry_events.models import (
     DelegationChanged,
     TrackChanged,
 )
+from consentry_events.usage import AttributionReported, UsageReported, UseViolated
 
 MODELS: dict[str, type[BaseModel]] = {
     "consent-changed.v1": ConsentChanged,
@@ -26,6 +27,9 @@ MODELS: dict[str, type[BaseModel]] = {
     "enforcement-changed.v1": EnforcementChanged,
     "downstream-registered.v1": DownstreamSystem,
     "receipt-given.v1": ReceiptGiven,
+    "usage-reported.v1": UsageReported,
+    "attribution-reported.v1": AttributionReported,
+    "usage-violation.v1": UseViolated,
 }
 
 

@@ -61,6 +61,27 @@ RECEIPTS = TopicSpec(
     # kept forever like the consent history.
     configs={"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"},
 )
+USAGE = TopicSpec(
+    "consentry.usage.v1",
+    partitions=6,
+    # AI features' usage and attribution reports, keyed by reporter: the ledger every
+    # statement is recomputed from, kept forever like the consent history.
+    configs={"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"},
+)
+VIOLATIONS = TopicSpec(
+    "consentry.usage-violations.v1",
+    partitions=6,
+    # Uses of tracks denied at that moment, keyed by ISRC: kept forever.
+    configs={"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"},
+)
+METER_GROUP = "consentry-meter"
+METER_TABLES = ("units", "seen")
+"""The meter's faust tables; each has a compacted changelog topic partitioned like
+``USAGE`` (faust writes a key's changes to the partition of the record that made them)."""
+METER_CHANGELOGS = tuple(
+    TopicSpec(f"{METER_GROUP}-{table}-changelog", USAGE.partitions, {"cleanup.policy": "compact"})
+    for table in METER_TABLES
+)
 DEAD_LETTER = TopicSpec(
     "consentry.dead-letter.v1",
     partitions=1,
@@ -74,5 +95,8 @@ TOPICS: tuple[TopicSpec, ...] = (
     ENFORCEMENT_STATE,
     DOWNSTREAM_SYSTEMS,
     RECEIPTS,
+    USAGE,
+    VIOLATIONS,
+    *METER_CHANGELOGS,
     DEAD_LETTER,
 )

@@ -10,6 +10,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Path, Request
@@ -19,6 +20,7 @@ from starlette.types import Scope
 
 from consentry_auth import CHECK_AUDIENCE, Principal, Verifier
 from consentry_checkapi import checks, metrics
+from consentry_checkapi import usage as usage_routes
 from consentry_checkapi.checks import answer_json, json_response, services_only
 from consentry_checkapi.schemas import (
     FILTER_MAX,
@@ -32,6 +34,7 @@ from consentry_checkapi.schemas import (
     SignalsOut,
 )
 from consentry_checkapi.settings import CheckServiceSettings
+from consentry_checkapi.usage import USAGE_MAX_BYTES, Intake, UsageLog
 from consentry_domain import load_taxonomy
 from consentry_events.models import Isrc
 from consentry_http import Authenticator, Caller, HttpProblem, responses, service_app
@@ -121,8 +124,12 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
         collector = CheckerCollector(checker)
         REGISTRY.register(collector)
         watcher = asyncio.create_task(_watch_health(checker))
+        usage = UsageLog(settings.kafka())
+        usage.start()
+        app.state.usage = Intake(usage, taxonomy, timedelta(seconds=settings.usage_horizon_s))
         app.state.started = True
         yield
+        await usage.stop()
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
@@ -136,7 +143,7 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
     app = service_app(
         "Consentry check service",
         max_body_bytes=settings.max_body_bytes,
-        larger_bodies={"/v1/filter": FILTER_BODY_BYTES},
+        larger_bodies={"/v1/filter": FILTER_BODY_BYTES, "/v1/usage": USAGE_MAX_BYTES},
         purposes=taxonomy.defaults,
         on_problem=_count,
         fast_paths={("GET", "/v1/check"): _fast_check} if fast_paths else None,
@@ -146,6 +153,7 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
     Authenticator(verifier, metrics.AUTH_FAILURES).install(app)
     app.mount("/metrics", make_asgi_app())
     app.add_middleware(Observed, observe=_timed)  # added last: outermost, both ways in
+    app.include_router(usage_routes.router)
 
     @app.get(
         "/v1/check",

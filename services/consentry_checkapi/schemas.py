@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from consentry_events.models import Isrc, PurposePath
 from consentry_events.tokens import TOKEN_PATTERN
-from consentry_http import TAXONOMY_MARK
+from consentry_http import TaxonomyPurpose
 
 
 class ReasonOut(BaseModel):
@@ -102,7 +102,7 @@ FILTER_MAX = 100_000
 class FilterRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    purpose: Annotated[PurposePath, Field(json_schema_extra={TAXONOMY_MARK: True})] = Field(
+    purpose: TaxonomyPurpose = Field(
         description="A purpose of the taxonomy, e.g. ai.training (others: 422)."
     )
     isrcs: list[str] = Field(

@@ -5,12 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from consentry_http.settings import PublicKeyFile, max_body_bytes
+from consentry_kafka import KafkaClientSettings
+from consentry_meter.settings import usage_horizon
 from consentry_sdk import CheckSettings
 
 
-class CheckServiceSettings(CheckSettings):
+class CheckServiceSettings(CheckSettings, KafkaClientSettings):
+    """The check side reads Redis only; its Kafka principal (``kafka_*``) may write the
+    usage topic and nothing else -- the usage reports AI features send here."""
+
+    model_config = SettingsConfigDict(env_prefix="CONSENTRY_CHECK_", extra="forbid")
+
     auth_public_key_file: PublicKeyFile
     max_body_bytes: int = max_body_bytes(65_536)
     signals_terms_file: Path | None = Field(
@@ -18,6 +26,7 @@ class CheckServiceSettings(CheckSettings):
         description="Which purposes each reservation format (TDMRep, Content-Usage, CAWG) "
         "speaks of (TOML, as consentry_signals/default_terms.toml); unset: that file.",
     )
+    usage_horizon_s: float = usage_horizon()
     workers: int = Field(
         default=1,
         ge=1,

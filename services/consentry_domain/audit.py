@@ -7,8 +7,10 @@ or before T, replayed with the reference model (``ConsentState``), decision wind
 evaluated at T -- never by today's state. So a use allowed then stays allowed after a
 later opt-out, and a use reported late for a moment before an opt-out is still allowed;
 a use at a moment when its track was denied is a **violation**. A use older than the
-horizon (``now - horizon``) is not judged: it is refused with that reason, so a period
-once settled cannot be reopened by reports arriving after it.
+horizon before it was reported (``reported - horizon``; ``now`` for a use not yet
+reported) is not judged: it is refused with that reason, so a period once settled cannot
+be reopened by reports arriving after it, and judging the log again later gives the
+same judgements.
 
 Records are applied in the order of their moments; the reference model's merge does not
 depend on the order across partitions, so ties between partitions are harmless.
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
@@ -48,6 +50,10 @@ class Use:
     unit_kind: str
     model: str
     happened_ms: int
+    reported_ms: int | None = None
+    """When Kafka accepted its report (None: now)."""
+    parties: tuple[str, ...] = ()
+    """Filled in by ``judge``: the track's rights holders at the use's moment."""
 
 
 class Judgement(StrEnum):
@@ -80,9 +86,9 @@ def judge(
     state = ConsentState()
     applied = 0
     judged: list[Judged] = []
-    oldest = now_ms - horizon_ms
     for use in sorted(uses, key=lambda u: (u.happened_ms, u.use_id)):
-        if use.happened_ms < oldest:
+        reported = now_ms if use.reported_ms is None else use.reported_ms
+        if use.happened_ms < reported - horizon_ms:
             judged.append(Judged(use, Judgement.TOO_LATE, None))
             continue
         upto = bisect.bisect_right(moments, use.happened_ms)
@@ -91,7 +97,9 @@ def judge(
         applied = max(applied, upto)
         answer = state.check(use.isrc, use.purpose, taxonomy, use.happened_ms)
         verdict = Judgement.ALLOWED if answer.allowed else Judgement.VIOLATION
-        judged.append(Judged(use, verdict, answer))
+        found = state.tracks.get(use.isrc)
+        held = replace(use, parties=() if found is None else tuple(found[1].parties))
+        judged.append(Judged(held, verdict, answer))
     return judged
 
 

@@ -1,6 +1,6 @@
 """The HTTP services' edge: bearer authentication, the one error body, serving."""
 
-from consentry_http.app import TAXONOMY_MARK, service_app
+from consentry_http.app import TAXONOMY_MARK, TaxonomyPurpose, service_app
 from consentry_http.auth import Authenticator, Caller
 from consentry_http.problems import (
     ErrorBody,
@@ -27,6 +27,7 @@ __all__ = [
     "Problem",
     "Refusals",
     "Refused",
+    "TaxonomyPurpose",
     "Unauthenticated",
     "invalid_field",
     "responses",

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from pydantic import Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from consentry_events.fields import PurposePath
 from consentry_http.fast import FastPaths, Operation
 from consentry_http.inputs import SCHEMAS_MARK
 from consentry_http.problems import Converter, HttpProblem, Refusals, problem_response
@@ -20,6 +22,10 @@ from consentry_http.problems import Converter, HttpProblem, Refusals, problem_re
 TAXONOMY_MARK = "x-consentry-taxonomy"
 """Put on a purpose field's JSON schema (``json_schema_extra``): the OpenAPI document
 lists the loaded taxonomy's purposes there as an enum."""
+
+TaxonomyPurpose = Annotated[PurposePath, Field(json_schema_extra={TAXONOMY_MARK: True})]
+"""A purpose of the loaded taxonomy: listed as an enum in the OpenAPI document, and
+refused with 422 (naming the known ones) when it is not one."""
 
 
 class BodyTooLarge(HTTPException):

@@ -27,7 +27,8 @@ SCHEMAS_MARK = "x-consentry-schemas"
 """On an operation's ``openapi_extra``: schemas the app moves into ``components``."""
 RULES_MARK = "x-consentry-rules"
 """On an operation in the OpenAPI document: the rules between fields of its body that
-JSON Schema cannot say, machine-readable (``after``, ``differs``, ``empty``, ``shares``),
+JSON Schema cannot say, machine-readable (``after``, ``differs``, ``empty``, ``shares``,
+``recent``, ``sums``),
 so a client generator or a fuzzer can honour them; each is also in the fields' descriptions."""
 Rule = dict[str, str]
 
@@ -51,6 +52,18 @@ def shares_of(field: str, holders: str) -> Rule:
     """``field`` lists shares (``party``, ``side``, ``basis_points``): each held by one of
     ``holders``, once per side, and those of a side sum to 10,000."""
     return {"shares": field, "of": holders}
+
+
+def recent(field: str, items: str, within_s: float) -> Rule:
+    """Each of ``items`` has ``field`` (a moment) at most ``within_s`` seconds before the
+    request (and not in its future) -- the default; a deployment may configure another."""
+    return {"recent": field, "in": items, "within_s": f"{within_s:g}"}
+
+
+def sums_to_one(field: str, value: str, per: tuple[str, str]) -> Rule:
+    """``field`` lists items whose ``value`` sums to 1 (within 0.0001) for each value of
+    ``per[1]``, one item per (``per[0]``, ``per[1]``)."""
+    return {"sums": field, "value": value, "once_per": per[0], "by": per[1]}
 
 
 def body_rules(*rules: Rule) -> dict[str, Any]:

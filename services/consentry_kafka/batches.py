@@ -127,34 +127,35 @@ class BatchApp(faust.App):
         return BatchTransport(self.conf.broker_consumer, self)
 
 
+def worker_options(settings: WorkerSettings) -> dict[str, Any]:
+    """A Consentry worker's faust settings: its own consumer group reading raw bytes from
+    the earliest offset, no web server and no leader topic, topics declared by the
+    operator (``consentry-stack topics``, or Strimzi), acked offsets committed every
+    second, a heartbeat at a quarter of the session timeout, fetches of ``fetch_max``
+    records; and it stops promptly even mid-retry (unacknowledged events are redelivered
+    after a restart, and applying them again changes nothing)."""
+    return {
+        "broker": f"kafka://{settings.kafka_bootstrap}",
+        "broker_credentials": settings.kafka().faust_credentials(),
+        "datadir": str(settings.data_dir),
+        "web_enabled": False,
+        "consumer_auto_offset_reset": "earliest",
+        "topic_disable_leader": True,
+        "topic_allow_declare": False,
+        "broker_commit_interval": 1.0,
+        "broker_session_timeout": settings.session_timeout_s,
+        "broker_heartbeat_interval": settings.session_timeout_s / 4,
+        "stream_wait_empty": False,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+        "broker_max_poll_records": settings.fetch_max,
+    }
+
+
 def worker_app(settings: WorkerSettings, **options: Any) -> BatchApp:
-    """A Consentry worker's app: its own consumer group reading raw bytes from the
-    earliest offset, no web server and no leader topic, topics declared by the operator
-    (``consentry-stack topics``, or Strimzi), acked offsets committed every second, a
-    heartbeat at a quarter of the session timeout, fetches of ``fetch_max`` records; and it
-    stops promptly even mid-retry (unacknowledged events are redelivered after a restart,
-    and applying them again changes nothing). ``options``: what the worker adds (its
-    producer)."""
-    return BatchApp(
-        settings.group_id,
-        **{
-            "broker": f"kafka://{settings.kafka_bootstrap}",
-            "broker_credentials": settings.kafka().faust_credentials(),
-            "datadir": str(settings.data_dir),
-            "web_enabled": False,
-            "consumer_auto_offset_reset": "earliest",
-            "topic_disable_leader": True,
-            "topic_allow_declare": False,
-            "broker_commit_interval": 1.0,
-            "broker_session_timeout": settings.session_timeout_s,
-            "broker_heartbeat_interval": settings.session_timeout_s / 4,
-            "stream_wait_empty": False,
-            "key_serializer": "raw",
-            "value_serializer": "raw",
-            "broker_max_poll_records": settings.fetch_max,
-            **options,
-        },
-    )
+    """A Consentry worker's app (``worker_options``) that takes fetches of its batch
+    topics at a time; ``options``: what the worker adds (its producer)."""
+    return BatchApp(settings.group_id, **{**worker_options(settings), **options})
 
 
 def log_records(messages: Sequence[Any]) -> list[LogRecord]:

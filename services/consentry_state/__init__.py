@@ -21,6 +21,7 @@ are defined in ``keys``; per concern, one small reader/writer:
 ``FanOuts``, ``StoreMarks``   the store is whole
 (enforcement)
 ``StoredState`` (stored)      a party's slots and a track's record, read back
+``UsageViews`` (usage)        the meter's views of a party's usage and violations
 ``ACL_RULES`` (acl)           each service's Redis user, from the key families
 ============================  ==========================================================
 
@@ -82,6 +83,7 @@ from consentry_state.progress import LogProgress, OldLayout, RebuildMarks
 from consentry_state.reader import Snapshot, StateReader, TrackView
 from consentry_state.receipts import DecisionPlace, Propagation, ReceiptBook, SystemProgress
 from consentry_state.stored import StoredState
+from consentry_state.usage import UsageViews
 from consentry_state.writer import StateWriter, ToApply, parts
 
 __all__ = [
@@ -115,5 +117,6 @@ __all__ = [
     "SystemProgress",
     "ToApply",
     "TrackView",
+    "UsageViews",
     "parts",
 ]

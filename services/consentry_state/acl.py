@@ -58,14 +58,17 @@ STORE_ACL_RULES = {
                     keys.pattern(keys.release_tracks_key("")),
                     keys.pattern(keys.title_place("")[0]),
                     keys.RELEASE_TITLES,
+                    keys.pattern(keys.USAGE_PREFIX),
                 )
             ),
             "resetchannels -@all +@read +@connection",
         ]
     ),
+    "meter": f"~{keys.pattern(keys.USAGE_PREFIX)} resetchannels +@all -@dangerous",
     "portal": f"~{keys.pattern(keys.PORTAL_PREFIX)} resetchannels -@all +@read +@write "
     "+@transaction +@connection -@dangerous",
 }
 """The enforcer's own store: the enforcer writes its keys, the receipts tracker its book,
-the portal its sessions; the write API reads the book (a decision's receipt) and the
-catalogue index (a party's works); operators administer."""
+the meter its usage views, the portal its sessions; the write API reads the book (a
+decision's receipt), the catalogue index (a party's works) and the usage views (a
+party's usage and violations); operators administer."""

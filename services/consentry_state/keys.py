@@ -78,6 +78,23 @@ _P_SESSION = PORTAL_PREFIX + "s:"
 _P_LINK = PORTAL_PREFIX + "l:"
 
 
+USAGE_PREFIX = PREFIX + "u:"
+_U_PARTY = USAGE_PREFIX + "p:"
+_U_VIOLATIONS = USAGE_PREFIX + "v:"
+
+
+def usage_key(party: str) -> str:
+    """The meter's view of a rights holder's usage (hash): ``<counter>|<partition>`` ->
+    units, each the meter table's value on that partition."""
+    return _U_PARTY + party
+
+
+def violations_key(party: str) -> str:
+    """The meter's view of a rights holder's violations (hash): ``<reporter>|<use id>``
+    -> the violation event's JSON."""
+    return _U_VIOLATIONS + party
+
+
 def portal_session_key(session_id: str) -> str:
     """Portal: a signed-in session (hash), expiring with it."""
     return _P_SESSION + session_id

@@ -34,6 +34,7 @@ from consentry_writeapi.routes import (
     ern,
     parties,
     tracks,
+    usage,
     works,
 )
 from consentry_writeapi.settings import WriteSettings
@@ -109,7 +110,17 @@ def create_app(
     app.mount("/metrics", make_asgi_app())
     app.add_middleware(Observed, observe=_counted)  # outermost: counts both ways in
 
-    for module in (decisions, delegations, disclosures, ern, tracks, parties, downstream, works):
+    for module in (
+        decisions,
+        delegations,
+        disclosures,
+        ern,
+        tracks,
+        parties,
+        downstream,
+        works,
+        usage,
+    ):
         app.include_router(module.router)
 
     @app.get("/healthz", response_model=Status, tags=["probes"])

@@ -20,7 +20,7 @@ from pydantic.fields import FieldInfo
 
 from consentry_events import Choice, Scope
 from consentry_events.models import MANY_WORKS_MAX, Isrc, PartyId, Upc, check_window
-from consentry_writeapi.schemas import TaxonomyPurpose
+from consentry_http import TaxonomyPurpose
 
 
 def _text_only(value: object) -> object:

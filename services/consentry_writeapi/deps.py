@@ -36,6 +36,7 @@ from consentry_state import (
     LogProgress,
     ReceiptBook,
     StoredState,
+    UsageViews,
 )
 from consentry_writeapi.authorise import Grant
 from consentry_writeapi.downstream_log import ReceiptLog, SystemRegistry
@@ -63,6 +64,7 @@ class WriteServices:
     importer: CatalogueImport
     book: ReceiptBook
     index: CatalogueIndex
+    usage: UsageViews
     auth: Authenticator
     party_rule: PartyRule
 
@@ -106,6 +108,7 @@ class WriteServices:
             ),
             book=ReceiptBook(store),
             index=CatalogueIndex(store),
+            usage=UsageViews(store),
             auth=auth,
             party_rule=PartyRule.load(settings.ern_parties_file),
         )
@@ -124,6 +127,7 @@ Progress = Annotated[LogProgress, part("progress")]
 Importer = Annotated[CatalogueImport, part("importer")]
 Book = Annotated[ReceiptBook, part("book")]
 Index = Annotated[CatalogueIndex, part("index")]
+Usage = Annotated[UsageViews, part("usage")]
 Auth = Annotated[Authenticator, part("auth")]
 PartyRules = Annotated[PartyRule, part("party_rule")]
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from consentry_events.downstream import DEADLINE_MAX_S, ChangeId, SystemName
 from consentry_events.models import PartyId
-from consentry_writeapi.schemas import TaxonomyPurpose
+from consentry_http import TaxonomyPurpose
 
 
 class SystemRequest(BaseModel):

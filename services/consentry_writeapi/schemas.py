@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Self
+from typing import Any, Self
 from uuid import UUID
 
 from pydantic import (
@@ -34,15 +34,10 @@ from consentry_events.models import (
     Isrc,
     PartyId,
     PrincipalId,
-    PurposePath,
     Upc,
 )
 from consentry_events.tokens import Token
-from consentry_http import TAXONOMY_MARK
-
-TaxonomyPurpose = Annotated[PurposePath, Field(json_schema_extra={TAXONOMY_MARK: True})]
-"""A purpose of the loaded taxonomy: listed as an enum in the OpenAPI document, and
-refused with 422 (naming the known ones) when it is not one."""
+from consentry_http import TaxonomyPurpose
 
 
 class DelegationRequest(BaseModel):

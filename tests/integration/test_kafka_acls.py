@@ -48,6 +48,8 @@ PRINCIPALS = (
     "consentry-materialiser",
     "consentry-enforcer",
     "consentry-receipts",
+    "consentry-meter",
+    "consentry-usage",
     "consentry-autoscaler",
     "consentry-auditor",
 )

@@ -14,6 +14,7 @@ from consentry_canary.settings import CanarySettings
 from consentry_checkapi.settings import CheckServiceSettings
 from consentry_enforcer.settings import EnforcerSettings
 from consentry_materialiser.settings import MaterialiserSettings
+from consentry_meter.settings import MeterSettings
 from consentry_portal.settings import PortalSettings
 from consentry_receipts.settings import ReceiptsSettings
 from consentry_writeapi.settings import WriteSettings
@@ -26,6 +27,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "CONSENTRY_MATERIALISER_": MaterialiserSettings,
     "CONSENTRY_ENFORCER_": EnforcerSettings,
     "CONSENTRY_RECEIPTS_": ReceiptsSettings,
+    "CONSENTRY_METER_": MeterSettings,
     "CONSENTRY_CHECK_": CheckServiceSettings,
     "CONSENTRY_CANARY_": CanarySettings,
     "CONSENTRY_PORTAL_": PortalSettings,

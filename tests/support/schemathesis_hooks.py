@@ -7,7 +7,9 @@ for ``st run`` (``schemathesis.toml`` names this module) and for
   (``after``: a window that does not end after it starts loses its end; ``differs``: a
   delegate equal to the party is changed), so it is valid by the document's own words.
   (``empty``: a list that must be empty while another field is null is emptied;
-  ``shares``: shares that break the share rules are left out -- they are optional).
+  ``shares``: shares that break the share rules are left out -- they are optional;
+  ``recent``: a moment outside the window before now is made now; ``sums``: repeated
+  items are dropped and each group's first item takes the whole 1).
 * An Idempotency-Key belongs to one request (the header's description): a request
   generated to be valid gets a fresh one, as a real client's does.
 * A body JSON Schema cannot describe (``application/xml``: an ERN message) is, when
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import schemathesis
@@ -55,6 +57,32 @@ def _kept(rule: dict[str, str], body: dict[str, Any]) -> None:
         body.pop(rule["empty"], None)
     elif "shares" in rule and not _shares_kept(body.get(rule["shares"]), body.get(rule["of"])):
         body.pop(rule["shares"], None)
+    elif "sums" in rule and isinstance(body.get(rule["sums"]), list):
+        _summed(rule, body[rule["sums"]])
+    elif "recent" in rule and isinstance(body.get(rule["in"]), list):
+        now = datetime.now(UTC)
+        for item in body[rule["in"]]:
+            moment = _moment(item.get(rule["recent"])) if isinstance(item, dict) else None
+            if moment is not None and moment.tzinfo is not None:
+                age = (now - moment).total_seconds()
+                if not 0 <= age <= float(rule["within_s"]) - 60:
+                    item[rule["recent"]] = now.isoformat()
+
+
+def _summed(rule: dict[str, str], items: list[Any]) -> None:
+    seen: set[Any] = set()
+    groups: set[Any] = set()
+    for item in list(items):
+        if not isinstance(item, dict):
+            return  # not the shape the rule speaks of: the schema's checks judge it
+        place = (item.get(rule["once_per"]), item.get(rule["by"]))
+        if place in seen:
+            items.remove(item)
+            continue
+        seen.add(place)
+        first = place[1] not in groups
+        groups.add(place[1])
+        item[rule["value"]] = 1 if first else 0
 
 
 def _shares_kept(shares: Any, holders: Any) -> bool:

@@ -27,6 +27,7 @@ def test_our_services_are_the_expected_ones() -> None:
         "materialiser",
         "enforcer",
         "receipts",
+        "meter",
         "checkapi",
         "portal",
         "canary",

@@ -11,6 +11,11 @@ On an upgrade, when this fails: read the new ``faust/transport/consumer.py``
 the read-offset, gap and ack bookkeeping into ``BatchConsumer._drain_messages`` and
 ``_unread``; run ``tests/faults`` (crashes mid-batch lose nothing, commit nothing twice);
 then record the new digests below.
+
+``consentry_kafka.tables`` writes a table from a batch handler with
+``Collection.send_changelog`` (the partition named, not taken from a stream's event) and
+the table's store ``data``: on a change, check that it still produces to the named
+partition through the producer faust flushes before a commit.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import inspect
 from importlib.metadata import version
 
 import pytest
+from faust.tables import base as tables
 from faust.transport import consumer as base
 from faust.transport.drivers import aiokafka as driver
 
@@ -34,6 +40,7 @@ UPSTREAM: dict[tuple[type, str], str] = {
     (base.Consumer, "__init__"): "302410d59e6972d1",
     (base.ThreadDelegateConsumer, "_getmany"): "f9d47aa9010b5ff2",
     (driver.Consumer, "_to_message"): "7c24f6511b2fcef7",
+    (tables.Collection, "send_changelog"): "3dd3884e1b5fc0e1",
 }
 """sha256 (first 16 hex digits) of each method's source, as it was read."""
 

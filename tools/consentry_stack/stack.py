@@ -169,6 +169,9 @@ class Stack:
                 ),
                 "CONSENTRY_RECEIPTS_STORE_URL": self.store.url_for("receipts"),
                 "CONSENTRY_CHECK_REDIS_URL": self.check_redis_url,
+                "CONSENTRY_CHECK_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+                "CONSENTRY_METER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+                "CONSENTRY_METER_STORE_URL": self.store.url_for("meter"),
                 "CONSENTRY_CHECK_AUTH_PUBLIC_KEY_FILE": str(self.public_key),
                 "CONSENTRY_CHECK_PORT": str(self.check_port),
             }
@@ -210,11 +213,18 @@ class Stack:
         env["CONSENTRY_RECEIPTS_METRICS_PORT"] = str(self.metrics_port(name))
         return self._process(name, "consentry_receipts", self.root / name / "receipts.log", env)
 
+    def meter(self, name: str = "meter") -> ManagedProcess:
+        env = self.service_env()
+        env["CONSENTRY_METER_DATA_DIR"] = str(self.root / name / "data")
+        env["CONSENTRY_METER_METRICS_PORT"] = str(self.metrics_port(name))
+        return self._process(name, "consentry_meter", self.root / name / "meter.log", env)
+
     def start_services(self, timeout_s: float = 60.0) -> None:
         env = self.service_env()
         self.services["materialiser"] = self.materialiser()
         self.services["enforcer"] = self.enforcer()
         self.services["receipts"] = self.receipts()
+        self.services["meter"] = self.meter()
         self.services["writeapi"] = self._process(
             "writeapi", "consentry_writeapi", self.root / "writeapi.log", env
         )
@@ -275,6 +285,7 @@ class Stack:
             "consentry-materialiser": [local(self.metrics_port("materialiser"))],
             "consentry-enforcer": [local(self.metrics_port("enforcer"))],
             "consentry-receipts": [local(self.metrics_port("receipts"))],
+            "consentry-meter": [local(self.metrics_port("meter"))],
             "consentry-canary": [local(self.metrics_port("canary"))],
         }
 

@@ -1,0 +1,103 @@
+"""Metering, pure: judged uses tallied into the meter's counters, and each counter's
+change applied exactly once however often its report is processed again.
+
+Counters are per period -- the UTC day (``d:2026-11-05``) and month (``m:2026-11``) a
+use happened in: tumbling calendar windows -- and either per track
+(``t|<period>|<isrc>|<purpose>|<model>|<unit kind>|<judgement>``) or per rights holder
+(``p|<period>|<party>|...``: every holder of the track at that moment counts the use's
+units). Uses refused as too late count nowhere.
+
+**Exactly once.** The meter's counters live in a faust table whose changelog carries
+each counter's value together with the offset of the report that last changed it
+(``"<units>@<offset>"``). A worker killed after writing some counters of a report and
+before committing its offset processes the report again: a counter that already shows
+that report's offset is left as it is, the others get the change. A duplicate use id
+(a reporter's retry) is one seen at an *earlier* offset than the report's own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from consentry_domain.audit import Judged, Judgement
+
+
+def periods(at_ms: int) -> tuple[str, str]:
+    """The day and month (UTC) of a moment, as counter periods."""
+    moment = datetime.fromtimestamp(at_ms / 1000, UTC)
+    return f"d:{moment:%Y-%m-%d}", f"m:{moment:%Y-%m}"
+
+
+@dataclass(frozen=True, slots=True)
+class Counter:
+    """One counter's name, split into its parts."""
+
+    level: str
+    """``t`` (track) or ``p`` (rights holder)."""
+    period: str
+    subject: str
+    """The ISRC or the party."""
+    purpose: str
+    model: str
+    unit_kind: str
+    judgement: str
+
+    def key(self) -> str:
+        return "|".join(
+            (
+                self.level,
+                self.period,
+                self.subject,
+                self.purpose,
+                self.model,
+                self.unit_kind,
+                self.judgement,
+            )
+        )
+
+    @classmethod
+    def parse(cls, key: str) -> Counter:
+        level, period, subject, purpose, model, kind, judgement = key.split("|")
+        return cls(level, period, subject, purpose, model, kind, judgement)
+
+
+def tally(judged: Iterable[Judged]) -> dict[str, Decimal]:
+    """Each counter's change for these judged uses (too-late uses count nowhere)."""
+    changes: dict[str, Decimal] = defaultdict(Decimal)
+    for item in judged:
+        if item.judgement is Judgement.TOO_LATE:
+            continue
+        use = item.use
+        for period in periods(use.happened_ms):
+            tail = (period, use.purpose, use.model, use.unit_kind, item.judgement.value)
+            subjects = [("t", use.isrc)] + [("p", party) for party in use.parties]
+            for level, subject in subjects:
+                counter = Counter(level, tail[0], subject, *tail[1:])
+                changes[counter.key()] += use.units
+    return dict(changes)
+
+
+def counted(current: str | None, change: Decimal, offset: int) -> str | None:
+    """A counter's new value after ``change`` from the report at ``offset``; None when
+    that report's change is already in it (the report was processed before)."""
+    units, last = Decimal(0), -1
+    if current is not None:
+        text, at = current.rsplit("@", 1)
+        units, last = Decimal(text), int(at)
+    if last >= offset:
+        return None
+    return f"{units + change}@{offset}"
+
+
+def units_of(value: str) -> Decimal:
+    return Decimal(value.rsplit("@", 1)[0])
+
+
+def is_repeat(first_seen: int | None, offset: int) -> bool:
+    """A use id first seen at an earlier report than this one's (``offset``) is a repeat;
+    seen at this very report it is this report, processed again."""
+    return first_seen is not None and first_seen < offset
