@@ -15,17 +15,18 @@ from typing import Any, TypeVar
 
 import click
 import httpx
-from pydantic_settings import SettingsConfigDict
 
+from consentry_admin.auditor import auditor, bootstrap_option
 from consentry_admin.catalogue_file import CatalogueFileError
 from consentry_admin.ern_import import ErnSummary, import_messages, messages_in
 from consentry_admin.importing import ImportRefused, Summary, import_file
+from consentry_admin.settle import statement
 from consentry_auth import CHECK_AUDIENCE, WRITE_AUDIENCE, AuthError, Issuer, default_audiences
 from consentry_auth.keys import write_keys
 from consentry_domain.chain import verify_chain
 from consentry_ern.catalogue import PartyRule
 from consentry_ern.deals import load_use_types
-from consentry_kafka import KafkaClientSettings, party_history
+from consentry_kafka import party_history
 
 _AUDIENCES = {"write": WRITE_AUDIENCE, "check": CHECK_AUDIENCE}
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -141,26 +142,12 @@ def login_link(party: str, key: Path, portal_url: str, session: int, valid: int)
     click.echo(f"{portal_url.rstrip('/')}/login?link={link}")
 
 
-class AuditSettings(KafkaClientSettings):
-    """The auditor's Kafka connection, from ``CONSENTRY_AUDIT_KAFKA_*`` (its own principal)."""
-
-    model_config = SettingsConfigDict(env_prefix="CONSENTRY_AUDIT_", extra="ignore")
-
-
 @main.command("verify-chain")
 @click.argument("party")
-@click.option(
-    "--bootstrap",
-    default=lambda: os.environ.get("CONSENTRY_KAFKA_BOOTSTRAP"),
-    help="Kafka bootstrap servers; default $CONSENTRY_KAFKA_BOOTSTRAP, else "
-    "$CONSENTRY_AUDIT_KAFKA_BOOTSTRAP (with the other CONSENTRY_AUDIT_KAFKA_* settings).",
-)
+@bootstrap_option
 def verify_chain_command(party: str, bootstrap: str | None) -> None:
     """Verify PARTY's hash chain from Kafka; exit 1 and name the first broken link."""
-    settings = AuditSettings()
-    if bootstrap:
-        settings = settings.model_copy(update={"kafka_bootstrap": bootstrap})
-    report = verify_chain(party, asyncio.run(party_history(settings.kafka(), party)))
+    report = verify_chain(party, asyncio.run(party_history(auditor(bootstrap), party)))
     click.echo(json.dumps(asdict(report), indent=2))
     if report.first_broken is not None:
         raise SystemExit(1)
@@ -286,3 +273,6 @@ def import_ern_command(
             on_refused=lambda e: click.echo(str(e), err=True),
         )
     reported(summary)
+
+
+main.add_command(statement)

@@ -4,9 +4,13 @@ holder reads through the write API."""
 
 from __future__ import annotations
 
+import json
 import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -169,3 +173,62 @@ def test_a_meter_killed_mid_period_loses_no_unit_and_counts_none_twice(stack: St
     assert report(stack, repeats + fresh).status_code == 202
     meter.start()
     await_units(stack, artist, now, allowed="80", violations="0")
+
+
+POOLS = """
+[pools.training]
+purpose = "ai.training"
+amount = "1000.00"
+currency = "EUR"
+model = "equal"
+
+[pools.outputs]
+purpose = "ai.generation"
+amount = "1000.00"
+currency = "EUR"
+model = "attribution"
+"""
+
+
+def test_a_months_statements_from_the_log_are_the_same_bytes_every_time(
+    stack: Stack, tmp_path: Path
+) -> None:
+    artist, isrc = new_party(), new_isrc()
+    register(stack, isrc, new_upc(), [artist])
+    await_answer(stack, isrc, "ai.training", "allow")
+    now = datetime.now(UTC)
+    assert report(stack, [use("s1", isrc, now)]).status_code == 202
+    await_units(stack, artist, now, allowed="1", violations="0")
+    pools = tmp_path / "pools.toml"
+    pools.write_text(POOLS)
+
+    def settle(out: Path) -> dict[str, bytes]:
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "consentry_admin",
+                "statement",
+                f"{now:%Y-%m}",
+                "--pools",
+                str(pools),
+                "--out",
+                str(out),
+                "--bootstrap",
+                stack.kafka.bootstrap,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+    first = settle(tmp_path / "first")
+    assert set(first) == {
+        f"{now:%Y-%m}-{pool}.{kind}" for pool in ("training", "outputs") for kind in ("json", "csv")
+    }
+    training = json.loads(first[f"{now:%Y-%m}-training.json"])
+    assert artist in training["payouts"]
+    assert sum(Decimal(v) for v in training["payouts"].values()) == Decimal("1000.00")
+    assert settle(tmp_path / "again") == first

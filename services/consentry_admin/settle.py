@@ -1,0 +1,107 @@
+"""``consentry-admin statement PERIOD --pools FILE``: a month's revenue statements,
+settled from the logs (``consentry_domain.settlement``) and written as JSON and CSV.
+
+It reads the consent, catalogue and usage topics to their ends as the auditor; the same
+logs give byte-identical files, so a statement can be recomputed and compared at any
+time (after the reporting horizon has passed, nothing can change it any more).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from consentry_admin.auditor import auditor, bootstrap_option
+from consentry_domain import load_taxonomy
+from consentry_domain.audit import Accepted
+from consentry_domain.revenue import RevenueError, Statement
+from consentry_domain.settlement import Reported, pools_from_toml, settle_month
+from consentry_domain.statements import to_csv, to_json
+from consentry_events import CATALOGUE, CONSENT_CHANGES, USAGE, DecodeError
+from consentry_events.usage import read_usage
+from consentry_kafka import KafkaConnection
+from consentry_kafka.scan import all_partitions, read_to_end
+from consentry_meter.settings import USAGE_HORIZON_S
+
+
+async def read_logs(kafka: KafkaConnection) -> tuple[list[Accepted], list[Reported]]:
+    """Every record of the consent and catalogue logs, and of the usage topic, with the
+    moment Kafka accepted it (records that are no event are left out, as everywhere)."""
+    log: list[Accepted] = []
+    partitions = await all_partitions(kafka, [CONSENT_CHANGES.name, CATALOGUE.name])
+    async for records in read_to_end(kafka, partitions, client_id="consentry-settle"):
+        for record in records:
+            try:
+                log.append(Accepted(record.decoded().event, record.offset, record.timestamp_ms))
+            except DecodeError:
+                continue
+    usage: list[Reported] = []
+    partitions = await all_partitions(kafka, [USAGE.name])
+    async for records in read_to_end(kafka, partitions, client_id="consentry-settle"):
+        for record in records:
+            try:
+                usage.append(Reported(read_usage(record.value or b""), record.timestamp_ms))
+            except ValidationError:
+                continue
+    return log, usage
+
+
+def _summary(statement: Statement) -> str:
+    pool = statement.pool
+    lines = [f"{pool.name}: {pool.amount} {pool.currency} ({pool.model})"]
+    lines += [f"  {party:<40} {amount:>14}" for party, amount in sorted(statement.payouts.items())]
+    if statement.violations:
+        lines.append(f"  {len(statement.violations)} uses in violation, earning nothing")
+    if statement.undistributed:
+        lines.append(f"  undistributed: {statement.undistributed} (no eligible use)")
+    return "\n".join(lines)
+
+
+@click.command("statement")
+@click.argument("period")
+@click.option(
+    "--pools",
+    "pools_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The month's revenue pools (TOML; see consentry_domain.settlement.pools_from_toml).",
+)
+@click.option(
+    "--out",
+    default=Path("statements"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write <period>-<pool>.json and .csv.",
+)
+@click.option(
+    "--horizon-days",
+    default=USAGE_HORIZON_S / 86_400,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="The reporting horizon the meter used: later reports are refused.",
+)
+@bootstrap_option
+def statement(
+    period: str, pools_file: Path, out: Path, horizon_days: float, bootstrap: str | None
+) -> None:
+    """Settle PERIOD (a month, 2026-11) from the logs: one statement per pool."""
+    if len(period) != 7 or period[4] != "-" or not period.replace("-", "").isdigit():
+        raise click.BadParameter(f"{period!r} is not a month like 2026-11", param_hint="PERIOD")
+    try:
+        pools = pools_from_toml(pools_file.read_text())
+        log, usage = asyncio.run(read_logs(auditor(bootstrap)))
+        statements = settle_month(
+            period, log, usage, pools, load_taxonomy(), int(horizon_days * 86_400_000)
+        )
+    except RevenueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    out.mkdir(parents=True, exist_ok=True)
+    for settled in statements:
+        stem = out / f"{period}-{settled.pool.name}"
+        stem.with_suffix(".json").write_text(to_json(settled))
+        stem.with_suffix(".csv").write_text(to_csv(settled))
+        click.echo(_summary(settled))
+    click.echo(f"statements written to {out}/")

@@ -1,0 +1,201 @@
+"""A month settled from the logs, pure: the consent and catalogue logs and the usage
+topic in, one statement per revenue pool out -- the same logs, the same statements.
+
+1. The month's uses are the reported uses that happened in it (UTC), each reporter's use
+   id once (the first report that carried it, in log order: what the meter counted).
+2. Each is judged against the consent of its moment (``audit.judge``; a use reported
+   later than the horizon after it happened is refused, by its report's log time, so
+   judging again later gives the same judgements).
+3. A pool takes the uses of its purpose (and the purposes under it) and the attribution
+   reports of its purpose for the month; the tracks are held as the catalogue held them
+   at the month's end -- holders, shares per side and AI disclosure (the most
+   AI-inclusive of the delivery and the holders' statements) -- and ``revenue.settle``
+   splits it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+from consentry_domain.audit import Accepted, Judgement, Use, judge
+from consentry_domain.purposes import Taxonomy
+from consentry_domain.revenue import (
+    Attributed,
+    Holding,
+    JudgedUse,
+    Pool,
+    RevenueError,
+    Side,
+    Statement,
+    settle,
+)
+from consentry_domain.state import ConsentState
+from consentry_events import TrackChanged
+from consentry_events.usage import AttributionReported, UsageEvent, UsageReported
+
+
+@dataclass(frozen=True, slots=True)
+class PoolTerms:
+    """A revenue pool and the purpose whose uses share it."""
+
+    pool: Pool
+    purpose: str
+
+    def covers(self, purpose: str) -> bool:
+        return purpose == self.purpose or purpose.startswith(self.purpose + ".")
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """A record of the usage topic and the moment Kafka accepted it."""
+
+    event: UsageEvent
+    at_ms: int
+
+
+def month_bounds(period: str) -> tuple[int, int]:
+    """``2026-11`` -> its first and the next month's first millisecond (UTC)."""
+    year, month = (int(part) for part in period.split("-"))
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def month_uses(usage: Iterable[Reported], period: str) -> list[Use]:
+    """The month's uses, each reporter's use id once (its first report's)."""
+    start, end = month_bounds(period)
+    seen: set[str] = set()
+    uses: list[Use] = []
+    for record in usage:
+        report = record.event
+        if not isinstance(report, UsageReported):
+            continue
+        for use in report.uses:
+            key = f"{report.reporter}|{use.use_id}"
+            if key in seen:
+                continue
+            seen.add(key)
+            happened = _ms(use.happened_at)
+            if start <= happened < end:
+                uses.append(
+                    Use(
+                        key,
+                        use.isrc,
+                        use.purpose,
+                        use.units,
+                        use.unit_kind,
+                        use.model,
+                        happened,
+                        record.at_ms,
+                    )
+                )
+    return uses
+
+
+def holdings_at(
+    log: Sequence[Accepted], isrcs: Iterable[str], taxonomy: Taxonomy, at_ms: int
+) -> dict[str, Holding]:
+    """The tracks as the catalogue (and their holders' statements) held them at ``at_ms``."""
+    wanted = set(isrcs)
+    state = ConsentState()
+    records: dict[str, TrackChanged] = {}
+    for record in sorted(log, key=lambda r: r.at_ms):
+        if record.at_ms >= at_ms:
+            break
+        state.apply(record.event, record.offset)
+        if isinstance(record.event, TrackChanged) and record.event.isrc in wanted:
+            records[record.event.isrc] = record.event
+    held: dict[str, Holding] = {}
+    for isrc, track in records.items():
+        shares: dict[tuple[str, Side], int] = {
+            (share.party, share.side): share.basis_points for share in track.shares
+        }
+        disclosure = state.check(isrc, "ai", taxonomy, at_ms).disclosure
+        held[isrc] = Holding(isrc, tuple(track.parties), shares, disclosure)
+    return held
+
+
+def settle_month(
+    period: str,
+    log: Sequence[Accepted],
+    usage: Sequence[Reported],
+    pools: Sequence[PoolTerms],
+    taxonomy: Taxonomy,
+    horizon_ms: int,
+) -> list[Statement]:
+    """Each pool's statement for the month (see the module's rules)."""
+    _, end = month_bounds(period)
+    judged = judge(log, month_uses(usage, period), taxonomy, now_ms=end, horizon_ms=horizon_ms)
+    counted = [j for j in judged if j.judgement is not Judgement.TOO_LATE]
+    holdings = holdings_at(log, {j.use.isrc for j in counted}, taxonomy, end)
+    statements: list[Statement] = []
+    for terms in pools:
+        uses = [
+            JudgedUse(j.use.use_id, j.use.isrc, j.use.units, j.judgement is Judgement.ALLOWED)
+            for j in counted
+            if terms.covers(j.use.purpose)
+        ]
+        attributions = [
+            Attributed(f"{report.reporter}|{report.output_id}", item.isrc, item.side, item.share)
+            for report in _attributions(usage, period)
+            if terms.covers(report.purpose)
+            for item in report.shares
+        ]
+        statements.append(settle(terms.pool, period, holdings, uses, attributions))
+    return statements
+
+
+def _attributions(usage: Iterable[Reported], period: str) -> list[AttributionReported]:
+    """The month's attribution reports, each reporter's output once (its latest report)."""
+    latest: dict[tuple[str, str], AttributionReported] = {}
+    for record in usage:
+        report = record.event
+        if isinstance(report, AttributionReported) and report.period == period:
+            latest[report.reporter, report.output_id] = report
+    return [latest[key] for key in sorted(latest)]
+
+
+def pools_from_toml(text: str) -> list[PoolTerms]:
+    """Revenue pools from TOML, one table per pool (``RevenueError`` saying what is wrong)::
+
+    [pools.training]
+    purpose = "ai.training"      # its uses, and those of the purposes under it
+    amount = "1000.00"           # a string: read exactly
+    currency = "EUR"
+    model = "equal"              # equal | pro_rata | attribution
+    sides = {master = 1, composition = 1}   # optional; half each
+    exclude_ai = ["all"]         # optional: disclosures that earn nothing from it
+    minor_units = 2              # optional: the currency's decimal places
+    """
+    try:
+        tables = tomllib.loads(text).get("pools", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise RevenueError(f"the pools file is not TOML: {exc}") from exc
+    terms: list[PoolTerms] = []
+    for name, table in sorted(tables.items()):
+        try:
+            pool = Pool(
+                name,
+                Decimal(str(table["amount"])),
+                str(table["currency"]),
+                table["model"],
+                dict(table.get("sides", {"master": 1, "composition": 1})),
+                frozenset(table.get("exclude_ai", ())),
+                int(table.get("minor_units", 2)),
+            )
+            terms.append(PoolTerms(pool, str(table["purpose"])))
+        except (KeyError, TypeError, InvalidOperation) as exc:
+            raise RevenueError(f"pool {name}: {exc!r} (see pools_from_toml)") from exc
+        if pool.model not in ("equal", "pro_rata", "attribution"):
+            raise RevenueError(f"pool {name}: unknown model {pool.model!r}")
+    if not terms:
+        raise RevenueError("the pools file names no [pools.<name>] table")
+    return terms
