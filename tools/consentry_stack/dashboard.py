@@ -149,6 +149,16 @@ PANELS: list[tuple[str, str, list[tuple[str, str]]]] = [
             ),
         ],
     ),
+    (
+        "Meter: how far behind (age of the report metered last)",
+        "s",
+        [("behind", "max(consentry_meter_behind_seconds)")],
+    ),
+    (
+        "AI uses metered, by judgement (violations: used while denied)",
+        "short",
+        [("{{judgement}}", "sum by (judgement) (rate(consentry_meter_uses_total[5m]))")],
+    ),
 ]
 
 
