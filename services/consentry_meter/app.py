@@ -50,6 +50,7 @@ from consentry_events import (
     UseViolated,
 )
 from consentry_events.topics import METER_TABLES
+from consentry_events.usage import Use as ReportedUse
 from consentry_events.usage import read_usage
 from consentry_kafka import KafkaConnection
 from consentry_kafka.batches import worker_app
@@ -100,9 +101,21 @@ def _uses(
     return fresh
 
 
-def _violation(report: UsageReported, judged: Judged, at: datetime) -> UseViolated:
+def _violations(report: UsageReported, judged: Sequence[Judged]) -> list[UseViolated]:
+    """The violations among the judged uses, as events (with the uses as reported)."""
+    reported = {f"{report.reporter}|{u.use_id}": u for u in report.uses}
+    now = datetime.now(UTC)
+    return [
+        _violation(report, reported[j.use.use_id], j, now)
+        for j in judged
+        if j.judgement is Judgement.VIOLATION
+    ]
+
+
+def _violation(
+    report: UsageReported, reported: ReportedUse, judged: Judged, at: datetime
+) -> UseViolated:
     use = judged.use
-    reported = next(u for u in report.uses if f"{report.reporter}|{u.use_id}" == use.use_id)
     assert judged.answer is not None
     return UseViolated(
         reporter=report.reporter,
@@ -152,8 +165,7 @@ class Meter:
             if parsed.level == "p":
                 now_units = units_of(self._units.get(key) or "0@-1")
                 counters.append((parsed.subject, counter, partition, now_units))
-        now = datetime.now(UTC)
-        found = [_violation(report, j, now) for j in judged if j.judgement is Judgement.VIOLATION]
+        found = _violations(report, judged)
         for judged_use in judged:
             metrics.USES.labels(
                 judgement=judged_use.judgement.value, purpose=judged_use.use.purpose

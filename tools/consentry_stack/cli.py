@@ -118,6 +118,10 @@ def up(write_port: int, check_port: int, portal_port: int, env_file: Path) -> No
             "  receipts         faust worker, group consentry-receipts; metrics on "
             f"127.0.0.1:{stack.metrics_port('receipts')}"
         )
+        click.echo(
+            "  meter            faust worker, group consentry-meter (AI usage); metrics on "
+            f"127.0.0.1:{stack.metrics_port('meter')}"
+        )
         click.echo(f"  Kafka            {stack.kafka.bootstrap}")
         click.echo(f"  Redis            {stack.redis.url}   (admin user)")
         assert stack.replica_redis is not None

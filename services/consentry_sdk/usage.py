@@ -1,0 +1,318 @@
+"""Reporting AI uses from the feature that makes them, without slowing its checks.
+
+    reporter = UsageReporter(check_url, token)          # asyncio
+    await reporter.start()
+    reporter.report("GBAYE2400001", "ai.dj", 180, "seconds_played", "ai-dj", "3")
+    ...
+    await reporter.aclose()                               # sends what is left
+
+    with SyncUsageReporter(check_url, token) as reporter: # threads, data loaders
+        reporter.report(...)
+
+``report`` never waits: it puts the use in a bounded buffer and returns True, or, when
+the buffer is full, drops it, counts it (``dropped``, and the metric
+``consentry_sdk_usage_dropped_total``) and returns False -- a check is never held up
+behind usage reporting. A background sender posts up to ``batch`` uses at a time to the
+check service's ``POST /v1/usage`` (every ``interval_s``, sooner when a batch is full).
+A batch the service could not take (unreachable, 503) is sent again, with the same use
+ids, so it counts once; a batch it refused (422: e.g. older than the horizon) is dropped
+and counted as ``rejected`` with the reason logged -- it would be refused again.
+
+A forked data-loader worker makes a reporter of its own after the fork (the sender's
+thread or task does not survive a fork).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from prometheus_client import Counter
+
+log = logging.getLogger(__name__)
+
+SENT = Counter("consentry_sdk_usage_sent_total", "Uses the check service took (202).")
+DROPPED = Counter(
+    "consentry_sdk_usage_dropped_total", "Uses dropped because the reporter's buffer was full."
+)
+REJECTED = Counter(
+    "consentry_sdk_usage_rejected_total", "Uses in batches the check service refused (422)."
+)
+BATCH_MAX = 1_000
+
+
+@dataclass
+class Tally:
+    """What a reporter did so far."""
+
+    sent: int = 0
+    dropped: int = 0
+    rejected: int = 0
+    retries: int = 0
+    last_refusal: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self.lock:
+            for name, count in counts.items():
+                setattr(self, name, getattr(self, name) + count)
+
+
+def use_json(
+    isrc: str,
+    purpose: str,
+    units: float | Decimal,
+    unit_kind: str,
+    model: str,
+    model_version: str,
+    use_id: str | None,
+    happened_at: datetime | None,
+) -> dict[str, Any]:
+    return {
+        "use_id": use_id or uuid.uuid4().hex,
+        "isrc": isrc,
+        "purpose": purpose,
+        "units": str(units),
+        "unit_kind": unit_kind,
+        "model": model,
+        "model_version": model_version,
+        "happened_at": (happened_at or datetime.now(UTC)).isoformat(),
+    }
+
+
+class _Batches:
+    """What both reporters share: the request, and what its answer means."""
+
+    def __init__(self, url: str, token: str, tally: Tally) -> None:
+        self.url = url.rstrip("/") + "/v1/usage"
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.tally = tally
+
+    def settled(self, uses: Sequence[dict[str, Any]], response: httpx.Response | None) -> bool:
+        """Whether the batch is done with (taken, or refused for good)."""
+        if response is not None and response.status_code == 202:
+            self.tally.add(sent=len(uses))
+            SENT.inc(len(uses))
+            return True
+        if response is not None and 400 <= response.status_code < 500:
+            self.tally.add(rejected=len(uses))
+            self.tally.last_refusal = response.text[:500]
+            REJECTED.inc(len(uses))
+            log.warning("usage batch of %d refused: %s", len(uses), response.text[:500])
+            return True
+        self.tally.add(retries=1)
+        return False
+
+    def dropped(self) -> None:
+        self.tally.add(dropped=1)
+        DROPPED.inc()
+
+
+class UsageReporter:
+    """The asyncio reporter (see the module)."""
+
+    def __init__(
+        self,
+        check_url: str,
+        token: str,
+        *,
+        batch: int = BATCH_MAX,
+        interval_s: float = 1.0,
+        buffer: int = 100_000,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.tally = Tally()
+        self._batches = _Batches(check_url, token, self.tally)
+        self._batch = min(batch, BATCH_MAX)
+        self._interval_s = interval_s
+        self._timeout_s = timeout_s
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=buffer)
+        self._sender: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._sender = asyncio.create_task(self._send_forever())
+
+    def report(
+        self,
+        isrc: str,
+        purpose: str,
+        units: float | Decimal,
+        unit_kind: str,
+        model: str,
+        model_version: str,
+        *,
+        use_id: str | None = None,
+        happened_at: datetime | None = None,
+    ) -> bool:
+        """Queue one use; False (and counted) when the buffer is full."""
+        try:
+            self._queue.put_nowait(
+                use_json(isrc, purpose, units, unit_kind, model, model_version, use_id, happened_at)
+            )
+        except asyncio.QueueFull:
+            self._batches.dropped()
+            return False
+        return True
+
+    async def flush(self) -> None:
+        """Until every queued use is sent (or refused)."""
+        await self._queue.join()
+
+    async def aclose(self, timeout_s: float = 30.0) -> None:
+        """Send what is queued (for up to ``timeout_s``: the rest is left unsent and
+        logged), then stop."""
+        if self._sender is not None:
+            try:
+                await asyncio.wait_for(self.flush(), timeout_s)
+            except TimeoutError:
+                log.warning("%d uses left unsent at close", self._queue.qsize())
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
+
+    async def _send_forever(self) -> None:
+        async with httpx.AsyncClient(timeout=self._timeout_s) as client:
+            while True:
+                uses = [await self._queue.get()]
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._interval_s):
+                        while len(uses) < self._batch:
+                            uses.append(await self._queue.get())
+                await self._post(client, uses)
+                for _ in uses:
+                    self._queue.task_done()
+
+    async def _post(self, client: httpx.AsyncClient, uses: list[dict[str, Any]]) -> None:
+        delay_s = 0.2
+        while True:
+            try:
+                response: httpx.Response | None = await client.post(
+                    self._batches.url, json={"uses": uses}, headers=self._batches.headers
+                )
+            except httpx.HTTPError as exc:
+                log.warning("usage batch not sent, retrying in %.1fs: %s", delay_s, exc)
+                response = None
+            if self._batches.settled(uses, response):
+                return
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, 10.0)
+
+
+class SyncUsageReporter:
+    """The same for threads: a sender thread of its own (see the module)."""
+
+    def __init__(
+        self,
+        check_url: str,
+        token: str,
+        *,
+        batch: int = BATCH_MAX,
+        interval_s: float = 1.0,
+        buffer: int = 100_000,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.tally = Tally()
+        self._batches = _Batches(check_url, token, self.tally)
+        self._batch = min(batch, BATCH_MAX)
+        self._interval_s = interval_s
+        self._timeout_s = timeout_s
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=buffer)
+        self._sender = threading.Thread(target=self._send_forever, daemon=True)
+        self._stopping = threading.Event()
+
+    def __enter__(self) -> SyncUsageReporter:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        self._sender.start()
+
+    def report(
+        self,
+        isrc: str,
+        purpose: str,
+        units: float | Decimal,
+        unit_kind: str,
+        model: str,
+        model_version: str,
+        *,
+        use_id: str | None = None,
+        happened_at: datetime | None = None,
+    ) -> bool:
+        """Queue one use; False (and counted) when the buffer is full."""
+        try:
+            self._queue.put_nowait(
+                use_json(isrc, purpose, units, unit_kind, model, model_version, use_id, happened_at)
+            )
+        except queue.Full:
+            self._batches.dropped()
+            return False
+        return True
+
+    def flush(self) -> None:
+        self._queue.join()
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Send what is queued (for up to ``timeout_s``: the rest is left unsent and
+        logged), then stop the sender."""
+        if self._sender.is_alive():
+            deadline = time.monotonic() + timeout_s
+            while self._queue.unfinished_tasks and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if self._queue.unfinished_tasks:
+                log.warning("%d uses left unsent at close", self._queue.unfinished_tasks)
+            self._stopping.set()
+            self._queue.put(None)
+            self._sender.join()
+
+    def _send_forever(self) -> None:
+        with httpx.Client(timeout=self._timeout_s) as client:
+            while not self._stopping.is_set():
+                first = self._queue.get()
+                if first is None:
+                    self._queue.task_done()
+                    return
+                uses = [first]
+                stop = False
+                with contextlib.suppress(queue.Empty):
+                    while len(uses) < self._batch:
+                        more = self._queue.get(timeout=self._interval_s)
+                        if more is None:
+                            stop = True
+                            break
+                        uses.append(more)
+                self._post(client, uses)
+                for _ in range(len(uses) + (1 if stop else 0)):
+                    self._queue.task_done()
+                if stop:
+                    return
+
+    def _post(self, client: httpx.Client, uses: list[dict[str, Any]]) -> None:
+        delay_s = 0.2
+        while True:
+            try:
+                response: httpx.Response | None = client.post(
+                    self._batches.url, json={"uses": uses}, headers=self._batches.headers
+                )
+            except httpx.HTTPError as exc:
+                log.warning("usage batch not sent, retrying in %.1fs: %s", delay_s, exc)
+                response = None
+            if self._batches.settled(uses, response):
+                return
+            if self._stopping.wait(delay_s):
+                return
+            delay_s = min(delay_s * 2, 10.0)
