@@ -119,8 +119,8 @@ class _Batches:
         DROPPED.inc()
 
 
-class UsageReporter:
-    """The asyncio reporter (see the module)."""
+class _Reporter:
+    """What both reporters share: settings, the tally, and ``report``."""
 
     def __init__(
         self,
@@ -137,11 +137,11 @@ class UsageReporter:
         self._batch = min(batch, BATCH_MAX)
         self._interval_s = interval_s
         self._timeout_s = timeout_s
-        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=buffer)
-        self._sender: asyncio.Task[None] | None = None
+        self._buffer = buffer
 
-    async def start(self) -> None:
-        self._sender = asyncio.create_task(self._send_forever())
+    def _put(self, use: dict[str, Any]) -> None:
+        """Queue one use without waiting; ``asyncio.QueueFull`` or ``queue.Full`` when full."""
+        raise NotImplementedError
 
     def report(
         self,
@@ -157,13 +157,28 @@ class UsageReporter:
     ) -> bool:
         """Queue one use; False (and counted) when the buffer is full."""
         try:
-            self._queue.put_nowait(
+            self._put(
                 use_json(isrc, purpose, units, unit_kind, model, model_version, use_id, happened_at)
             )
-        except asyncio.QueueFull:
+        except (asyncio.QueueFull, queue.Full):
             self._batches.dropped()
             return False
         return True
+
+
+class UsageReporter(_Reporter):
+    """The asyncio reporter (see the module); ``report`` from the event loop's thread."""
+
+    def __init__(self, check_url: str, token: str, **options: Any) -> None:
+        super().__init__(check_url, token, **options)
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=self._buffer)
+        self._sender: asyncio.Task[None] | None = None
+
+    def _put(self, use: dict[str, Any]) -> None:
+        self._queue.put_nowait(use)
+
+    async def start(self) -> None:
+        self._sender = asyncio.create_task(self._send_forever())
 
     async def flush(self) -> None:
         """Until every queued use is sent (or refused)."""
@@ -209,27 +224,17 @@ class UsageReporter:
             delay_s = min(delay_s * 2, 10.0)
 
 
-class SyncUsageReporter:
+class SyncUsageReporter(_Reporter):
     """The same for threads: a sender thread of its own (see the module)."""
 
-    def __init__(
-        self,
-        check_url: str,
-        token: str,
-        *,
-        batch: int = BATCH_MAX,
-        interval_s: float = 1.0,
-        buffer: int = 100_000,
-        timeout_s: float = 10.0,
-    ) -> None:
-        self.tally = Tally()
-        self._batches = _Batches(check_url, token, self.tally)
-        self._batch = min(batch, BATCH_MAX)
-        self._interval_s = interval_s
-        self._timeout_s = timeout_s
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=buffer)
+    def __init__(self, check_url: str, token: str, **options: Any) -> None:
+        super().__init__(check_url, token, **options)
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=self._buffer)
         self._sender = threading.Thread(target=self._send_forever, daemon=True)
         self._stopping = threading.Event()
+
+    def _put(self, use: dict[str, Any]) -> None:
+        self._queue.put_nowait(use)
 
     def __enter__(self) -> SyncUsageReporter:
         self.start()
@@ -240,28 +245,6 @@ class SyncUsageReporter:
 
     def start(self) -> None:
         self._sender.start()
-
-    def report(
-        self,
-        isrc: str,
-        purpose: str,
-        units: float | Decimal,
-        unit_kind: str,
-        model: str,
-        model_version: str,
-        *,
-        use_id: str | None = None,
-        happened_at: datetime | None = None,
-    ) -> bool:
-        """Queue one use; False (and counted) when the buffer is full."""
-        try:
-            self._queue.put_nowait(
-                use_json(isrc, purpose, units, unit_kind, model, model_version, use_id, happened_at)
-            )
-        except queue.Full:
-            self._batches.dropped()
-            return False
-        return True
 
     def flush(self) -> None:
         self._queue.join()
