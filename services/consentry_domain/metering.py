@@ -9,9 +9,10 @@ units). Uses refused as too late count nowhere.
 
 **Exactly once.** The meter's counters live in a faust table whose changelog carries
 each counter's value together with the offset of the report that last changed it
-(``"<units>@<offset>"``). A worker killed after writing some counters of a report and
-before committing its offset processes the report again: a counter that already shows
-that report's offset is left as it is, the others get the change. A duplicate use id
+(``"<units>@<offset>"``). A worker killed after writing some counters of a fetch and
+before committing its offsets processes the reports again: a counter that already shows
+a report's offset (or a later one of its partition) keeps it, the others get the change
+(``counted_all`` sums a fetch's reports into one write per counter). A duplicate use id
 (a reporter's retry) is one seen at an *earlier* offset than the report's own.
 """
 
@@ -65,19 +66,22 @@ class Counter:
         return cls(level, period, subject, purpose, model, kind, judgement)
 
 
+def counters_of(item: Judged) -> list[str]:
+    """The counters a judged use counts in (none when it was too late)."""
+    if item.judgement is Judgement.TOO_LATE:
+        return []
+    use = item.use
+    tail = f"|{use.purpose}|{use.model}|{use.unit_kind}|{item.judgement.value}"
+    subjects = [f"t|{{}}|{use.isrc}"] + [f"p|{{}}|{party}" for party in use.parties]
+    return [head.format(period) + tail for period in periods(use.happened_ms) for head in subjects]
+
+
 def tally(judged: Iterable[Judged]) -> dict[str, Decimal]:
     """Each counter's change for these judged uses (too-late uses count nowhere)."""
     changes: dict[str, Decimal] = defaultdict(Decimal)
     for item in judged:
-        if item.judgement is Judgement.TOO_LATE:
-            continue
-        use = item.use
-        for period in periods(use.happened_ms):
-            tail = (period, use.purpose, use.model, use.unit_kind, item.judgement.value)
-            subjects = [("t", use.isrc)] + [("p", party) for party in use.parties]
-            for level, subject in subjects:
-                counter = Counter(level, tail[0], subject, *tail[1:])
-                changes[counter.key()] += use.units
+        for counter in counters_of(item):
+            changes[counter] += item.use.units
     return dict(changes)
 
 
@@ -91,6 +95,19 @@ def counted(current: str | None, change: Decimal, offset: int) -> str | None:
     if last >= offset:
         return None
     return f"{units + change}@{offset}"
+
+
+def counted_all(current: str | None, changes: Iterable[tuple[int, Decimal]]) -> str | None:
+    """A counter's new value after the changes of several reports (offset, change) of
+    one partition; each report's change only if it is not in the value yet. None when
+    none is new."""
+    by_report: dict[int, Decimal] = defaultdict(Decimal)
+    for offset, change in changes:
+        by_report[offset] += change
+    value = current
+    for offset, change in sorted(by_report.items()):
+        value = counted(value, change, offset) or value
+    return None if value == current else value
 
 
 def units_of(value: str) -> Decimal:

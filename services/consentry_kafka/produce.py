@@ -20,6 +20,17 @@ from aiokafka.partitioner import DefaultPartitioner
 _PARTITION = DefaultPartitioner()
 
 
+async def send_to_partitions(
+    producer: AIOKafkaProducer, topic: str, records: Sequence[tuple[int, bytes, bytes | None]]
+) -> None:
+    """Send (partition, key, value) records, a batch per partition, in order; returns
+    once the broker acknowledged every batch, else raises the producer's error."""
+    by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
+    for partition, key, value in records:
+        by_partition.setdefault(partition, []).append((key, value))
+    await _send_batches(producer, topic, by_partition)
+
+
 async def send_keyed(
     producer: AIOKafkaProducer, topic: str, records: Sequence[tuple[bytes, bytes | None]]
 ) -> None:
@@ -32,6 +43,14 @@ async def send_keyed(
     by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
     for key, value in records:
         by_partition.setdefault(_PARTITION(key, partitions, partitions), []).append((key, value))
+    await _send_batches(producer, topic, by_partition)
+
+
+async def _send_batches(
+    producer: AIOKafkaProducer,
+    topic: str,
+    by_partition: dict[int, list[tuple[bytes, bytes | None]]],
+) -> None:
     sent: list[asyncio.Future[Any]] = []
     for partition, of_partition in by_partition.items():
         batch = producer.create_batch()

@@ -1,21 +1,32 @@
 """faust tables written from a batch handler (``BatchApp.deliver_batches``).
 
 faust's own ``table[key] = value`` takes the changelog partition from the stream's
-current event, which a whole fetch handed to a handler does not have. ``PartitionTable``
-names it instead: the partition of the record whose application wrote the key, so a
-worker that takes that partition over recovers the key from there. Reads and writes go
-to the table's store (``data``), which faust's recovery rebuilds from the changelog;
-faust flushes the changelog's records before it commits the offsets acked after them.
+current event (a whole fetch handed to a handler has none) and sends each change through
+faust's producer, serialising it on the way: a third of a busy worker's time. Here a
+change goes into the table's store (``data``, which faust's recovery rebuilds from the
+changelog) and is staged with the partition of the record that made it; ``flush`` sends
+the staged changes (as JSON, which faust's recovery reads) straight to the changelog
+topic, a record batch per partition, and returns once the broker has them all -- the
+caller acknowledges its records only after that, so their offsets are committed only
+once their changes are durable, and a worker that takes a partition over recovers every
+key of it from there.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from consentry_kafka.produce import send_to_partitions
+
 
 class PartitionTable:
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, changelog: str) -> None:
         self._table = table
+        self._changelog = changelog
+        self._staged: list[tuple[int, bytes, bytes]] = []
 
     def get(self, key: str) -> str | None:
         value: str | None = self._table.data.get(key)
@@ -23,4 +34,9 @@ class PartitionTable:
 
     def set(self, partition: int, key: str, value: str) -> None:
         self._table.data[key] = value
-        self._table.send_changelog(partition, key, value)
+        self._staged.append((partition, orjson.dumps(key), orjson.dumps(value)))
+
+    async def flush(self, producer: AIOKafkaProducer) -> None:
+        """Send the staged changes; on an error they stay staged (send them again)."""
+        await send_to_partitions(producer, self._changelog, self._staged)
+        self._staged = []

@@ -8,7 +8,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consentry_domain.audit import Judged, Judgement, Use
-from consentry_domain.metering import Counter, counted, is_repeat, periods, tally, units_of
+from consentry_domain.metering import (
+    Counter,
+    counted,
+    counted_all,
+    is_repeat,
+    periods,
+    tally,
+    units_of,
+)
 
 NOV_30_LATE = 1_796_083_199_000  # 2026-11-30T23:59:59Z
 DEC_1 = NOV_30_LATE + 1_000
@@ -61,6 +69,13 @@ def test_a_report_processed_again_changes_no_counter() -> None:
     later = counted(first, Decimal("0.5"), offset=9)
     assert later is not None
     assert units_of(later) == Decimal("2.5")
+
+
+def test_a_fetch_writes_each_counter_once_with_every_new_reports_change() -> None:
+    current = "5@3"  # reports up to offset 3 are in it
+    changes = [(3, Decimal(9)), (4, Decimal(1)), (4, Decimal(2)), (6, Decimal("0.5"))]
+    assert counted_all(current, changes) == "8.5@6"
+    assert counted_all("8.5@6", changes) is None  # the fetch again: nothing new
 
 
 def test_a_use_id_is_a_repeat_only_when_an_earlier_report_carried_it() -> None:

@@ -26,6 +26,7 @@ from consentry_bench import (
     portal,
     report,
     tools,
+    usage,
     writes,
 )
 from consentry_bench.catalogue import Catalogue, isrc
@@ -147,6 +148,12 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
                 stack.kafka.bootstrap,
             )
         )
+        click.echo("usage: ingestion, a month's statements, checks while reporting ...")
+        results["usage"] = {
+            "ingestion": asyncio.run(usage.ingestion(stack, regular)),
+            "statement": asyncio.run(usage.statement(stack)),
+            "check": asyncio.run(usage.check_while_reporting(stack, regular)),
+        }
         click.echo("write API: single decisions of 5,000 parties at 8, 32, 64 clients ...")
         results["writes"] = writes.under_load(stack, root)
         click.echo("rebuild after losing Redis ...")

@@ -29,6 +29,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     feed = r["feed"]["from_acknowledgement"]
     pr = r["portal"]
     er = r["ern"]
+    us = r["usage"]
     pw, ps, ph = pr["portal_works_first_page"], pr["portal_works_search"], pr["portal_history"]
     pa, pq, pf = (
         pr["api_works_first_page"],
@@ -156,6 +157,34 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"the same tracks as JSON through /v1/tracks/import: "
             f"{er['json']['new_per_s']:,.0f} tracks/s; the delivery only read (no sending): "
             f"{er['read_tracks_per_s']:,.0f} tracks/s",
+        ),
+        (
+            f"usage ingestion: {us['ingestion']['reports']} reports of 1,000 uses, one meter "
+            "worker (judged as of each use's moment, counted exactly once)",
+            f"{us['ingestion']['meter_uses_per_s']:,} uses/s",
+            "≥ 100,000 uses/s (issue 25)",
+            _met(us["ingestion"]["meter_uses_per_s"] >= 100_000),
+            f"a plain aiokafka consumer reading and decoding the same reports: "
+            f"{us['ingestion']['plain_consumer_uses_per_s']:,} uses/s",
+        ),
+        (
+            "a month's revenue statements from the logs (two pools)",
+            f"{us['statement']['total_s']} s ({us['statement']['read_s']} s reading "
+            f"{us['statement']['log_records']:,} log and {us['statement']['usage_records']:,} "
+            f"usage records, {us['statement']['settle_s']} s settling)",
+            "≤ 60 s at 1M tracks (issue 25)",
+            "at 1M: not measured",
+            f"{r['catalogue']['tracks']:,} tracks here",
+        ),
+        (
+            "SDK cache-hit check while reporting every check as a use",
+            f"p50 {_ms(us['check']['reporting']['p50_us'])}, "
+            f"p99 {_ms(us['check']['reporting']['p99_us'])} "
+            f"({us['check']['reported']:,} reported, {us['check']['dropped']:,} dropped)",
+            "no measurable change to the cache-hit p99 (issue 25)",
+            _met(us["check"]["reporting"]["p99_us"] <= 1.1 * us["check"]["alone"]["p99_us"] + 1),
+            f"the same loop not reporting: p50 {_ms(us['check']['alone']['p50_us'])}, "
+            f"p99 {_ms(us['check']['alone']['p99_us'])}",
         ),
         (
             "rebuild: Redis flushed → state whole again from Kafka",
