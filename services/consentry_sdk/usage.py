@@ -9,8 +9,8 @@
     with SyncUsageReporter(check_url, token) as reporter: # threads, data loaders
         reporter.report(...)
 
-``report`` never waits: it puts the use in a bounded buffer and returns True, or, when
-the buffer is full, drops it, counts it (``dropped``, and the metric
+``report`` never waits: it appends the use to a bounded buffer and returns True, or,
+when the buffer is full, drops it, counts it (``dropped``, and the metric
 ``consentry_sdk_usage_dropped_total``) and returns False -- a check is never held up
 behind usage reporting. A background sender posts up to ``batch`` uses at a time to the
 check service's ``POST /v1/usage`` (every ``interval_s``, sooner when a batch is full).
@@ -27,10 +27,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import queue
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,6 +69,10 @@ class Tally:
                 setattr(self, name, getattr(self, name) + count)
 
 
+Raw = tuple[str, str, "float | Decimal", str, str, str, "str | None", "float | datetime"]
+"""A use as ``report`` keeps it: nothing is built until the sender takes it."""
+
+
 def use_json(
     isrc: str,
     purpose: str,
@@ -77,8 +81,15 @@ def use_json(
     model: str,
     model_version: str,
     use_id: str | None,
-    happened_at: datetime | None,
+    happened_at: float | datetime,
 ) -> dict[str, Any]:
+    """The use as ``POST /v1/usage`` takes it; a use without an id gets one here, once
+    (a batch sent again carries the same ids)."""
+    moment = (
+        happened_at
+        if isinstance(happened_at, datetime)
+        else datetime.fromtimestamp(happened_at, UTC)
+    )
     return {
         "use_id": use_id or uuid.uuid4().hex,
         "isrc": isrc,
@@ -87,7 +98,7 @@ def use_json(
         "unit_kind": unit_kind,
         "model": model,
         "model_version": model_version,
-        "happened_at": (happened_at or datetime.now(UTC)).isoformat(),
+        "happened_at": moment.isoformat(),
     }
 
 
@@ -120,7 +131,10 @@ class _Batches:
 
 
 class _Reporter:
-    """What both reporters share: settings, the tally, and ``report``."""
+    """What both reporters share: settings, the tally, the buffer and ``report``.
+
+    ``report`` appends a tuple to a deque (no JSON, no id, no clock formatting: the
+    sender builds those) and wakes the sender only when a batch is full."""
 
     def __init__(
         self,
@@ -138,9 +152,10 @@ class _Reporter:
         self._interval_s = interval_s
         self._timeout_s = timeout_s
         self._buffer = buffer
+        self._pending: deque[Raw] = deque()
+        self._in_flight = 0
 
-    def _put(self, use: dict[str, Any]) -> None:
-        """Queue one use without waiting; ``asyncio.QueueFull`` or ``queue.Full`` when full."""
+    def _wake(self) -> None:
         raise NotImplementedError
 
     def report(
@@ -156,14 +171,27 @@ class _Reporter:
         happened_at: datetime | None = None,
     ) -> bool:
         """Queue one use; False (and counted) when the buffer is full."""
-        try:
-            self._put(
-                use_json(isrc, purpose, units, unit_kind, model, model_version, use_id, happened_at)
-            )
-        except (asyncio.QueueFull, queue.Full):
+        pending = self._pending
+        if len(pending) >= self._buffer:
             self._batches.dropped()
             return False
+        moment = happened_at or time.time()
+        pending.append((isrc, purpose, units, unit_kind, model, model_version, use_id, moment))
+        if len(pending) >= self._batch:
+            self._wake()
         return True
+
+    def _take(self) -> list[dict[str, Any]]:
+        """Up to a batch of the oldest uses, as JSON (counted in flight until settled)."""
+        uses: list[dict[str, Any]] = []
+        while self._pending and len(uses) < self._batch:
+            uses.append(use_json(*self._pending.popleft()))
+        self._in_flight = len(uses)
+        return uses
+
+    @property
+    def unsent(self) -> int:
+        return len(self._pending) + self._in_flight
 
 
 class UsageReporter(_Reporter):
@@ -171,27 +199,29 @@ class UsageReporter(_Reporter):
 
     def __init__(self, check_url: str, token: str, **options: Any) -> None:
         super().__init__(check_url, token, **options)
-        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=self._buffer)
+        self._wakeup = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
 
-    def _put(self, use: dict[str, Any]) -> None:
-        self._queue.put_nowait(use)
+    def _wake(self) -> None:
+        self._wakeup.set()
 
     async def start(self) -> None:
         self._sender = asyncio.create_task(self._send_forever())
 
-    async def flush(self) -> None:
-        """Until every queued use is sent (or refused)."""
-        await self._queue.join()
+    async def flush(self, timeout_s: float = 30.0) -> None:
+        """Until every queued use is sent or refused (for up to ``timeout_s``)."""
+        self._wake()
+        deadline = time.monotonic() + timeout_s
+        while self.unsent and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     async def aclose(self, timeout_s: float = 30.0) -> None:
         """Send what is queued (for up to ``timeout_s``: the rest is left unsent and
         logged), then stop."""
         if self._sender is not None:
-            try:
-                await asyncio.wait_for(self.flush(), timeout_s)
-            except TimeoutError:
-                log.warning("%d uses left unsent at close", self._queue.qsize())
+            await self.flush(timeout_s)
+            if self.unsent:
+                log.warning("%d uses left unsent at close", self.unsent)
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender
@@ -199,14 +229,14 @@ class UsageReporter(_Reporter):
     async def _send_forever(self) -> None:
         async with httpx.AsyncClient(timeout=self._timeout_s) as client:
             while True:
-                uses = [await self._queue.get()]
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._interval_s):
-                        while len(uses) < self._batch:
-                            uses.append(await self._queue.get())
-                await self._post(client, uses)
-                for _ in uses:
-                    self._queue.task_done()
+                if len(self._pending) < self._batch:
+                    self._wakeup.clear()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._interval_s):
+                            await self._wakeup.wait()
+                while self._pending:
+                    await self._post(client, self._take())
+                    self._in_flight = 0
 
     async def _post(self, client: httpx.AsyncClient, uses: list[dict[str, Any]]) -> None:
         delay_s = 0.2
@@ -229,12 +259,12 @@ class SyncUsageReporter(_Reporter):
 
     def __init__(self, check_url: str, token: str, **options: Any) -> None:
         super().__init__(check_url, token, **options)
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=self._buffer)
-        self._sender = threading.Thread(target=self._send_forever, daemon=True)
+        self._wakeup = threading.Event()
         self._stopping = threading.Event()
+        self._sender = threading.Thread(target=self._send_forever, daemon=True)
 
-    def _put(self, use: dict[str, Any]) -> None:
-        self._queue.put_nowait(use)
+    def _wake(self) -> None:
+        self._wakeup.set()
 
     def __enter__(self) -> SyncUsageReporter:
         self.start()
@@ -246,43 +276,33 @@ class SyncUsageReporter(_Reporter):
     def start(self) -> None:
         self._sender.start()
 
-    def flush(self) -> None:
-        self._queue.join()
+    def flush(self, timeout_s: float = 30.0) -> None:
+        """Until every queued use is sent or refused (for up to ``timeout_s``)."""
+        self._wake()
+        deadline = time.monotonic() + timeout_s
+        while self.unsent and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def close(self, timeout_s: float = 30.0) -> None:
         """Send what is queued (for up to ``timeout_s``: the rest is left unsent and
         logged), then stop the sender."""
         if self._sender.is_alive():
-            deadline = time.monotonic() + timeout_s
-            while self._queue.unfinished_tasks and time.monotonic() < deadline:
-                time.sleep(0.01)
-            if self._queue.unfinished_tasks:
-                log.warning("%d uses left unsent at close", self._queue.unfinished_tasks)
+            self.flush(timeout_s)
+            if self.unsent:
+                log.warning("%d uses left unsent at close", self.unsent)
             self._stopping.set()
-            self._queue.put(None)
+            self._wake()
             self._sender.join()
 
     def _send_forever(self) -> None:
         with httpx.Client(timeout=self._timeout_s) as client:
             while not self._stopping.is_set():
-                first = self._queue.get()
-                if first is None:
-                    self._queue.task_done()
-                    return
-                uses = [first]
-                stop = False
-                with contextlib.suppress(queue.Empty):
-                    while len(uses) < self._batch:
-                        more = self._queue.get(timeout=self._interval_s)
-                        if more is None:
-                            stop = True
-                            break
-                        uses.append(more)
-                self._post(client, uses)
-                for _ in range(len(uses) + (1 if stop else 0)):
-                    self._queue.task_done()
-                if stop:
-                    return
+                if len(self._pending) < self._batch:
+                    self._wakeup.wait(self._interval_s)
+                    self._wakeup.clear()
+                while self._pending and not self._stopping.is_set():
+                    self._post(client, self._take())
+                    self._in_flight = 0
 
     def _post(self, client: httpx.Client, uses: list[dict[str, Any]]) -> None:
         delay_s = 0.2
