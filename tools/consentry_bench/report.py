@@ -181,8 +181,8 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"p50 {_ms(us['check']['reporting']['p50_us'])}, "
             f"p99 {_ms(us['check']['reporting']['p99_us'])} "
             f"({us['check']['reported']:,} reported, {us['check']['dropped']:,} dropped)",
-            "no measurable change to the cache-hit p99 (issue 25)",
-            _met(us["check"]["reporting"]["p99_us"] <= 1.1 * us["check"]["alone"]["p99_us"] + 1),
+            "no measurable change to the cache-hit p99 (issue 25); held here: within 1 µs",
+            _met(us["check"]["reporting"]["p99_us"] <= us["check"]["alone"]["p99_us"] + 1),
             f"the same loop not reporting: p50 {_ms(us['check']['alone']['p50_us'])}, "
             f"p99 {_ms(us['check']['alone']['p99_us'])}",
         ),
