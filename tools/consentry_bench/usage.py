@@ -11,7 +11,8 @@
   output pool (``pro_rata``).
 * **The SDK's cache-hit check while reporting.** The same cache-hit loop as the SDK
   figure, with and without a ``UsageReporter`` reporting every check (its sender
-  posting to the check service in the background), back to back.
+  posting to the check service in the background), back to back; then until the meter
+  has counted what was reported, so the next step is not measured beside its work.
 """
 
 from __future__ import annotations
@@ -159,6 +160,8 @@ async def check_while_reporting(stack: Stack, isrcs: list[str]) -> dict[str, Any
     rng = random.Random(3)
     hot = rng.sample(isrcs, 1000)
     out: dict[str, Any] = {}
+    metrics_url = f"http://127.0.0.1:{stack.metrics_port('meter')}/metrics"
+    before = await _metered(metrics_url)
     settings = CheckSettings(redis_url=stack.check_redis_url, cache_bound_s=600)
     async with connect(settings) as checker:
         while not await checker.verifiable():
@@ -182,4 +185,7 @@ async def check_while_reporting(stack: Stack, isrcs: list[str]) -> dict[str, Any
                 await reporter.aclose(timeout_s=120)
                 out["reported"] = reporter.tally.sent
                 out["dropped"] = reporter.tally.dropped
+    # The meter counts what was reported before the next step is measured beside it.
+    while await _metered(metrics_url) - before < out["reported"]:
+        await asyncio.sleep(0.1)
     return out
