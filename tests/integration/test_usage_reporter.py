@@ -7,7 +7,8 @@ import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
 
-from consentry_sdk.usage import SyncUsageReporter, UsageReporter
+from consentry_sdk.usage import UsageReporter
+from consentry_sdk.usage_sync import SyncUsageReporter
 from consentry_stack.stack import Stack
 from tests.integration.test_usage import MODEL, await_units
 from tests.support.http import SERVICE, await_answer, register

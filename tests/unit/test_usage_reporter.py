@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from consentry_sdk.usage import SyncUsageReporter, UsageReporter
+from consentry_sdk.usage import UsageReporter
+from consentry_sdk.usage_sync import SyncUsageReporter
 
 USE = ("GBAYE2600001", "ai.dj", 180, "seconds_played", "ai-dj", "3")
 

@@ -1,0 +1,82 @@
+"""The usage reporter for threads (``consentry_sdk.usage`` says how reporting works):
+``report`` from any thread, a sender thread of its own posting the batches."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from consentry_sdk.usage import BufferedReporter
+
+log = logging.getLogger(__name__)
+
+
+class SyncUsageReporter(BufferedReporter):
+    """The same for threads: a sender thread of its own (see the module)."""
+
+    def __init__(self, check_url: str, token: str, **options: Any) -> None:
+        super().__init__(check_url, token, **options)
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._sender = threading.Thread(target=self._send_forever, daemon=True)
+
+    def _wake(self) -> None:
+        self._wakeup.set()
+
+    def __enter__(self) -> SyncUsageReporter:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        self._sender.start()
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        """Until every queued use is sent or refused (for up to ``timeout_s``)."""
+        self._wake()
+        deadline = time.monotonic() + timeout_s
+        while self.unsent and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Send what is queued (for up to ``timeout_s``: the rest is left unsent and
+        logged), then stop the sender."""
+        if self._sender.is_alive():
+            self.flush(timeout_s)
+            if self.unsent:
+                log.warning("%d uses left unsent at close", self.unsent)
+            self._stopping.set()
+            self._wake()
+            self._sender.join()
+
+    def _send_forever(self) -> None:
+        with httpx.Client(timeout=self._timeout_s) as client:
+            while not self._stopping.is_set():
+                if len(self._pending) < self._batch:
+                    self._wakeup.wait(self._interval_s)
+                    self._wakeup.clear()
+                while self._pending and not self._stopping.is_set():
+                    self._post(client, self._take())
+                    self._in_flight = 0
+
+    def _post(self, client: httpx.Client, uses: list[dict[str, Any]]) -> None:
+        delay_s = 0.2
+        while True:
+            try:
+                response: httpx.Response | None = client.post(
+                    self._batches.url, json={"uses": uses}, headers=self._batches.headers
+                )
+            except httpx.HTTPError as exc:
+                log.warning("usage batch not sent, retrying in %.1fs: %s", delay_s, exc)
+                response = None
+            if self._batches.settled(uses, response):
+                return
+            if self._stopping.wait(delay_s):
+                return
+            delay_s = min(delay_s * 2, 10.0)
