@@ -28,6 +28,7 @@ from consentry_domain.answers import Answer
 from consentry_domain.purposes import Taxonomy
 from consentry_domain.state import ConsentState
 from consentry_events import AnyEvent
+from consentry_events.usage import Use as ReportedUse
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,14 @@ class Use:
     """When Kafka accepted its report (None: now)."""
     parties: tuple[str, ...] = ()
     """Filled in by ``judge``: the track's rights holders at the use's moment."""
+
+    @classmethod
+    def reported(cls, key: str, use: ReportedUse, reported_ms: int) -> Use:
+        """A use as its report carried it (``key``: the reporter's use id, made unique)."""
+        happened = int(use.happened_at.timestamp() * 1000)
+        return cls(
+            key, use.isrc, use.purpose, use.units, use.unit_kind, use.model, happened, reported_ms
+        )
 
 
 class Judgement(StrEnum):

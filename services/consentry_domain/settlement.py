@@ -65,10 +65,6 @@ def month_bounds(period: str) -> tuple[int, int]:
     return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
 
 
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
 def month_uses(usage: Iterable[Reported], period: str) -> list[Use]:
     """The month's uses, each reporter's use id once (its first report's)."""
     start, end = month_bounds(period)
@@ -83,20 +79,9 @@ def month_uses(usage: Iterable[Reported], period: str) -> list[Use]:
             if key in seen:
                 continue
             seen.add(key)
-            happened = _ms(use.happened_at)
-            if start <= happened < end:
-                uses.append(
-                    Use(
-                        key,
-                        use.isrc,
-                        use.purpose,
-                        use.units,
-                        use.unit_kind,
-                        use.model,
-                        happened,
-                        record.at_ms,
-                    )
-                )
+            counted = Use.reported(key, use, record.at_ms)
+            if start <= counted.happened_ms < end:
+                uses.append(counted)
     return uses
 
 

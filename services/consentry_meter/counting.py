@@ -117,18 +117,7 @@ class Meter:
                     self.seen.set(report.partition, key, str(report.offset))
                 places[key] = (report.partition, report.offset)
                 as_reported[key] = (event, use)
-                fresh.append(
-                    Use(
-                        key,
-                        use.isrc,
-                        use.purpose,
-                        use.units,
-                        use.unit_kind,
-                        use.model,
-                        int(use.happened_at.timestamp() * 1000),
-                        report.at_ms,
-                    )
-                )
+                fresh.append(Use.reported(key, use, report.at_ms))
         return fresh, places, as_reported
 
 
