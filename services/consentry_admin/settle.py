@@ -3,28 +3,34 @@ settled from the logs (``consentry_domain.settlement``) and written as JSON and 
 
 It reads the consent, catalogue and usage topics to their ends as the auditor; the same
 logs give byte-identical files, so a statement can be recomputed and compared at any
-time (after the reporting horizon has passed, nothing can change it any more).
+time (after the reporting horizon has passed, nothing can change it any more). With
+``--publish`` each rights holder's own view of each statement goes to the enforcer's
+store (user ``settle``), where the write API serves it to that holder alone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 from pydantic import ValidationError
+from redis.asyncio import Redis
 
 from consentry_admin.auditor import auditor, bootstrap_option
 from consentry_domain import load_taxonomy
 from consentry_domain.audit import Accepted
 from consentry_domain.revenue import RevenueError, Statement
 from consentry_domain.settlement import Reported, pools_from_toml, settle_month
-from consentry_domain.statements import to_csv, to_json
+from consentry_domain.statements import for_party, to_csv, to_json
 from consentry_events import CATALOGUE, CONSENT_CHANGES, USAGE, DecodeError
 from consentry_events.usage import read_usage
 from consentry_kafka import KafkaConnection
 from consentry_kafka.scan import all_partitions, read_to_end
 from consentry_meter.settings import USAGE_HORIZON_S
+from consentry_state import PartyStatement, StatementViews
 
 
 async def read_logs(kafka: KafkaConnection) -> tuple[list[Accepted], list[Reported]]:
@@ -47,6 +53,26 @@ async def read_logs(kafka: KafkaConnection) -> tuple[list[Accepted], list[Report
             except ValidationError:
                 continue
     return log, usage
+
+
+async def publish_statements(store_url: str, statements: Sequence[Statement]) -> None:
+    """Each holder named by each statement gets its own view of it (``for_party``)."""
+    store = Redis.from_url(store_url, socket_timeout=10)
+    try:
+        views = StatementViews(store)
+        for settled in statements:
+            parties = set(settled.payouts) | {p for held in settled.holders.values() for p in held}
+            await views.publish(
+                settled.period,
+                settled.pool.name,
+                {
+                    party: PartyStatement(to_json(mine), to_csv(mine))
+                    for party in parties
+                    for mine in [for_party(settled, party)]
+                },
+            )
+    finally:
+        await store.aclose()
 
 
 def _summary(statement: Statement) -> str:
@@ -83,11 +109,32 @@ def _summary(statement: Statement) -> str:
     type=click.FloatRange(min=0, min_open=True),
     help="The reporting horizon the meter used: later reports are refused.",
 )
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Also give each rights holder its own view of each statement through the read "
+    "API (GET /v1/parties/{party}/statements), replacing what was published for the "
+    "period's pools before.",
+)
+@click.option(
+    "--store",
+    "store_url",
+    default=lambda: os.environ.get("CONSENTRY_SETTLE_STORE_URL"),
+    help="The enforcer's store as user settle, for --publish; default $CONSENTRY_SETTLE_STORE_URL.",
+)
 @bootstrap_option
 def statement(
-    period: str, pools_file: Path, out: Path, horizon_days: float, bootstrap: str | None
+    period: str,
+    pools_file: Path,
+    out: Path,
+    horizon_days: float,
+    publish: bool,
+    store_url: str | None,
+    bootstrap: str | None,
 ) -> None:
     """Settle PERIOD (a month, 2026-11) from the logs: one statement per pool."""
+    if publish and not store_url:
+        raise click.UsageError("--publish needs --store or $CONSENTRY_SETTLE_STORE_URL")
     if len(period) != 7 or period[4] != "-" or not period.replace("-", "").isdigit():
         raise click.BadParameter(f"{period!r} is not a month like 2026-11", param_hint="PERIOD")
     try:
@@ -105,3 +152,6 @@ def statement(
         stem.with_suffix(".csv").write_text(to_csv(settled))
         click.echo(_summary(settled))
     click.echo(f"statements written to {out}/")
+    if publish and store_url:
+        asyncio.run(publish_statements(store_url, statements))
+        click.echo("published to each rights holder (GET /v1/parties/{party}/statements)")

@@ -162,6 +162,8 @@ class Statement:
     """Tracks that earned nothing because of their AI disclosure."""
     undistributed: Decimal
     """The pool when no use was eligible (nothing to split it by), else zero."""
+    holders: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The holders of each track the statement names (whose violations each party sees)."""
 
 
 def settle(
@@ -209,8 +211,16 @@ def settle(
         Line(party, isrc, side, amount, tuple(u.use_id for u in allowed[isrc]))
         for (party, isrc, side), amount in sorted(exact.items())
     )
+    named = {line.isrc for line in lines} | {u.isrc for u in violations} | excluded
     return Statement(
-        pool, period, payouts, lines, tuple(violations), tuple(sorted(excluded)), undistributed
+        pool,
+        period,
+        payouts,
+        lines,
+        tuple(violations),
+        tuple(sorted(excluded)),
+        undistributed,
+        {isrc: holdings[isrc].parties for isrc in sorted(named) if isrc in holdings},
     )
 
 

@@ -15,6 +15,7 @@ topic in, one statement per revenue pool out -- the same logs, the same statemen
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from consentry_domain.revenue import (
 from consentry_domain.state import ConsentState
 from consentry_events import TrackChanged
 from consentry_events.usage import AttributionReported, UsageEvent, UsageReported
+
+POOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+"""A pool's name: it names files and addresses."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +170,8 @@ def pools_from_toml(text: str) -> list[PoolTerms]:
         raise RevenueError(f"the pools file is not TOML: {exc}") from exc
     terms: list[PoolTerms] = []
     for name, table in sorted(tables.items()):
+        if not POOL_NAME.match(name):
+            raise RevenueError(f"pool {name!r}: a name is 1-64 letters, digits, '_' or '-'")
         try:
             pool = Pool(
                 name,

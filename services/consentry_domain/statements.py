@@ -6,10 +6,29 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
 from consentry_domain.revenue import Statement
+
+
+def for_party(statement: Statement, party: str) -> Statement:
+    """What one rights holder may read of a statement: the pool, its own payout and
+    lines, and the violations and exclusions of the tracks it holds -- nobody else's
+    payout or lines."""
+
+    def holds(isrc: str) -> bool:
+        return party in statement.holders.get(isrc, ())
+
+    return replace(
+        statement,
+        payouts={p: a for p, a in statement.payouts.items() if p == party},
+        lines=tuple(line for line in statement.lines if line.party == party),
+        violations=tuple(u for u in statement.violations if holds(u.isrc)),
+        excluded=tuple(isrc for isrc in statement.excluded if holds(isrc)),
+        holders={isrc: held for isrc, held in statement.holders.items() if party in held},
+    )
 
 
 def to_json(statement: Statement) -> str:

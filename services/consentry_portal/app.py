@@ -29,7 +29,7 @@ from consentry_auth import PORTAL_AUDIENCE, Verifier
 from consentry_domain import load_taxonomy
 from consentry_portal.client import Apis, Unreachable
 from consentry_portal.deps import Pages, PortalServices, Problem, SignedOut
-from consentry_portal.routes import history, signin, works
+from consentry_portal.routes import earnings, history, signin, works
 from consentry_portal.settings import PortalSettings
 from consentry_state import PortalSessions
 
@@ -96,7 +96,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
         title = "Consentry is unreachable"
         return pages.render(request, "problem.html", 503, title=title, message=message)
 
-    for module in (signin, works, history):
+    for module in (signin, works, history, earnings):
         app.include_router(module.router)
 
     @app.get("/healthz")

@@ -59,8 +59,27 @@ class Apis:
     async def write(
         self, method: str, path: str, token: str, body: Any = None, params: Any = None
     ) -> Reply:
+        response = await self._request(method, path, token, body, params)
         try:
-            response = await self._write.request(
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.status_code >= 500 and not isinstance(payload, dict):
+            raise Unreachable(f"the write API failed ({response.status_code})", sent=True)
+        return Reply(response.status_code, payload)
+
+    async def download(self, path: str, token: str, params: Any = None) -> httpx.Response:
+        """The write API's answer as it came (a file to hand on), as the party."""
+        response = await self._request("GET", path, token, None, params)
+        if response.status_code >= 500:
+            raise Unreachable(f"the write API failed ({response.status_code})", sent=True)
+        return response
+
+    async def _request(
+        self, method: str, path: str, token: str, body: Any, params: Any
+    ) -> httpx.Response:
+        try:
+            return await self._write.request(
                 method,
                 path,
                 json=body,
@@ -75,13 +94,6 @@ class Apis:
             raise Unreachable(
                 f"the write API did not answer ({type(exc).__name__})", sent=True
             ) from exc
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        if response.status_code >= 500 and not isinstance(payload, dict):
-            raise Unreachable(f"the write API failed ({response.status_code})", sent=True)
-        return Reply(response.status_code, payload)
 
     async def answers(
         self, isrcs: list[str], purpose: str, token: str | None = None

@@ -22,6 +22,8 @@ are defined in ``keys``; per concern, one small reader/writer:
 (enforcement)
 ``StoredState`` (stored)      a party's slots and a track's record, read back
 ``UsageViews`` (usage)        the meter's views of a party's usage and violations
+``StatementViews``            each party's view of the revenue statements published
+(statements)                  for it
 ``ACL_RULES`` (acl)           each service's Redis user, from the key families
 ============================  ==========================================================
 
@@ -82,6 +84,7 @@ from consentry_state.portal import PortalSession, PortalSessions
 from consentry_state.progress import LogProgress, OldLayout, RebuildMarks
 from consentry_state.reader import Snapshot, StateReader, TrackView
 from consentry_state.receipts import DecisionPlace, Propagation, ReceiptBook, SystemProgress
+from consentry_state.statements import PartyStatement, StatementViews
 from consentry_state.stored import StoredState
 from consentry_state.usage import UsageViews
 from consentry_state.writer import StateWriter, ToApply, parts
@@ -101,6 +104,7 @@ __all__ = [
     "LogProgress",
     "NewIntent",
     "OldLayout",
+    "PartyStatement",
     "PartyWrites",
     "PortalSession",
     "PortalSessions",
@@ -112,6 +116,7 @@ __all__ = [
     "StateNotWhole",
     "StateReader",
     "StateWriter",
+    "StatementViews",
     "StoreMarks",
     "StoredState",
     "SystemProgress",

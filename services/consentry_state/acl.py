@@ -64,11 +64,15 @@ STORE_ACL_RULES = {
             "resetchannels -@all +@read +@connection",
         ]
     ),
-    "meter": f"~{keys.pattern(keys.USAGE_PREFIX)} resetchannels +@all -@dangerous",
+    "meter": f"~{keys.pattern(keys.usage_key(''))} ~{keys.pattern(keys.violations_key(''))} "
+    "resetchannels +@all -@dangerous",
+    "settle": f"~{keys.pattern(keys.STATEMENTS_PREFIX)} resetchannels -@all +@read +@write "
+    "+@transaction +@connection -@dangerous",
     "portal": f"~{keys.pattern(keys.PORTAL_PREFIX)} resetchannels -@all +@read +@write "
     "+@transaction +@connection -@dangerous",
 }
 """The enforcer's own store: the enforcer writes its keys, the receipts tracker its book,
-the meter its usage views, the portal its sessions; the write API reads the book (a
-decision's receipt), the catalogue index (a party's works) and the usage views (a
-party's usage and violations); operators administer."""
+the meter its usage views, ``consentry-admin statement --publish`` the statements, the
+portal its sessions; the write API reads the book (a decision's receipt), the catalogue
+index (a party's works) and the usage views (a party's usage, violations and
+statements); operators administer."""

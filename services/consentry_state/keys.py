@@ -81,6 +81,9 @@ _P_LINK = PORTAL_PREFIX + "l:"
 USAGE_PREFIX = PREFIX + "u:"
 _U_PARTY = USAGE_PREFIX + "p:"
 _U_VIOLATIONS = USAGE_PREFIX + "v:"
+STATEMENTS_PREFIX = USAGE_PREFIX + "s:"
+_S_PARTY = STATEMENTS_PREFIX + "p:"
+_S_ISSUED = STATEMENTS_PREFIX + "i:"
 
 
 def usage_key(party: str) -> str:
@@ -93,6 +96,18 @@ def violations_key(party: str) -> str:
     """The meter's view of a rights holder's violations (hash): ``<reporter>|<use id>``
     -> the violation event's JSON."""
     return _U_VIOLATIONS + party
+
+
+def statements_key(party: str) -> str:
+    """A rights holder's revenue statements (hash): ``<period>|<pool>|json`` and
+    ``<period>|<pool>|csv`` -> its own view of that statement."""
+    return _S_PARTY + party
+
+
+def issued_key(period: str, pool: str) -> str:
+    """The parties a period's pool statement was published to (set), so publishing it
+    again takes it from those it no longer names."""
+    return f"{_S_ISSUED}{period}|{pool}"
 
 
 def portal_session_key(session_id: str) -> str:

@@ -35,6 +35,7 @@ from consentry_state import (
     IdempotencyRecords,
     LogProgress,
     ReceiptBook,
+    StatementViews,
     StoredState,
     UsageViews,
 )
@@ -65,6 +66,7 @@ class WriteServices:
     book: ReceiptBook
     index: CatalogueIndex
     usage: UsageViews
+    statements: StatementViews
     auth: Authenticator
     party_rule: PartyRule
 
@@ -109,6 +111,7 @@ class WriteServices:
             book=ReceiptBook(store),
             index=CatalogueIndex(store),
             usage=UsageViews(store),
+            statements=StatementViews(store),
             auth=auth,
             party_rule=PartyRule.load(settings.ern_parties_file),
         )
@@ -128,6 +131,7 @@ Importer = Annotated[CatalogueImport, part("importer")]
 Book = Annotated[ReceiptBook, part("book")]
 Index = Annotated[CatalogueIndex, part("index")]
 Usage = Annotated[UsageViews, part("usage")]
+Statements = Annotated[StatementViews, part("statements")]
 Auth = Annotated[Authenticator, part("auth")]
 PartyRules = Annotated[PartyRule, part("party_rule")]
 

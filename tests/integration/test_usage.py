@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -19,66 +16,7 @@ from consentry_stack.stack import Stack
 from tests.support.eventually import eventually
 from tests.support.http import SERVICE, await_answer, decide, register
 from tests.support.ids import new_isrc, new_party, new_upc
-
-MODEL = "dj-voice"
-
-
-def moment(at: datetime) -> str:
-    return at.isoformat()
-
-
-def use(use_id: str, isrc: str, at: datetime, units: str = "1") -> dict[str, Any]:
-    return {
-        "use_id": use_id,
-        "isrc": isrc,
-        "purpose": "ai.training",
-        "units": units,
-        "unit_kind": "training_inclusion",
-        "model": MODEL,
-        "model_version": "1",
-        "happened_at": moment(at),
-    }
-
-
-def report(stack: Stack, uses: list[dict[str, Any]], reporter: str = SERVICE) -> httpx.Response:
-    return httpx.post(
-        f"{stack.check_url}/v1/usage",
-        json={"uses": uses},
-        headers=stack.bearer(reporter),
-        timeout=15,
-    )
-
-
-def usage_of(stack: Stack, party: str, reader: str | None = None) -> httpx.Response:
-    return httpx.get(
-        f"{stack.write_url}/v1/parties/{party}/usage",
-        headers=stack.bearer(reader or party),
-        timeout=10,
-    )
-
-
-def month_line(stack: Stack, party: str, when: datetime) -> dict[str, Any] | None:
-    response = usage_of(stack, party)
-    assert response.status_code == 200, response.text
-    lines = [
-        line
-        for line in response.json()["lines"]
-        if line["period"] == f"{when:%Y-%m}" and line["model"] == MODEL
-    ]
-    return lines[0] if lines else None
-
-
-def await_units(
-    stack: Stack, party: str, when: datetime, allowed: str, violations: str
-) -> dict[str, Any]:
-    def counted() -> dict[str, Any] | None:
-        line = month_line(stack, party, when)
-        if line is None:
-            return None
-        got = (Decimal(line["allowed"]), Decimal(line["violations"]))
-        return line if got == (Decimal(allowed), Decimal(violations)) else None
-
-    return eventually(counted, 30, f"{party}: {allowed} allowed, {violations} in violation")
+from tests.support.usage import POOLS, await_units, report, settle, usage_of, use
 
 
 def test_uses_are_judged_by_the_consent_of_their_moment(stack: Stack) -> None:
@@ -175,60 +113,53 @@ def test_a_meter_killed_mid_period_loses_no_unit_and_counts_none_twice(stack: St
     await_units(stack, artist, now, allowed="80", violations="0")
 
 
-POOLS = """
-[pools.training]
-purpose = "ai.training"
-amount = "1000.00"
-currency = "EUR"
-model = "equal"
-
-[pools.outputs]
-purpose = "ai.generation"
-amount = "1000.00"
-currency = "EUR"
-model = "attribution"
-"""
-
-
-def test_a_months_statements_from_the_log_are_the_same_bytes_every_time(
+def test_a_months_statements_from_the_log_are_the_same_bytes_and_each_holder_reads_its_own(
     stack: Stack, tmp_path: Path
 ) -> None:
-    artist, isrc = new_party(), new_isrc()
-    register(stack, isrc, new_upc(), [artist])
+    artist, label, isrc = new_party(), new_party("label"), new_isrc()
+    register(stack, isrc, new_upc(), [artist, label])
     await_answer(stack, isrc, "ai.training", "allow")
     now = datetime.now(UTC)
+    period = f"{now:%Y-%m}"
     assert report(stack, [use("s1", isrc, now)]).status_code == 202
     await_units(stack, artist, now, allowed="1", violations="0")
     pools = tmp_path / "pools.toml"
     pools.write_text(POOLS)
 
-    def settle(out: Path) -> dict[str, bytes]:
-        run = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "consentry_admin",
-                "statement",
-                f"{now:%Y-%m}",
-                "--pools",
-                str(pools),
-                "--out",
-                str(out),
-                "--bootstrap",
-                stack.kafka.bootstrap,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stderr
-        return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
-
-    first = settle(tmp_path / "first")
+    first = settle(stack, period, pools, tmp_path / "first")
     assert set(first) == {
-        f"{now:%Y-%m}-{pool}.{kind}" for pool in ("training", "outputs") for kind in ("json", "csv")
+        f"{period}-{pool}.{kind}" for pool in ("training", "outputs") for kind in ("json", "csv")
     }
-    training = json.loads(first[f"{now:%Y-%m}-training.json"])
-    assert artist in training["payouts"]
+    training = json.loads(first[f"{period}-training.json"])
+    assert {artist, label} <= set(training["payouts"])
     assert sum(Decimal(v) for v in training["payouts"].values()) == Decimal("1000.00")
-    assert settle(tmp_path / "again") == first
+    store = stack.store.url_for("settle")
+    again = settle(stack, period, pools, tmp_path / "again", "--publish", "--store", store)
+    assert again == first
+
+    def statements(party: str, reader: str, path: str = "", **params: str) -> httpx.Response:
+        return httpx.get(
+            f"{stack.write_url}/v1/parties/{party}/statements{path}",
+            params=params,
+            headers=stack.bearer(reader),
+            timeout=10,
+        )
+
+    listed = statements(artist, artist)
+    assert listed.status_code == 200, listed.text
+    mine = {(s["period"], s["pool"]): s for s in listed.json()["statements"]}
+    assert Decimal(mine[period, "training"]["payout"]) == Decimal(training["payouts"][artist])
+    own = statements(artist, artist, f"/{period}/training")
+    assert own.status_code == 200, own.text
+    assert own.json()["payouts"] == {artist: training["payouts"][artist]}
+    assert {line["party"] for line in own.json()["lines"]} == {artist}
+    csv = statements(artist, artist, f"/{period}/training", format="csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert label not in csv.text, "nobody else's lines or payout"
+    # Another holder of the same track, or a stranger, cannot read the artist's statement.
+    for other in (label, new_party()):
+        refused = statements(artist, other, f"/{period}/training")
+        assert refused.status_code == 403, refused.text
+        assert statements(artist, other).status_code == 403
+    missing = statements(artist, artist, "/1999-01/training")
+    assert missing.status_code == 404, missing.text

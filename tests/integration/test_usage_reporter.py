@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from consentry_sdk.usage import UsageReporter
 from consentry_sdk.usage_sync import SyncUsageReporter
 from consentry_stack.stack import Stack
-from tests.integration.test_usage import MODEL, await_units
 from tests.support.http import SERVICE, await_answer, register
 from tests.support.ids import new_isrc, new_party, new_upc
+from tests.support.usage import MODEL, await_units
 
 
 def registered(stack: Stack) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from consentry_domain import load_taxonomy
 from consentry_domain.audit import Accepted
 from consentry_domain.revenue import Pool
 from consentry_domain.settlement import PoolTerms, Reported, month_bounds, settle_month
-from consentry_domain.statements import to_csv, to_json
+from consentry_domain.statements import for_party, to_csv, to_json
 from consentry_events import AnyEvent, Choice, Scope
 from consentry_events.usage import Attribution, AttributionReported, UsageReported, Use
 from tests.support.events import decision_event, track_event
@@ -108,6 +108,20 @@ def test_the_worked_example_settles_as_the_readme_says() -> None:
     # artist:c opted out on the 15th: T3's uses after it are violations, earning nothing.
     assert [v.use_id for v in training.violations] == [f"{TRAINER}|train-20-{T3}"]
     assert [v.use_id for v in outputs.violations] == [f"{TRAINER}|gen-25-{T3}"]
+
+
+def test_each_holder_reads_its_own_payout_lines_and_the_violations_of_its_tracks() -> None:
+    training, _ = settle_month("2026-11", LOG, USAGE, POOLS, TAXONOMY, HORIZON)
+    mine = for_party(training, "label:x")
+    assert mine.payouts == {"label:x": Decimal("500.00")}
+    assert {line.isrc for line in mine.lines} == {T1, T2}
+    assert {line.party for line in mine.lines} == {"label:x"}
+    assert mine.violations == ()
+    theirs = for_party(training, "artist:c")
+    assert theirs.payouts == {}
+    assert theirs.lines == ()
+    assert [v.use_id for v in theirs.violations] == [f"{TRAINER}|train-20-{T3}"]
+    assert "artist:a" not in to_json(mine) + to_csv(mine), "nobody else's lines or payout"
 
 
 def test_a_late_report_of_a_use_before_the_opt_out_is_allowed_and_earns() -> None:

@@ -345,4 +345,6 @@ class Stack:
             # (read-only), the change feed's Kafka.
             "CONSENTRY_CHECK_REDIS_URL": self.check_redis_url,
             "CONSENTRY_FEED_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+            # consentry-admin statement --publish: the statements for the read API.
+            "CONSENTRY_SETTLE_STORE_URL": self.store.url_for("settle"),
         }
