@@ -14,6 +14,11 @@ same judgements.
 
 Records are applied in the order of their moments; the reference model's merge does not
 depend on the order across partitions, so ties between partitions are harmless.
+
+``timeline`` gives one track's answers for one purpose over all time at once: an answer
+can only change at a record's moment or at a decision window's start or end, so the
+answer at each of those moments holds until the next, and judging a use is a binary
+search (what the meter keeps per track and purpose between fetches).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from enum import StrEnum
 from consentry_domain.answers import Answer
 from consentry_domain.purposes import Taxonomy
 from consentry_domain.state import ConsentState
-from consentry_events import AnyEvent
+from consentry_events import AnyEvent, ConsentChanged, ConsentChangedMany
 from consentry_events.usage import Use as ReportedUse
 
 
@@ -110,6 +115,52 @@ def judge(
         held = replace(use, parties=() if found is None else tuple(found[1].parties))
         judged.append(Judged(held, verdict, answer))
     return judged
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """One track's answer for one purpose, and its rights holders, from each moment on."""
+
+    moments: list[int]
+    """Ascending; the first is before every record."""
+    answers: list[tuple[Answer, tuple[str, ...]]]
+
+    def at(self, at_ms: int) -> tuple[Answer, tuple[str, ...]]:
+        return self.answers[bisect.bisect_right(self.moments, at_ms) - 1]
+
+
+BEFORE_ALL = -(2**63)
+
+
+def _window_bounds(event: AnyEvent) -> list[int]:
+    if not isinstance(event, ConsentChanged | ConsentChangedMany):
+        return []
+    bounds = (event.effective_from, event.expires_at)
+    return [int(b.timestamp() * 1000) for b in bounds if b is not None]
+
+
+def timeline(records: Iterable[Accepted], isrc: str, purpose: str, taxonomy: Taxonomy) -> Timeline:
+    """The track's answers for ``purpose`` over time, from the records that bear on it
+    (its catalogue records and its holders' decisions: ``judge`` replays the same)."""
+    ordered = sorted(records, key=lambda r: r.at_ms)
+    changes = sorted(
+        {r.at_ms for r in ordered} | {b for r in ordered for b in _window_bounds(r.event)}
+    )
+    state = ConsentState()
+    moments = [BEFORE_ALL]
+    answers: list[tuple[Answer, tuple[str, ...]]] = [
+        (state.check(isrc, purpose, taxonomy, BEFORE_ALL), ())
+    ]
+    applied = 0
+    for moment in changes:
+        while applied < len(ordered) and ordered[applied].at_ms <= moment:
+            state.apply(ordered[applied].event, ordered[applied].offset)
+            applied += 1
+        found = state.tracks.get(isrc)
+        parties = () if found is None else tuple(found[1].parties)
+        moments.append(moment)
+        answers.append((state.check(isrc, purpose, taxonomy, moment), parties))
+    return Timeline(moments, answers)
 
 
 def violations(judged: Sequence[Judged]) -> list[Judged]:

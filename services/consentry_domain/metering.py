@@ -23,13 +23,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from consentry_domain.audit import Judged, Judgement
 
 
 def periods(at_ms: int) -> tuple[str, str]:
     """The day and month (UTC) of a moment, as counter periods."""
-    moment = datetime.fromtimestamp(at_ms / 1000, UTC)
+    return _periods_of_day(at_ms // DAY_MS)
+
+
+DAY_MS = 86_400_000
+
+
+@lru_cache(maxsize=4096)
+def _periods_of_day(day: int) -> tuple[str, str]:
+    moment = datetime.fromtimestamp(day * 86_400, UTC)
     return f"d:{moment:%Y-%m-%d}", f"m:{moment:%Y-%m}"
 
 

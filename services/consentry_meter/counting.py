@@ -2,22 +2,25 @@
 counters changed exactly once, violations found.
 
 A fetch is counted as a whole: each use id against the ``seen`` table and the fetch's
-earlier reports, every use of the fetch judged in one replay of the records that bear on
-its tracks, and each counter written once with the changes of every report of its
-partition that is not in it yet (``consentry_domain.metering.counted_all``). A table key
+earlier reports, every use judged from its track's timeline for the purpose
+(``consentry_domain.audit.timeline``: the answers over time, worked out from the records
+that bear on the track and kept until one of them changes), and each counter written once
+with the changes of every report of its partition that is not in it yet
+(``consentry_domain.metering.counted_all``). A table key
 written from a report of partition ``p`` carries ``p``, so no two partitions' changelogs
 hold the same key.
 """
 
 from __future__ import annotations
 
+from collections import Counter as Counter_
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from consentry_domain.audit import Judged, Judgement, Use, judge
+from consentry_domain.audit import Judged, Judgement, Timeline, Use, timeline
 from consentry_domain.metering import Counter, counted_all, counters_of, is_repeat, units_of
 from consentry_domain.purposes import Taxonomy
 from consentry_events import UsageReported, UseViolated
@@ -25,6 +28,9 @@ from consentry_events.usage import Use as ReportedUse
 from consentry_kafka.tables import PartitionTable
 from consentry_meter import metrics
 from consentry_meter.history import History
+
+TIMELINES_KEPT = 1_000_000
+"""Tracks whose timelines are kept between fetches; past it they are worked out anew."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,18 +67,27 @@ class Meter:
         self._horizon_ms = horizon_ms
         self.units = units
         self.seen = seen
+        self._lines: dict[str, dict[str, Timeline]] = {}
+        """Per track and purpose, its answers over time."""
+        self._as_reported: dict[str, tuple[UsageReported, ReportedUse]] = {}
 
     async def count(self, reports: Sequence[Report]) -> Counted:
         await self._history.catch_up()
-        fresh, places, as_reported = self._fresh(reports)
-        records = self._history.relevant({use.isrc for use in fresh})
-        judged = judge(records, fresh, self._taxonomy, now_ms=0, horizon_ms=self._horizon_ms)
+        for isrc in self._history.touched():
+            self._lines.pop(isrc, None)
+        if len(self._lines) > TIMELINES_KEPT:
+            self._lines.clear()
+        judged: list[tuple[Judged, int, int]] = []
+        for use, partition, offset in self._fresh(reports):
+            judged.append((self._judge(use), partition, offset))
         changes: dict[tuple[int, str], list[tuple[int, Decimal]]] = defaultdict(list)
-        for item in judged:
-            partition, offset = places[item.use.use_id]
+        tally: Counter_[tuple[str, str]] = Counter_()
+        for item, partition, offset in judged:
             for counter in counters_of(item):
                 changes[partition, counter].append((offset, item.use.units))
-            metrics.USES.labels(judgement=item.judgement.value, purpose=item.use.purpose).inc()
+            tally[item.judgement.value, item.use.purpose] += 1
+        for (judgement, purpose), uses in tally.items():
+            metrics.USES.labels(judgement=judgement, purpose=purpose).inc(uses)
         counters: list[tuple[str, str, int, Decimal]] = []
         for (partition, counter), of_counter in sorted(changes.items()):
             key = f"{counter}|{partition}"
@@ -84,29 +99,43 @@ class Meter:
                 counters.append((Counter.parse(counter).subject, counter, partition, now))
         at = datetime.now(UTC)
         violations = [
-            _violation(as_reported[j.use.use_id], j, at)
-            for j in judged
+            _violation(self._as_reported[j.use.use_id], j, at)
+            for j, _, _ in judged
             if j.judgement is Judgement.VIOLATION
         ]
+        self._as_reported.clear()
         for violation in violations:
             metrics.VIOLATIONS.labels(
                 purpose=violation.use.purpose, reporter=violation.reporter
             ).inc()
         return Counted(counters, violations)
 
-    def _fresh(
-        self, reports: Sequence[Report]
-    ) -> tuple[list[Use], dict[str, tuple[int, int]], dict[str, tuple[UsageReported, ReportedUse]]]:
+    def _judge(self, use: Use) -> Judged:
+        """The use judged by the consent of its moment, from its track's timeline for
+        the purpose (worked out once, kept until a record of the track or of one of its
+        holders arrives)."""
+        assert use.reported_ms is not None
+        if use.happened_ms < use.reported_ms - self._horizon_ms:
+            return Judged(use, Judgement.TOO_LATE, None)
+        of_track = self._lines.setdefault(use.isrc, {})
+        line = of_track.get(use.purpose)
+        if line is None:
+            records = self._history.relevant([use.isrc])
+            line = of_track[use.purpose] = timeline(records, use.isrc, use.purpose, self._taxonomy)
+        answer, parties = line.at(use.happened_ms)
+        verdict = Judgement.ALLOWED if answer.allowed else Judgement.VIOLATION
+        return Judged(replace(use, parties=parties), verdict, answer)
+
+    def _fresh(self, reports: Sequence[Report]) -> list[tuple[Use, int, int]]:
         """The fetch's uses not counted before (each use id once: a later report's copy
-        is a repeat), where each came from, and each as reported."""
-        fresh: list[Use] = []
-        places: dict[str, tuple[int, int]] = {}
-        as_reported: dict[str, tuple[UsageReported, ReportedUse]] = {}
+        is a repeat), each with the partition and offset of its report (and kept as
+        reported, for a violation's event)."""
+        fresh: list[tuple[Use, int, int]] = []
         for report in sorted(reports, key=lambda r: (r.partition, r.offset)):
             event = report.event
             for use in event.uses:
                 key = f"{event.reporter}|{use.use_id}"
-                if key in places:
+                if key in self._as_reported:
                     metrics.REPEATS.inc()
                     continue
                 first = self.seen.get(key)
@@ -115,10 +144,11 @@ class Meter:
                     continue
                 if first is None:
                     self.seen.set(report.partition, key, str(report.offset))
-                places[key] = (report.partition, report.offset)
-                as_reported[key] = (event, use)
-                fresh.append(Use.reported(key, use, report.at_ms))
-        return fresh, places, as_reported
+                self._as_reported[key] = (event, use)
+                fresh.append(
+                    (Use.reported(key, use, report.at_ms), report.partition, report.offset)
+                )
+        return fresh
 
 
 def _violation(

@@ -30,6 +30,9 @@ class History:
         self._parties: dict[str, list[Accepted]] = defaultdict(list)
         self._holders: dict[str, set[str]] = defaultdict(set)
         """Every party ever listed on a track: their decisions may bind it."""
+        self._works: dict[str, set[str]] = defaultdict(set)
+        """Every track a party was ever listed on."""
+        self._touched: set[str] = set()
         self.records = 0
 
     async def start(self) -> None:
@@ -84,8 +87,18 @@ class History:
         if isinstance(event, TrackChanged):
             self._tracks[event.isrc].append(accepted)
             self._holders[event.isrc].update(event.parties)
+            for party in event.parties:
+                self._works[party].add(event.isrc)
+            self._touched.add(event.isrc)
         else:
             self._parties[event.party].append(accepted)
+            self._touched.update(self._works.get(event.party, ()))
+
+    def touched(self) -> set[str]:
+        """The tracks whose records changed since the last call: answers worked out
+        for them before may be out of date."""
+        touched, self._touched = self._touched, set()
+        return touched
 
     def relevant(self, isrcs: Iterable[str]) -> list[Accepted]:
         """Every record that can bear on these tracks' answers: their catalogue records

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consentry_domain import load_taxonomy
-from consentry_domain.audit import Accepted, Judgement, Use, judge, violations
+from consentry_domain.audit import Accepted, Judgement, Use, judge, timeline, violations
 from consentry_events import AnyEvent, Choice, Scope
 from tests.support.events import decision_event, track_event
 
@@ -84,3 +84,42 @@ def test_records_after_a_use_never_change_its_judgement(days: list[float], cut: 
     for j in after:
         if j.use.happened_ms < later.at_ms:
             assert j.judgement == before[j.use.use_id], j.use
+
+
+CHOICES = st.sampled_from([Choice.ALLOW, Choice.DENY, Choice.WITHDRAWN])
+PARTIES = st.sampled_from(["artist:a", "label:x"])
+PURPOSES = st.sampled_from(["ai", "ai.training", "ai.generation"])
+
+
+@st.composite
+def records(draw: st.DrawFn) -> Accepted:
+    day = draw(st.integers(0, 38))
+    if draw(st.booleans()):
+        start = draw(st.none() | st.integers(0, 39).map(lambda d: d * DAY))
+        after = 0 if start is None else start // DAY + 1
+        end = draw(st.none() | st.integers(after, 40).map(lambda d: d * DAY))
+        event: AnyEvent = decision_event(
+            draw(PARTIES), draw(PURPOSES), draw(CHOICES), Scope.PARTY, start=start, end=end
+        )
+    else:
+        parties = draw(st.lists(PARTIES, min_size=1, max_size=2, unique=True))
+        event = track_event(ISRC, "5012345678900", parties)
+    return at(event, draw(st.integers(0, 50)), day)
+
+
+@given(
+    st.lists(records(), max_size=12),
+    st.lists(st.integers(0, 40 * 4), min_size=1, max_size=15),
+    st.sampled_from(["ai.training", "ai.generation"]),
+)
+def test_a_timeline_answers_as_judging_each_use_does(
+    log: list[Accepted], quarters: list[int], purpose: str
+) -> None:
+    """The meter's per-track timeline gives every use the judgement (and reasons, and
+    holders) of replaying the log up to its moment, windows included."""
+    uses = [use(n, q / 4, purpose=purpose) for n, q in enumerate(quarters)]
+    line = timeline(log, ISRC, purpose, TAXONOMY)
+    for judged in judge(log, uses, TAXONOMY, now_ms=NOW, horizon_ms=NOW):
+        answer, parties = line.at(judged.use.happened_ms)
+        assert judged.answer == answer, judged.use
+        assert judged.use.parties == parties
