@@ -117,18 +117,6 @@ def judge(
     return judged
 
 
-@dataclass(frozen=True, slots=True)
-class Timeline:
-    """One track's answer for one purpose, and its rights holders, from each moment on."""
-
-    moments: list[int]
-    """Ascending; the first is before every record."""
-    answers: list[tuple[Answer, tuple[str, ...]]]
-
-    def at(self, at_ms: int) -> tuple[Answer, tuple[str, ...]]:
-        return self.answers[bisect.bisect_right(self.moments, at_ms) - 1]
-
-
 BEFORE_ALL = -(2**63)
 
 
@@ -139,28 +127,50 @@ def _window_bounds(event: AnyEvent) -> list[int]:
     return [int(b.timestamp() * 1000) for b in bounds if b is not None]
 
 
-def timeline(records: Iterable[Accepted], isrc: str, purpose: str, taxonomy: Taxonomy) -> Timeline:
-    """The track's answers for ``purpose`` over time, from the records that bear on it
-    (its catalogue records and its holders' decisions: ``judge`` replays the same)."""
-    ordered = sorted(records, key=lambda r: r.at_ms)
-    changes = sorted(
-        {r.at_ms for r in ordered} | {b for r in ordered for b in _window_bounds(r.event)}
-    )
-    state = ConsentState()
-    moments = [BEFORE_ALL]
-    answers: list[tuple[Answer, tuple[str, ...]]] = [
-        (state.check(isrc, purpose, taxonomy, BEFORE_ALL), ())
-    ]
-    applied = 0
-    for moment in changes:
-        while applied < len(ordered) and ordered[applied].at_ms <= moment:
-            state.apply(ordered[applied].event, ordered[applied].offset)
-            applied += 1
-        found = state.tracks.get(isrc)
+class Timeline:
+    """One track's answer for one purpose, and its rights holders, over time, from the
+    records that bear on it (its catalogue records and its holders' decisions: what
+    ``judge`` replays). Each span between two change points is worked out the first
+    time a use falls in it; the replay only moves forward, and starts again for a use
+    earlier than the last span worked out (uses come mostly in the order of time)."""
+
+    def __init__(
+        self, records: Iterable[Accepted], isrc: str, purpose: str, taxonomy: Taxonomy
+    ) -> None:
+        self._records = sorted(records, key=lambda r: r.at_ms)
+        bounds = {b for r in self._records for b in _window_bounds(r.event)}
+        self.moments = [BEFORE_ALL, *sorted({r.at_ms for r in self._records} | bounds)]
+        self._isrc, self._purpose, self._taxonomy = isrc, purpose, taxonomy
+        self._answers: dict[int, tuple[Answer, tuple[str, ...]]] = {}
+        self._state = ConsentState()
+        self._applied = 0
+        self._span = 0
+
+    def at(self, at_ms: int) -> tuple[Answer, tuple[str, ...]]:
+        """The answer in force at ``at_ms`` and the track's holders then."""
+        span = bisect.bisect_right(self.moments, at_ms) - 1
+        found = self._answers.get(span)
+        if found is None:
+            found = self._answers[span] = self._work_out(span)
+        return found
+
+    def _work_out(self, span: int) -> tuple[Answer, tuple[str, ...]]:
+        if span < self._span:
+            self._state, self._applied = ConsentState(), 0
+        moment = self.moments[span]
+        while self._applied < len(self._records) and self._records[self._applied].at_ms <= moment:
+            record = self._records[self._applied]
+            self._state.apply(record.event, record.offset)
+            self._applied += 1
+        self._span = span
+        found = self._state.tracks.get(self._isrc)
         parties = () if found is None else tuple(found[1].parties)
-        moments.append(moment)
-        answers.append((state.check(isrc, purpose, taxonomy, moment), parties))
-    return Timeline(moments, answers)
+        return self._state.check(self._isrc, self._purpose, self._taxonomy, moment), parties
+
+
+def timeline(records: Iterable[Accepted], isrc: str, purpose: str, taxonomy: Taxonomy) -> Timeline:
+    """The track's answers for ``purpose`` over time (see ``Timeline``)."""
+    return Timeline(records, isrc, purpose, taxonomy)
 
 
 def violations(judged: Sequence[Judged]) -> list[Judged]:

@@ -119,7 +119,9 @@ def test_a_timeline_answers_as_judging_each_use_does(
     holders) of replaying the log up to its moment, windows included."""
     uses = [use(n, q / 4, purpose=purpose) for n, q in enumerate(quarters)]
     line = timeline(log, ISRC, purpose, TAXONOMY)
-    for judged in judge(log, uses, TAXONOMY, now_ms=NOW, horizon_ms=NOW):
+    judged_all = judge(log, uses, TAXONOMY, now_ms=NOW, horizon_ms=NOW)
+    # Asked in any order: later moments first, then earlier ones again.
+    for judged in [*reversed(judged_all), *judged_all]:
         answer, parties = line.at(judged.use.happened_ms)
         assert judged.answer == answer, judged.use
         assert judged.use.parties == parties

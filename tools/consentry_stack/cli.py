@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -36,6 +38,16 @@ def walkthrough_tokens(stack: Stack) -> dict[str, str]:
         for name, subject in WALKTHROUGH_PRINCIPALS.items()
     }
     return {**tokens, "CONSENTRY_SIGNING_KEY_FILE": str(stack.signing_key)}
+
+
+def say(text: str, err: bool = False) -> None:
+    """Print, unless the reader of the output is gone (``make up | tee up.log`` and
+    Ctrl-C ends ``tee`` first): then print nothing more, and go on stopping."""
+    try:
+        click.echo(text, err=err)
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, (sys.stderr if err else sys.stdout).fileno())
 
 
 @click.group()
@@ -78,19 +90,21 @@ def up(write_port: int, check_port: int, portal_port: int, env_file: Path) -> No
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    # Ctrl-C, a stop, or the terminal closed: stop everything. A SIGKILL cannot be
+    # caught: the children's parent-death signal ends them then (``processes``).
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
     root = Path(tempfile.mkdtemp(prefix="consentry-stack-"))
     stack = Stack(
         root, write_port=write_port, check_port=check_port, portal_port=portal_port, replica=True
     )
     started = time.monotonic()
     try:
-        click.echo(f"starting Kafka {KAFKA_VERSION} (KRaft) and Redis (state, enforcer store) ...")
+        say(f"starting Kafka {KAFKA_VERSION} (KRaft) and Redis (state, enforcer store) ...")
         stack.start_infra()
-        click.echo("starting write API, materialiser, enforcer, receipts, check service ...")
+        say("starting write API, materialiser, enforcer, receipts, check service ...")
         stack.start_services()
-        click.echo("starting Prometheus ...")
+        say("starting Prometheus ...")
         prometheus = stack.start_prometheus()
         chain, key, _ = signing_chain(env_file.parent / "signals", keep=True)
         addresses = {
@@ -102,40 +116,40 @@ def up(write_port: int, check_port: int, portal_port: int, env_file: Path) -> No
         env_file.parent.mkdir(parents=True, exist_ok=True)
         env_file.write_text("".join(f"export {k}={v}\n" for k, v in addresses.items()))
         env_file.chmod(0o600)
-        click.echo(f"\nConsentry is up in {time.monotonic() - started:.1f}s (logs in {root}):")
-        click.echo(f"  write API        {stack.write_url}   (docs: {stack.write_url}/docs)")
-        click.echo(f"  check service    {stack.check_url}   (docs: {stack.check_url}/docs)")
-        click.echo(
+        say(f"\nConsentry is up in {time.monotonic() - started:.1f}s (logs in {root}):")
+        say(f"  write API        {stack.write_url}   (docs: {stack.write_url}/docs)")
+        say(f"  check service    {stack.check_url}   (docs: {stack.check_url}/docs)")
+        say(
             f"  portal           {stack.portal_url}   (sign in: consentry-admin login-link "
             "artist:nina-vale)"
         )
-        click.echo("  materialiser     faust worker, group consentry-materialiser")
-        click.echo(
+        say("  materialiser     faust worker, group consentry-materialiser")
+        say(
             "  enforcer         faust worker, group consentry-enforcer; metrics on "
             f"127.0.0.1:{stack.metrics_port('enforcer')}"
         )
-        click.echo(
+        say(
             "  receipts         faust worker, group consentry-receipts; metrics on "
             f"127.0.0.1:{stack.metrics_port('receipts')}"
         )
-        click.echo(
+        say(
             "  meter            faust worker, group consentry-meter (AI usage); metrics on "
             f"127.0.0.1:{stack.metrics_port('meter')}"
         )
-        click.echo(f"  Kafka            {stack.kafka.bootstrap}")
-        click.echo(f"  Redis            {stack.redis.url}   (admin user)")
+        say(f"  Kafka            {stack.kafka.bootstrap}")
+        say(f"  Redis            {stack.redis.url}   (admin user)")
         assert stack.replica_redis is not None
-        click.echo(f"  Redis replica    {stack.replica_redis.url}   (the check side reads here)")
-        click.echo(f"  enforcer store   {stack.store.url}   (admin user)")
-        click.echo(
+        say(f"  Redis replica    {stack.replica_redis.url}   (the check side reads here)")
+        say(f"  enforcer store   {stack.store.url}   (admin user)")
+        say(
             "  canary           flips canary:consentry every 5 s; metrics on "
             f"127.0.0.1:{stack.metrics_port('canary')}"
         )
-        click.echo(f"  Prometheus       {prometheus.url}   (alerts: {prometheus.url}/alerts)")
-        click.echo("\nDev tokens (24 h; more with `consentry-admin token <kind>:<id>`):")
+        say(f"  Prometheus       {prometheus.url}   (alerts: {prometheus.url}/alerts)")
+        say("\nDev tokens (24 h; more with `consentry-admin token <kind>:<id>`):")
         for name in WALKTHROUGH_PRINCIPALS:
-            click.echo(f"  $CONSENTRY_TOKEN_{name.upper():<10} {WALKTHROUGH_PRINCIPALS[name]}")
-        click.echo(f"\nIn another shell: source {env_file}   -- Ctrl-C here stops everything.")
+            say(f"  $CONSENTRY_TOKEN_{name.upper():<10} {WALKTHROUGH_PRINCIPALS[name]}")
+        say(f"\nIn another shell: source {env_file}   -- Ctrl-C here stops everything.")
         while not stop.wait(0.5):
             parts = [
                 *stack.services.values(),
@@ -148,11 +162,11 @@ def up(write_port: int, check_port: int, portal_port: int, env_file: Path) -> No
                 if not process.alive():
                     raise StackError(f"{process.name} exited unexpectedly:\n{process.tail()}")
     except StackError as exc:
-        click.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", err=True)
         raise SystemExit(1) from exc
     finally:
-        click.echo("stopping ...")
+        say("stopping ...")
         stack.stop()
         shutil.rmtree(root, ignore_errors=True)
         env_file.unlink(missing_ok=True)
-        click.echo("stopped.")
+        say("stopped.")

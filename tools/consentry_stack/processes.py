@@ -1,9 +1,16 @@
-"""Child processes in their own process group, logged to a file, stopped without strays."""
+"""Child processes in their own process group, logged to a file, stopped without strays.
+
+Each child is started through util-linux's ``setpriv --pdeathsig KILL``: the kernel kills
+it the moment the process that started it dies, however that dies (SIGKILL included),
+so a launcher that is killed, or whose terminal is closed, leaves nothing running. The
+child's own process group still lets a clean stop signal it and anything it started.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -14,6 +21,15 @@ log = logging.getLogger(__name__)
 
 class StackError(RuntimeError):
     """A local server could not be set up or started; the message says what to do."""
+
+
+def dies_with_parent() -> list[str]:
+    """The prefix that makes a command die with the process that starts it (a
+    parent-death signal, set before the command is executed; it survives the exec)."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        raise StackError("setpriv is missing: apt-get install util-linux")
+    return [setpriv, "--pdeathsig", "KILL", "--"]
 
 
 class ManagedProcess:
@@ -36,7 +52,7 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as out:
             self._proc = subprocess.Popen(
-                self.argv,
+                [*dies_with_parent(), *self.argv],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
