@@ -1,6 +1,6 @@
 # The two commands: `make up` runs the whole stack, `make test` runs every test.
 # Both do their own set-up first (scripts/setup.sh, idempotent).
-.PHONY: setup up test lint lock schemas bench bench-scale soak
+.PHONY: setup up test lint audit lock schemas bench bench-scale bench-statement soak
 
 VENV := .venv/bin
 
@@ -29,6 +29,13 @@ bench-scale: setup
 	@bash scripts/setup-bench.sh
 	$(VENV)/python -m consentry_bench.scale --sizes $(SIZES)
 
+# A month's revenue statements over a catalogue of TRACKS tracks (Kafka only); writes
+# bench/results/statement_scale.json.
+TRACKS ?= 1000000
+bench-statement: setup
+	@bash scripts/setup-bench.sh
+	$(VENV)/python -m consentry_bench.statement_scale --tracks $(TRACKS)
+
 # The long soak: ten minutes of writes and checks under random faults on a stack of its
 # own; the report goes to bench/results/soak.json (the suite runs a 45 s version).
 SOAK_S ?= 600
@@ -36,6 +43,12 @@ soak: setup
 	CONSENTRY_SOAK_S=$(SOAK_S) CONSENTRY_SOAK_REPORT=bench/results/soak.json \
 		$(VENV)/python -m pytest -s --timeout=$$(( $(SOAK_S) + 600 )) \
 		tests/faults/test_soak.py -k random_faults
+
+# Known vulnerabilities in the pinned dependencies, from the advisories PyPI publishes
+# per release (pip-audit; --strict: a dependency it cannot look up fails the audit).
+audit: setup
+	$(VENV)/pip-audit -r requirements.lock --vulnerability-service pypi --disable-pip \
+		--require-hashes --strict --progress-spinner off
 
 # Re-pin dependencies after editing pyproject.toml (needs network to PyPI).
 lock:

@@ -13,6 +13,7 @@ command -v redis-benchmark >/dev/null || missing+=(redis-tools)
 command -v mvn >/dev/null || missing+=(maven)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v promtool >/dev/null || missing+=(prometheus)  # local Prometheus and promtool
+command -v setpriv >/dev/null || missing+=(util-linux)  # the launcher's parent-death signal
 # The portal's browser tests drive Debian's Chromium through Playwright (Playwright's own
 # browser download is not used); fonts so that pages render text.
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from consentry_events.codec import decode, record_hash
+from consentry_events.codec import DecodeError, decode, record_hash
 from consentry_events.disclosure import DisclosureStated
 from consentry_events.models import (
     AnyEvent,
@@ -75,6 +75,7 @@ def read_event(
 ) -> LoggedEvent[AnyEvent]:
     """Decode a record's value; raises ``DecodeError`` (saying why) for a non-event."""
     event = decode(value)
-    assert value is not None  # decode refuses a record without a value
+    if value is None:  # decode refuses a record without a value: never here
+        raise DecodeError("record has no value")
     digest = record_hash(value) if is_party_event(event) else ""
     return LoggedEvent(topic, partition, offset, event, digest, timestamp_ms)

@@ -12,7 +12,7 @@ from consentry_events.codec import ContractError
 from consentry_events.topics import CATALOGUE, CONSENT_CHANGES
 
 _TOPICS = {"consent": CONSENT_CHANGES.name, "catalogue": CATALOGUE.name}
-TOKEN_PATTERN = r"^(consent|catalogue):[0-9]{1,9}:[0-9]{1,18}$"
+TOKEN_PATTERN = r"^(consent|catalogue):[0-9]{1,9}:[0-9]{1,18}$"  # noqa: S105 -- a shape, no secret
 """What a token looks like (for request schemas)."""
 
 

@@ -1,7 +1,8 @@
 """``consentry-admin statement PERIOD --pools FILE``: a month's revenue statements,
 settled from the logs (``consentry_domain.settlement``) and written as JSON and CSV.
 
-It reads the consent, catalogue and usage topics to their ends as the auditor; the same
+It reads the usage topic, and the consent and catalogue records that bear on the tracks
+it names, to their ends as the auditor; the same
 logs give byte-identical files, so a statement can be recomputed and compared at any
 time (after the reporting horizon has passed, nothing can change it any more). With
 ``--publish`` each rights holder's own view of each statement goes to the enforcer's
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import click
@@ -23,36 +24,48 @@ from consentry_admin.auditor import auditor, bootstrap_option
 from consentry_domain import load_taxonomy
 from consentry_domain.audit import Accepted
 from consentry_domain.revenue import RevenueError, Statement
-from consentry_domain.settlement import Reported, pools_from_toml, settle_month
+from consentry_domain.settlement import Bearing, Reported, pools_from_toml, settle_month
 from consentry_domain.statements import for_party, to_csv, to_json
 from consentry_events import CATALOGUE, CONSENT_CHANGES, USAGE, DecodeError
 from consentry_events.usage import read_usage
-from consentry_kafka import KafkaConnection
+from consentry_kafka import KafkaConnection, LogRecord
 from consentry_kafka.scan import all_partitions, read_to_end
 from consentry_meter.settings import USAGE_HORIZON_S
 from consentry_state import PartyStatement, StatementViews
 
 
 async def read_logs(kafka: KafkaConnection) -> tuple[list[Accepted], list[Reported]]:
-    """Every record of the consent and catalogue logs, and of the usage topic, with the
-    moment Kafka accepted it (records that are no event are left out, as everywhere)."""
-    log: list[Accepted] = []
-    partitions = await all_partitions(kafka, [CONSENT_CHANGES.name, CATALOGUE.name])
-    async for records in read_to_end(kafka, partitions, client_id="consentry-settle"):
-        for record in records:
-            try:
-                log.append(Accepted(record.decoded().event, record.offset, record.timestamp_ms))
-            except DecodeError:
-                continue
+    """The usage topic, then the records of the consent and catalogue logs that bear on
+    the tracks it names (``settlement.Bearing``: the others are never decoded), each
+    with the moment Kafka accepted it (records that are no event are left out, as
+    everywhere)."""
     usage: list[Reported] = []
-    partitions = await all_partitions(kafka, [USAGE.name])
-    async for records in read_to_end(kafka, partitions, client_id="consentry-settle"):
+    async for records in _scan(kafka, USAGE.name):
         for record in records:
             try:
                 usage.append(Reported(read_usage(record.value or b""), record.timestamp_ms))
             except ValidationError:
                 continue
+    bearing = Bearing(usage)
+    log: list[Accepted] = []
+    for topic, bears in ((CATALOGUE.name, bearing.track), (CONSENT_CHANGES.name, bearing.party)):
+        async for records in _scan(kafka, topic):
+            for record in records:
+                if not bears(record.value):
+                    continue
+                try:
+                    log.append(Accepted(record.decoded().event, record.offset, record.timestamp_ms))
+                except DecodeError:
+                    continue
     return log, usage
+
+
+async def _scan(kafka: KafkaConnection, topic: str) -> AsyncIterator[list[LogRecord]]:
+    partitions = await all_partitions(kafka, [topic])
+    async for records in read_to_end(
+        kafka, partitions, client_id="consentry-settle", max_records=20_000
+    ):
+        yield records
 
 
 async def publish_statements(store_url: str, statements: Sequence[Statement]) -> None:

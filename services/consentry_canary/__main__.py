@@ -19,7 +19,8 @@ from consentry_sdk import CheckSettings, connect
 
 async def _main(settings: CanarySettings) -> None:
     task = asyncio.current_task()
-    assert task is not None
+    if task is None:
+        raise RuntimeError("the canary runs in a task")
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, task.cancel)

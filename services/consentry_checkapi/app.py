@@ -200,7 +200,8 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
             raise HttpProblem("unknown_purpose", str(exc), status_code=422) from exc
         except Unverifiable as exc:
             raise HttpProblem("unverifiable", str(exc), status_code=503) from exc
-        assert fresh is not None  # at least one ISRC, so at least one page
+        if fresh is None:  # at least one ISRC, so at least one page: never here
+            raise HttpProblem("unverifiable", "no state was read", status_code=503)
         moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(fresh / 1000))
         return json_response(
             {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from consentry_domain.answers import Verdict
 from consentry_domain.errors import TaxonomyError
 
 
+@lru_cache(maxsize=4096)
 def ancestors(purpose: str) -> tuple[str, ...]:
     """``ai.generation.voice`` -> ``("ai", "ai.generation", "ai.generation.voice")``."""
     parts = purpose.split(".")

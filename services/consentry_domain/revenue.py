@@ -187,7 +187,7 @@ def settle(
         else:
             allowed[use.isrc].append(use)
     check_attribution(attributions)
-    exact: dict[tuple[str, str, Side], Fraction] = defaultdict(Fraction)
+    exact: dict[tuple[str, str, Side], Fraction] = {}
     ratio_total = sum(pool.sides.values())
     for side in SIDES:
         side_amount = Fraction(pool.amount) * Fraction(pool.sides.get(side, 0), ratio_total)
@@ -195,9 +195,11 @@ def settle(
         total = sum(weights.values(), Fraction(0))
         if total == 0:
             continue
+        per_weight = side_amount / total
         for isrc, weight in weights.items():
+            of_track = per_weight * weight
             for party, part in holdings[isrc].holders(side).items():
-                exact[party, isrc, side] += side_amount * weight / total * part
+                exact[party, isrc, side] = of_track * part  # one line per holder and side
     if not exact:
         payouts: dict[str, Decimal] = {}
         undistributed = pool.amount

@@ -21,6 +21,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
 
 from consentry_domain.audit import Accepted, Judgement, Use, judge
 from consentry_domain.purposes import Taxonomy
@@ -35,7 +38,7 @@ from consentry_domain.revenue import (
     settle,
 )
 from consentry_domain.state import ConsentState
-from consentry_events import TrackChanged
+from consentry_events import TrackChanged, TrackStatus
 from consentry_events.usage import AttributionReported, UsageEvent, UsageReported
 
 POOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -89,9 +92,7 @@ def month_uses(usage: Iterable[Reported], period: str) -> list[Use]:
     return uses
 
 
-def holdings_at(
-    log: Sequence[Accepted], isrcs: Iterable[str], taxonomy: Taxonomy, at_ms: int
-) -> dict[str, Holding]:
+def holdings_at(log: Sequence[Accepted], isrcs: Iterable[str], at_ms: int) -> dict[str, Holding]:
     """The tracks as the catalogue (and their holders' statements) held them at ``at_ms``."""
     wanted = set(isrcs)
     state = ConsentState()
@@ -107,7 +108,9 @@ def holdings_at(
         shares: dict[tuple[str, Side], int] = {
             (share.party, share.side): share.basis_points for share in track.shares
         }
-        disclosure = state.check(isrc, "ai", taxonomy, at_ms).disclosure
+        merged = state.track(isrc)  # the delivery's disclosure and the holders' statements
+        retired = merged is None or merged.status is TrackStatus.RETIRED
+        disclosure = None if retired or merged is None else merged.disclosure
         held[isrc] = Holding(isrc, tuple(track.parties), shares, disclosure)
     return held
 
@@ -124,7 +127,7 @@ def settle_month(
     _, end = month_bounds(period)
     judged = judge(log, month_uses(usage, period), taxonomy, now_ms=end, horizon_ms=horizon_ms)
     counted = [j for j in judged if j.judgement is not Judgement.TOO_LATE]
-    holdings = holdings_at(log, {j.use.isrc for j in counted}, taxonomy, end)
+    holdings = holdings_at(log, {j.use.isrc for j in counted}, end)
     statements: list[Statement] = []
     for terms in pools:
         uses = [
@@ -150,6 +153,44 @@ def _attributions(usage: Iterable[Reported], period: str) -> list[AttributionRep
         if isinstance(report, AttributionReported) and report.period == period:
             latest[report.reporter, report.output_id] = report
     return [latest[key] for key in sorted(latest)]
+
+
+class Bearing:
+    """Which log records can bear on the statements of the tracks some uses used: those
+    tracks' catalogue records, then the records of every party ever listed on them.
+    Read from a record's JSON before it is decoded as an event, so a settlement decodes
+    only these (a record that is no JSON object bears on nothing, as it is no event)."""
+
+    def __init__(self, usage: Iterable[Reported]) -> None:
+        self.isrcs = {
+            use.isrc
+            for record in usage
+            if isinstance(record.event, UsageReported)
+            for use in record.event.uses
+        }
+        self.parties: set[str] = set()
+
+    def track(self, value: bytes | None) -> bool:
+        """A catalogue record: whether it is one of the used tracks' (its holders then
+        bear on them too)."""
+        found = _json_object(value)
+        if found.get("isrc") not in self.isrcs:
+            return False
+        self.parties.update(p for p in found.get("parties", ()) if isinstance(p, str))
+        return True
+
+    def party(self, value: bytes | None) -> bool:
+        """A consent-log record: whether its party holds (or held) a used track. Ask
+        after every catalogue record was read."""
+        return _json_object(value).get("party") in self.parties
+
+
+def _json_object(value: bytes | None) -> dict[str, Any]:
+    try:
+        found = orjson.loads(value or b"")
+    except orjson.JSONDecodeError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def pools_from_toml(text: str) -> list[PoolTerms]:

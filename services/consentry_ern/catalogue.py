@@ -144,7 +144,8 @@ def _master_shares(recording: Recording, ids: Mapping[str, str]) -> list[dict[st
         return []
     points: dict[str, int] = {}
     for party, percent in given:
-        assert percent is not None
+        if percent is None:
+            continue
         points[party] = points.get(party, 0) + round(percent * 100)
     if sum(points.values()) != 10_000:
         return []

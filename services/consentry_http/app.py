@@ -110,7 +110,8 @@ def service_app(
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             _tidy(_with_schemas(build()), known)
-        assert app.openapi_schema is not None
+        if app.openapi_schema is None:
+            raise RuntimeError("the OpenAPI document was not built")
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise

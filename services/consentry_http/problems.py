@@ -208,7 +208,8 @@ class Refusals:
             ):  # the router's 405 names one route's methods, not the path's
                 exc.headers = {"Allow": ", ".join(self._allowed(request.url.path))}
             answer = self.response_for(exc)
-            assert answer is not None  # registered for these kinds only
+            if answer is None:  # registered for these kinds only: never here
+                raise exc
             return answer
 
         for kind in self._converters:

@@ -1,8 +1,18 @@
-"""Running an HTTP service in the foreground, on granian."""
+"""Running an HTTP service in the foreground, on granian.
+
+granian serves from worker processes it starts; each worker dies with the server
+process that started it (a parent-death signal), so whatever ends the server -- its own
+SIGKILL included -- leaves no worker serving on its own.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import ctypes
+import importlib
+import os
+import signal
+import sys
+from typing import Any, Literal
 
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces, Loops
@@ -24,8 +34,10 @@ def serve_fast(
     Each worker is a process with
     metrics of its own: scale out with instances, each scraped, rather than workers,
     unless metrics can be approximate."""
+    os.environ[_FACTORY] = factory
+    os.environ[_SERVER] = str(os.getpid())
     Granian(
-        factory,
+        "consentry_http.serve:worker_app",
         factory=True,
         address=host,
         port=port,
@@ -35,3 +47,27 @@ def serve_fast(
         log_level=LogLevels.warning,
         http=HTTPModes.http1,
     ).serve()
+
+
+_FACTORY = "CONSENTRY_HTTP_FACTORY"
+_SERVER = "CONSENTRY_HTTP_SERVER_PID"
+_PR_SET_PDEATHSIG = 1
+
+
+def worker_app() -> Any:
+    """In a granian worker: bound to the server's life, then the service's own app."""
+    die_with_parent(int(os.environ[_SERVER]))
+    module, function = os.environ[_FACTORY].split(":")
+    return getattr(importlib.import_module(module), function)()
+
+
+def die_with_parent(parent: int) -> None:
+    """SIGKILL this process when its parent ends; if ``parent`` has already ended (the
+    process was reparented before the signal was set), end now."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:
+        os._exit(1)

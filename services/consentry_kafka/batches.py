@@ -120,7 +120,8 @@ class BatchApp(faust.App):
         self._batch_handler = handler
 
     async def deliver(self, messages: Sequence[Any]) -> None:
-        assert self._batch_handler is not None
+        if self._batch_handler is None:
+            raise RuntimeError("deliver_batches was not called")
         await self._batch_handler(messages)
 
     def _new_transport(self) -> Any:

@@ -4,6 +4,7 @@ directory. A worker's settings class adds only its own (``worker_app`` reads the
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ def metrics_port(port: int) -> Any:
 
 def data_dir(worker: str) -> Any:
     """The ``data_dir`` field of ``worker``."""
-    place = Path(f"/tmp/consentry-{worker}")
+    place = Path(tempfile.gettempdir()) / f"consentry-{worker}"
     return Field(default=place, description="faust's local data directory.")
 
 

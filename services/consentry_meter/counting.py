@@ -114,8 +114,8 @@ class Meter:
         """The use judged by the consent of its moment, from its track's timeline for
         the purpose (worked out once, kept until a record of the track or of one of its
         holders arrives)."""
-        assert use.reported_ms is not None
-        if use.happened_ms < use.reported_ms - self._horizon_ms:
+        reported = use.happened_ms if use.reported_ms is None else use.reported_ms
+        if use.happened_ms < reported - self._horizon_ms:
             return Judged(use, Judgement.TOO_LATE, None)
         of_track = self._lines.setdefault(use.isrc, {})
         line = of_track.get(use.purpose)
@@ -155,12 +155,12 @@ def _violation(
     reported: tuple[UsageReported, ReportedUse], judged: Judged, at: datetime
 ) -> UseViolated:
     report, use = reported
-    assert judged.answer is not None
+    reasons = () if judged.answer is None else judged.answer.reasons
     return UseViolated(
         reporter=report.reporter,
         report_id=report.report_id,
         use=use,
         parties=judged.use.parties,
-        reasons=tuple(r.describe() for r in judged.answer.reasons),
+        reasons=tuple(r.describe() for r in reasons),
         judged_at=at,
     )

@@ -58,10 +58,12 @@ class History:
 
     async def catch_up(self) -> None:
         """Read both logs up to their ends as of now."""
-        if self._consumer is None:
-            await self.start()
         consumer = self._consumer
-        assert consumer is not None
+        if consumer is None:
+            await self.start()
+            consumer = self._consumer
+        if consumer is None:
+            raise RuntimeError("the history's consumer did not start")
         ends: dict[TopicPartition, int] = await consumer.end_offsets(self._partitions)
         behind = {tp for tp in self._partitions if await consumer.position(tp) < ends[tp]}
         while behind:

@@ -24,7 +24,8 @@ def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> Non
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
-        assert task is not None
+        if task is None:
+            raise RuntimeError("run it in a task")
 
         def on_signal() -> None:
             stop.set()

@@ -185,7 +185,8 @@ class DecisionWindows:
         """Windows that opened or closed by ``now_ms`` and were not yet handled."""
         found = []
         for raw in await self._store.zrangebyscore(keys.ENFORCER_DUE, "-inf", now_ms):
-            assert isinstance(raw, bytes | str)  # members only: no scores were asked for
+            if not isinstance(raw, bytes | str):  # members only: no scores were asked for
+                raise TypeError(f"unexpected member {raw!r}")
             member = _text(raw)
             at, party, field = member.split("|", 2)
             found.append(DueWindow(keys.parse_slot_field(party, field), int(at), member))

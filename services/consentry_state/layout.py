@@ -81,7 +81,7 @@ STATEMENTS = "!ai"
 
 
 def party_hash(party: str) -> str:
-    return hashlib.sha1(party.encode()).hexdigest()[:PARTY_HASH_DIGITS]
+    return hashlib.sha1(party.encode(), usedforsecurity=False).hexdigest()[:PARTY_HASH_DIGITS]
 
 
 def track_place(isrc: str) -> Place:

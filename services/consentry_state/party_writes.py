@@ -62,7 +62,8 @@ class PartyWrites:
         delay_s = 0.005
         while True:
             reply = await run(self._redis, BEGIN_WRITE, *args)
-            assert isinstance(reply, list)
+            if not isinstance(reply, list):
+                raise TypeError(f"unexpected reply {reply!r}")
             status = _text(reply[0])
             if status == "not_ready":
                 raise StateNotWhole("the state is being rebuilt from the log")

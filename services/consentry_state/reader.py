@@ -205,7 +205,8 @@ class StateReader:
         atomically."""
         mark = "" if watermark_of is None else keys.watermark_field(*watermark_of)
         reply = await run(self._redis, GATHER, mark, " ".join(isrcs), read_only=True)
-        assert isinstance(reply, list)
+        if not isinstance(reply, list):
+            raise TypeError(f"unexpected reply {reply!r}")
         fresh, watermark, version, tracks, releases, parties = reply
         if version is None or _text(version) != layout.VERSION:
             fresh = None  # another layout: nothing here can be vouched for

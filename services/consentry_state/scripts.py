@@ -29,7 +29,9 @@ class LuaScript:
     sha: str = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())
+        object.__setattr__(
+            self, "sha", hashlib.sha1(self.source.encode(), usedforsecurity=False).hexdigest()
+        )
 
 
 def _load(name: str, *prelude: str) -> LuaScript:

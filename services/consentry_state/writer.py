@@ -154,7 +154,8 @@ class StateWriter:
         if not batch:
             return []
         results = await run(self._redis, APPLY_BATCH, orjson.dumps([_args(r) for r in batch]))
-        assert isinstance(results, list)
+        if not isinstance(results, list):
+            raise TypeError(f"unexpected reply {results!r}")
         return [ApplyOutcome(r.decode() if isinstance(r, bytes) else r) for r in results]
 
     async def beat(self, freshness: Mapping[tuple[str, int], int]) -> bool:

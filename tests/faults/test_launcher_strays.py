@@ -2,8 +2,8 @@
 process running once it is gone, whatever ends it: SIGKILL (its children's parent-death
 signal), its terminal closed (SIGHUP, a clean stop), or Ctrl-C after the reader of its
 output has gone (``make up | tee up.log``: the stop goes on without printing). Each test
-runs the real launcher -- Kafka, Redis, every service, Prometheus -- and counts what is
-left of its children."""
+runs the real launcher -- Kafka, Redis, every service (and the HTTP servers' workers),
+Prometheus -- and counts what is left of every process it started."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ import pytest
 from tests.support.eventually import eventually
 
 
-def children(pid: int) -> set[int]:
-    """The processes whose parent is ``pid``, now."""
-    found = set()
+def descendants(pid: int) -> set[int]:
+    """The processes ``pid`` started, and those they started (an HTTP service's server
+    starts its workers), now."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -30,8 +31,12 @@ def children(pid: int) -> set[int]:
         except OSError:
             continue
         # pid (comm) state ppid ...: comm may hold spaces; ppid follows the last ')'.
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.add(int(entry.name))
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
     return found
 
 
@@ -64,16 +69,17 @@ def launcher(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], set[int]
         line = process.stdout.readline()
         assert line, f"the launcher ended before it was up:\n{seen.decode()}"
         seen += line
-    started = children(process.pid)
-    assert len(started) >= 10, f"Kafka, Redis, services, Prometheus: {len(started)}"
+    started = descendants(process.pid)
+    assert len(started) >= 12, f"Kafka, Redis, services and workers, Prometheus: {len(started)}"
     try:
         yield process, started
     finally:
         for pid in alive(started):
-            os.killpg(pid, signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
         if process.poll() is None:
             process.kill()
         process.wait()
+        process.stdout.close()
 
 
 def none_left(started: set[int]) -> None:

@@ -10,9 +10,9 @@ from decimal import Decimal
 from consentry_domain import load_taxonomy
 from consentry_domain.audit import Accepted
 from consentry_domain.revenue import Pool
-from consentry_domain.settlement import PoolTerms, Reported, month_bounds, settle_month
+from consentry_domain.settlement import Bearing, PoolTerms, Reported, month_bounds, settle_month
 from consentry_domain.statements import for_party, to_csv, to_json
-from consentry_events import AnyEvent, Choice, Scope
+from consentry_events import AnyEvent, Choice, Scope, TrackChanged, encode
 from consentry_events.usage import Attribution, AttributionReported, UsageReported, Use
 from tests.support.events import decision_event, track_event
 
@@ -143,3 +143,27 @@ def test_months_are_utc_calendar_months() -> None:
     start, end = month_bounds("2026-12")
     assert datetime.fromtimestamp(start / 1000, UTC) == datetime(2026, 12, 1, tzinfo=UTC)
     assert datetime.fromtimestamp(end / 1000, UTC) == datetime(2027, 1, 1, tzinfo=UTC)
+
+
+def test_a_settlement_needs_only_the_records_that_bear_on_the_used_tracks() -> None:
+    """What ``consentry-admin statement`` decodes: the used tracks' catalogue records and
+    their holders' records, and the statements are the same bytes as from the whole log."""
+    other = "GBAYE2600009"
+    noise = [
+        at(track_event(other, "5012345678911", ["artist:z", "label:w"]), 9, ms(2)),
+        at(decision_event("label:w", "ai", Choice.DENY, Scope.PARTY), 9, ms(3)),
+        at(decision_event("label:x", "ai.dj", Choice.DENY, Scope.PARTY), 8, ms(4)),
+    ]
+    whole = [*LOG, *noise]
+    bearing = Bearing(USAGE)
+    tracks = [r for r in whole if isinstance(r.event, TrackChanged)]
+    kept = [r for r in tracks if bearing.track(encode(r.event))]
+    kept += [r for r in whole if r not in tracks and bearing.party(encode(r.event))]
+    assert other not in {getattr(r.event, "isrc", None) for r in kept}
+    assert "label:w" not in {getattr(r.event, "party", None) for r in kept}
+    assert any(getattr(r.event, "party", None) == "label:x" for r in kept), "a holder's record"
+    assert not bearing.track(b"not json")
+    assert not bearing.party(b"[1]")
+    full = settle_month("2026-11", whole, USAGE, POOLS, TAXONOMY, HORIZON)
+    some = settle_month("2026-11", kept, USAGE, POOLS, TAXONOMY, HORIZON)
+    assert [to_json(s) for s in some] == [to_json(s) for s in full]

@@ -9,6 +9,7 @@ import json
 import os
 import random
 import re
+import shlex
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,10 +86,23 @@ def vegeta_report(targets: Path, options: str) -> dict[str, Any]:
     """``vegeta attack`` with ``options`` on ``targets``, piped into its JSON report: the
     one way every bench runs vegeta, open loop (``-rate=N/s``) or closed (``-rate=0``)."""
     binary = vegeta()
-    command = f"{binary} attack {options} -targets={targets} | {binary} report -type=json"
-    report: dict[str, Any] = json.loads(
-        subprocess.run(command, shell=True, capture_output=True, text=True, check=True).stdout
+    attack = subprocess.Popen(
+        [binary, "attack", *shlex.split(options), f"-targets={targets}"], stdout=subprocess.PIPE
     )
+    try:
+        reported = subprocess.run(
+            [binary, "report", "-type=json"],
+            stdin=attack.stdout,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        if attack.stdout is not None:
+            attack.stdout.close()
+        if attack.wait() != 0:
+            raise subprocess.CalledProcessError(attack.returncode, attack.args)
+    report: dict[str, Any] = json.loads(reported.stdout)
     return report
 
 

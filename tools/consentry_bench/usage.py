@@ -45,7 +45,9 @@ REPORTERS = 12
 HORIZON_MS = 35 * 86_400_000
 
 
-def _reports(isrcs: list[str], now: datetime) -> list[tuple[bytes, bytes]]:
+def reports(isrcs: list[str], now: datetime | None = None) -> list[tuple[bytes, bytes]]:
+    """``REPORTS`` usage reports (key, value) over ``isrcs``, all happening ``now``."""
+    now = now or datetime.now(UTC)
     rng = random.Random(7)
     records = []
     for n in range(REPORTS):
@@ -81,7 +83,7 @@ async def _metered(metrics_url: str) -> float:
 async def ingestion(stack: Stack, isrcs: list[str]) -> dict[str, Any]:
     metrics_url = f"http://127.0.0.1:{stack.metrics_port('meter')}/metrics"
     before = await _metered(metrics_url)
-    records = _reports(isrcs, datetime.now(UTC))
+    records = reports(isrcs)
     total = REPORTS * USES_PER_REPORT
     producer = AIOKafkaProducer(
         bootstrap_servers=stack.kafka.bootstrap, acks="all", max_request_size=4 * 1024 * 1024

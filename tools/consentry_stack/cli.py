@@ -138,8 +138,8 @@ def up(write_port: int, check_port: int, portal_port: int, env_file: Path) -> No
         )
         say(f"  Kafka            {stack.kafka.bootstrap}")
         say(f"  Redis            {stack.redis.url}   (admin user)")
-        assert stack.replica_redis is not None
-        say(f"  Redis replica    {stack.replica_redis.url}   (the check side reads here)")
+        if stack.replica_redis is not None:
+            say(f"  Redis replica    {stack.replica_redis.url}   (the check side reads here)")
         say(f"  enforcer store   {stack.store.url}   (admin user)")
         say(
             "  canary           flips canary:consentry every 5 s; metrics on "
@@ -155,7 +155,7 @@ def up(write_port: int, check_port: int, portal_port: int, env_file: Path) -> No
                 *stack.services.values(),
                 *stack.kafka.processes,
                 stack.redis.process,
-                stack.replica_redis.process,
+                *([] if stack.replica_redis is None else [stack.replica_redis.process]),
                 stack.store.process,
             ]
             for process in [*parts, prometheus.process]:
