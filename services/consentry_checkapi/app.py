@@ -39,6 +39,7 @@ from consentry_domain import load_taxonomy
 from consentry_events.models import Isrc
 from consentry_http import Authenticator, Caller, HttpProblem, responses, service_app
 from consentry_http.inputs import Call, documented
+from consentry_http.limits import limiter_for
 from consentry_http.observed import Observed
 from consentry_sdk import ConsentChecker
 from consentry_sdk.cache import AnswerCache
@@ -104,6 +105,7 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
     compare both ways in)."""
     taxonomy = load_taxonomy(settings.purposes_file)
     terms = Terms.load(settings.signals_terms_file)
+    limiter, limits_store = limiter_for(settings.limits_url, settings.rate_limits)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -139,6 +141,8 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
         await redis.aclose()
+        if limits_store is not None:
+            await limits_store.aclose()
 
     app = service_app(
         "Consentry check service",
@@ -150,7 +154,7 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
         lifespan=lifespan,
     )
     verifier = Verifier(settings.auth_public_key_file.read_bytes(), CHECK_AUDIENCE)
-    Authenticator(verifier, metrics.AUTH_FAILURES).install(app)
+    Authenticator(verifier, metrics.AUTH_FAILURES, limiter).install(app)
     app.mount("/metrics", make_asgi_app())
     app.add_middleware(Observed, observe=_timed)  # added last: outermost, both ways in
     app.include_router(usage_routes.router)

@@ -78,7 +78,7 @@ async def track_signals(isrc: str, checker: ConsentChecker, terms: Terms) -> Res
 
 async def check_one(call: Call, auth: Authenticator, checker: ConsentChecker) -> Response:
     """``GET /v1/check``: may this track be used for this purpose now?"""
-    services_only(auth.principal(call))
+    services_only(await auth.principal(call))
     query = query_of(CheckQuery, call)
     answer = await checker.check(query.isrc, query.purpose, token=query.token)
     return json_response(answer_json(answer))

@@ -7,7 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from consentry_http.settings import PublicKeyFile, max_body_bytes
+from consentry_http.limits import RateLimits, limits_field
+from consentry_http.settings import PublicKeyFile, limits_url, max_body_bytes
 from consentry_kafka import KafkaClientSettings
 from consentry_meter.settings import usage_horizon
 from consentry_sdk import CheckSettings
@@ -27,6 +28,8 @@ class CheckServiceSettings(CheckSettings, KafkaClientSettings):
         "speaks of (TOML, as consentry_signals/default_terms.toml); unset: that file.",
     )
     usage_horizon_s: float = usage_horizon()
+    limits_url: str | None = limits_url()
+    rate_limits: RateLimits = limits_field({"service": (50_000, 100_000), "admin": (1_000, 5_000)})
     workers: int = Field(
         default=1,
         ge=1,

@@ -1,5 +1,6 @@
 """Bearer-token authentication, one parser for every way in: routes take a ``Caller``;
-an operation with a fast path asks the app's ``Authenticator`` itself."""
+an operation with a fast path asks the app's ``Authenticator`` itself. Every way in is
+rate limited per principal the same way, right after the token is verified."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from prometheus_client import Counter
 
 from consentry_auth import AuthError, Principal, Verifier
 from consentry_http.inputs import Call
+from consentry_http.limits import Limiter
 from consentry_http.problems import Unauthenticated
 
 _documented = HTTPBearer(
@@ -42,28 +44,35 @@ def _challenge(error: AuthError) -> Unauthenticated:
 
 class Authenticator:
     """An app's token check (``install`` puts it on ``app.state.auth``); each failure
-    counted by reason and answered 401 with a ``WWW-Authenticate`` challenge."""
+    counted by reason and answered 401 with a ``WWW-Authenticate`` challenge; then the
+    principal's rate limit (``limiter``; 429 once spent)."""
 
-    def __init__(self, verifier: Verifier, failures: Counter) -> None:
+    def __init__(
+        self, verifier: Verifier, failures: Counter, limiter: Limiter | None = None
+    ) -> None:
         self._verifier = verifier
         self._failures = failures
+        self._limiter = limiter
 
     def install(self, app: FastAPI) -> None:
         app.state.auth = self
 
-    def principal(self, call: Call) -> Principal:
+    async def principal(self, call: Call) -> Principal:
         try:
-            return self._verifier.verify(bearer_token(call.header(b"authorization")))
+            found = self._verifier.verify(bearer_token(call.header(b"authorization")))
         except AuthError as error:
             self._failures.labels(reason=error.reason).inc()
             raise _challenge(error) from None
+        if self._limiter is not None:
+            await self._limiter.admit(found.subject, found.kind.value)
+        return found
 
 
 async def _caller(
     request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(_documented)]
 ) -> Principal:
     auth: Authenticator = request.app.state.auth
-    return auth.principal(Call.of(request))
+    return await auth.principal(Call.of(request))
 
 
 Caller = Annotated[Principal, Depends(_caller)]

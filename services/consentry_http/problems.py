@@ -97,6 +97,19 @@ class Unauthenticated(HttpProblem):
     status_code = 401
 
 
+class TooMany(HttpProblem):
+    """429: the principal's rate limit is spent; ``Retry-After`` says when to come back."""
+
+    status_code = 429
+
+    def __init__(self, principal: str, retry_after_s: int) -> None:
+        super().__init__(
+            "rate_limited",
+            f"{principal} sent more than its rate limit allows: retry in {retry_after_s} s",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+
+
 class Invalid(HttpProblem):
     """422: the request names something that cannot be (one field or more)."""
 
@@ -226,6 +239,20 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "A request with this Idempotency-Key is still being written; retry shortly.",
         413: "The request body is too large.",
         422: "The request is invalid; every field at fault is listed.",
+        429: "The caller's rate limit is spent (per principal, shared by every instance); "
+        "`Retry-After` says in how many seconds to try again.",
         503: "A dependency is unreachable; for writes, 'outcome' says whether it may exist.",
     }
-    return {s: {"model": ErrorBody, "description": words.get(s, "Refused.")} for s in statuses}
+    # Whoever must authenticate is rate limited too.
+    limited = (*statuses, 429) if 401 in statuses and 429 not in statuses else statuses
+    found: dict[int | str, dict[str, Any]] = {
+        s: {"model": ErrorBody, "description": words.get(s, "Refused.")} for s in limited
+    }
+    if 429 in found:
+        found[429]["headers"] = {
+            "Retry-After": {
+                "description": "Seconds until the limit lets a request through again.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
+    return found

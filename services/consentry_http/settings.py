@@ -16,6 +16,15 @@ PublicKeyFile = Annotated[
 ]
 
 
+def limits_url() -> Any:
+    """The ``limits_url`` field: where the rate limits' buckets are."""
+    return Field(
+        default=None,
+        description="The enforcer's store as user limiter, holding every instance's shared "
+        "rate-limit buckets (e.g. redis://limiter:…@host:6380/0); unset: no rate limits.",
+    )
+
+
 def max_body_bytes(default: int) -> Any:
     """The ``max_body_bytes`` field of a service whose limit is ``default``."""
     return Field(

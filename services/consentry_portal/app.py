@@ -27,6 +27,8 @@ from redis.asyncio import Redis
 
 from consentry_auth import PORTAL_AUDIENCE, Verifier
 from consentry_domain import load_taxonomy
+from consentry_http.limits import limiter_for
+from consentry_http.problems import TooMany
 from consentry_portal.client import Apis, Unreachable
 from consentry_portal.deps import Pages, PortalServices, Problem, SignedOut
 from consentry_portal.routes import earnings, history, signin, works
@@ -53,6 +55,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Redis.from_url(settings.store_url, socket_timeout=2)
+        limiter, limits_store = limiter_for(settings.limits_url, settings.rate_limits)
         apis = Apis(
             settings.write_url, settings.check_url, settings.check_bearer(), settings.api_timeout_s
         )
@@ -64,10 +67,13 @@ def create_app(settings: PortalSettings) -> FastAPI:
             apis=apis,
             secure_cookies=settings.secure_cookies,
             enforce_wait_s=settings.enforce_wait_s,
+            limiter=limiter,
         )
         yield
         await apis.close()
         await store.aclose()
+        if limits_store is not None:
+            await limits_store.aclose()
 
     app = FastAPI(
         title="Consentry portal", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
@@ -83,6 +89,14 @@ def create_app(settings: PortalSettings) -> FastAPI:
         return pages.render(
             request, "problem.html", exc.status, title=exc.title, message=exc.message
         )
+
+    @app.exception_handler(TooMany)
+    async def too_many(request: Request, exc: TooMany) -> Response:
+        page = pages.render(
+            request, "problem.html", 429, title="Too many attempts", message=str(exc)
+        )
+        page.headers.update(exc.headers)
+        return page
 
     @app.exception_handler(Unreachable)
     async def unreachable(request: Request, exc: Unreachable) -> Response:

@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from consentry_auth import Verifier
 from consentry_domain import Taxonomy as TaxonomyRules
+from consentry_http.limits import Limiter
 from consentry_http.parts import part
 from consentry_portal.client import Apis, Reply
 from consentry_state import PortalSession, PortalSessions
@@ -69,6 +70,7 @@ class PortalServices:
     apis: Apis
     secure_cookies: bool
     enforce_wait_s: float
+    limiter: Limiter | None
 
 
 Taxonomy = Annotated[TaxonomyRules, part("taxonomy")]
@@ -78,6 +80,7 @@ Sessions = Annotated[PortalSessions, part("sessions")]
 Api = Annotated[Apis, part("apis")]
 SecureCookies = Annotated[bool, part("secure_cookies")]
 EnforceWait = Annotated[float, part("enforce_wait_s")]
+SignInLimits = Annotated[Limiter | None, part("limiter")]
 
 
 async def _session(request: Request, sessions: Sessions) -> tuple[str, PortalSession]:

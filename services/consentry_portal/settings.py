@@ -8,6 +8,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from consentry_domain.purposes import PurposesFile
+from consentry_http.limits import RateLimits, limits_field
+from consentry_http.settings import limits_url
 from consentry_state.where import store_redis
 
 
@@ -38,6 +40,8 @@ class PortalSettings(BaseSettings):
     enforce_wait_s: float = Field(
         default=5.0, gt=0, description="How long a receipt waits for checks to enforce a change."
     )
+    limits_url: str | None = limits_url()
+    rate_limits: RateLimits = limits_field({"signin": (5, 20)})
     host: str = Field(default="127.0.0.1", description="Listen address.")
     port: int = Field(default=8703, ge=0, le=65535, description="Listen port.")
 

@@ -22,6 +22,7 @@ are defined in ``keys``; per concern, one small reader/writer:
 (enforcement)
 ``StoredState`` (stored)      a party's slots and a track's record, read back
 ``UsageViews`` (usage)        the meter's views of a party's usage and violations
+``RateBuckets`` (limits)      the services' rate limits, a token bucket per principal
 ``StatementViews``            each party's view of the revenue statements published
 (statements)                  for it
 ``ACL_RULES`` (acl)           each service's Redis user, from the key families
@@ -79,6 +80,7 @@ from consentry_state.enforcement import (
 )
 from consentry_state.heads import ChainHeads, Head
 from consentry_state.idempotency import IdempotencyRecords
+from consentry_state.limits import RateBuckets
 from consentry_state.party_writes import NewIntent, PartyWrites, StateNotWhole
 from consentry_state.portal import PortalSession, PortalSessions
 from consentry_state.progress import LogProgress, OldLayout, RebuildMarks
@@ -110,6 +112,7 @@ __all__ = [
     "PortalSessions",
     "Propagation",
     "PublishedAnswers",
+    "RateBuckets",
     "RebuildMarks",
     "ReceiptBook",
     "Snapshot",

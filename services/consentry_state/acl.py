@@ -68,11 +68,14 @@ STORE_ACL_RULES = {
     "resetchannels +@all -@dangerous",
     "settle": f"~{keys.pattern(keys.STATEMENTS_PREFIX)} resetchannels -@all +@read +@write "
     "+@transaction +@connection -@dangerous",
+    "limiter": f"~{keys.pattern(keys.LIMITS_PREFIX)} resetchannels -@all +@connection "
+    "+evalsha +eval +script|load +script|exists +time +hmget +hset +pexpire",
     "portal": f"~{keys.pattern(keys.PORTAL_PREFIX)} resetchannels -@all +@read +@write "
     "+@transaction +@connection -@dangerous",
 }
 """The enforcer's own store: the enforcer writes its keys, the receipts tracker its book,
 the meter its usage views, ``consentry-admin statement --publish`` the statements, the
-portal its sessions; the write API reads the book (a decision's receipt), the catalogue
+portal its sessions, the services' rate limiter (``limiter``) its token buckets, by
+script only; the write API reads the book (a decision's receipt), the catalogue
 index (a party's works) and the usage views (a party's usage, violations and
 statements); operators administer."""

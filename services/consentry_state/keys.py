@@ -2,7 +2,8 @@
 
 Python code builds names with the functions here; the Lua scripts get the same prefixes
 from ``LUA_NAMES``, prepended to every script as a table ``K`` (``K.party .. party``), so
-no name is typed twice. Nothing outside this package names a key.
+no name is typed twice. Nothing outside this package names a key. Longer than a sitting
+on purpose: every family of keys, for every service, is named in this one place.
 """
 
 from __future__ import annotations
@@ -108,6 +109,15 @@ def issued_key(period: str, pool: str) -> str:
     """The parties a period's pool statement was published to (set), so publishing it
     again takes it from those it no longer names."""
     return f"{_S_ISSUED}{period}|{pool}"
+
+
+LIMITS_PREFIX = PREFIX + "rl:"
+
+
+def limit_key(principal: str) -> str:
+    """A principal's token bucket (hash ``tokens``, ``at``) in the enforcer's store,
+    shared by every instance of the services that limit it; expires once full again."""
+    return LIMITS_PREFIX + principal
 
 
 def portal_session_key(session_id: str) -> str:

@@ -21,6 +21,7 @@ from consentry_auth import WRITE_AUDIENCE, Verifier
 from consentry_domain import load_taxonomy
 from consentry_http import Authenticator, HttpProblem, service_app
 from consentry_http.inputs import Call
+from consentry_http.limits import limiter_for
 from consentry_http.observed import Observed
 from consentry_kafka import LogEnds
 from consentry_writeapi import decide, errors, metrics
@@ -72,7 +73,8 @@ def create_app(
     taxonomy = load_taxonomy(settings.purposes_file)
     kafka = publisher or KafkaPublisher(settings.kafka(), settings.produce_timeout_s)
     verifier = Verifier(settings.auth_public_key_file.read_bytes(), WRITE_AUDIENCE)
-    auth = Authenticator(verifier, metrics.AUTH_FAILURES)
+    limiter, limits_store = limiter_for(settings.limits_url, settings.rate_limits)
+    auth = Authenticator(verifier, metrics.AUTH_FAILURES, limiter)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,6 +91,8 @@ def create_app(
         await log_ends.close()
         await redis.aclose()
         await store.aclose()
+        if limits_store is not None:
+            await limits_store.aclose()
 
     app = service_app(
         "Consentry write API",

@@ -81,7 +81,7 @@ async def record_decision(
 ) -> Response:
     """``POST /v1/decisions``: the caller, the body, the Idempotency-Key (in that order,
     each refused with the one error body), who may decide, then the write."""
-    principal = auth.principal(call)
+    principal = await auth.principal(call)
     body = await json_body(DECISION, call)
     key = idempotency_key(call)
     authority = await authority_of(principal, body.party, body.purpose, taxonomy, delegations)

@@ -8,7 +8,8 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from consentry_domain.purposes import PurposesFile
-from consentry_http.settings import PublicKeyFile, max_body_bytes
+from consentry_http.limits import RateLimits, limits_field
+from consentry_http.settings import PublicKeyFile, limits_url, max_body_bytes
 from consentry_kafka import KafkaClientSettings
 from consentry_state.where import state_redis, store_redis
 
@@ -51,6 +52,16 @@ class WriteSettings(KafkaClientSettings):
         default=None,
         description="ERN imports: a TOML [parties] table naming delivered parties' ids "
         "(isni:/dpid:/proprietary:/name: -> party id); unset: ids made from the delivery.",
+    )
+    limits_url: str | None = limits_url()
+    rate_limits: RateLimits = limits_field(
+        {
+            "party": (200, 1_000),
+            "service": (200, 1_000),
+            "catalogue": (2_000, 10_000),
+            "system": (1_000, 5_000),
+            "admin": (1_000, 5_000),
+        }
     )
     host: str = Field(default="127.0.0.1", description="Listen address.")
     port: int = Field(default=8701, ge=0, le=65535, description="Listen port.")

@@ -165,6 +165,7 @@ def test_services_log_in_to_redis_as_their_own_users(overlay: str) -> None:
         "consentry-writeapi": {
             "REDIS_URL": "writeapi@consentry-redis-state",
             "STORE_URL": "writeapi@consentry-redis-store",
+            "LIMITS_URL": "limiter@consentry-redis-store",
         },
         "consentry-materialiser": {"REDIS_URL": "materialiser@consentry-redis-state"},
         "consentry-enforcer": {
@@ -175,9 +176,15 @@ def test_services_log_in_to_redis_as_their_own_users(overlay: str) -> None:
             "REDIS_URL": "enforcer@consentry-redis-replica",
             "STORE_URL": "receipts@consentry-redis-store",
         },
-        "consentry-checkapi": {"REDIS_URL": "checker@consentry-redis-replica"},
+        "consentry-checkapi": {
+            "REDIS_URL": "checker@consentry-redis-replica",
+            "LIMITS_URL": "limiter@consentry-redis-store",
+        },
         "consentry-canary": {"REDIS_URL": "checker@consentry-redis-replica"},
-        "consentry-portal": {"STORE_URL": "portal@consentry-redis-store"},
+        "consentry-portal": {
+            "STORE_URL": "portal@consentry-redis-store",
+            "LIMITS_URL": "limiter@consentry-redis-store",
+        },
     }
     deployments = of_kind(overlay, "Deployment")
     for name, urls in expected.items():

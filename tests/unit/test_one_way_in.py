@@ -54,13 +54,14 @@ def test_one_bearer_token_or_a_reason_why_not() -> None:
     assert exc.value.reason == "malformed"
 
 
-def test_the_authenticator_counts_and_challenges() -> None:
+async def test_the_authenticator_counts_and_challenges() -> None:
     auth = Authenticator(Verifier(PUBLIC, WRITE_AUDIENCE), metrics.AUTH_FAILURES)
     good = Issuer(PRIVATE).issue("artist:nina", [WRITE_AUDIENCE])
-    assert auth.principal(_call({"Authorization": f"Bearer {good}"})).subject == "artist:nina"
+    found = await auth.principal(_call({"Authorization": f"Bearer {good}"}))
+    assert found.subject == "artist:nina"
     before = metrics.AUTH_FAILURES.labels(reason="malformed")._value.get()
     with pytest.raises(Unauthenticated) as exc:
-        auth.principal(_call({"Authorization": "Bearer nonsense"}))
+        await auth.principal(_call({"Authorization": "Bearer nonsense"}))
     assert exc.value.status_code == 401
     assert exc.value.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
     assert metrics.AUTH_FAILURES.labels(reason="malformed")._value.get() == before + 1

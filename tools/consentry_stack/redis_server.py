@@ -19,6 +19,7 @@ import redis
 
 from consentry_stack.ports import free_port
 from consentry_stack.processes import ManagedProcess, StackError
+from consentry_stack.tls import ServerTls
 from consentry_state.acl import ACL_RULES
 from consentry_state.layout import LISTPACK_SETTINGS
 
@@ -41,6 +42,10 @@ class RedisServer:
     replica_of: int = 0
     """A read replica of the primary at this loopback port (which may be a proxy's):
     it logs in as ``replica`` and serves reads; same users and passwords as the primary."""
+    tls: ServerTls | None = None
+    """Serve TLS only (no plain port); clients verify the certificate against the CA,
+    whose file the URLs name (``rediss://…?ssl_ca_certs=…``); a replica replicates over
+    TLS too."""
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -53,6 +58,11 @@ class RedisServer:
         return self.url_for("admin")
 
     def url_for(self, user: str) -> str:
+        if self.tls is not None:
+            return (
+                f"rediss://{user}:{self.passwords[user]}@127.0.0.1:{self.port}/0"
+                f"?ssl_ca_certs={self.tls.ca_file}"
+            )
         return f"redis://{user}:{self.passwords[user]}@127.0.0.1:{self.port}/0"
 
     @property
@@ -75,8 +85,7 @@ class RedisServer:
             "redis",
             [
                 binary,
-                "--port",
-                str(self.port),
+                *self._listener(),
                 "--bind",
                 "127.0.0.1",
                 "--dir",
@@ -113,6 +122,25 @@ class RedisServer:
                 time.sleep(0.05)
         finally:
             client.close()
+
+    def _listener(self) -> list[str]:
+        if self.tls is None:
+            return ["--port", str(self.port)]
+        return [
+            "--port",
+            "0",
+            "--tls-port",
+            str(self.port),
+            "--tls-cert-file",
+            str(self.tls.cert_file),
+            "--tls-key-file",
+            str(self.tls.key_file),
+            "--tls-ca-cert-file",
+            str(self.tls.ca_file),
+            "--tls-auth-clients",
+            "no",  # clients log in with their ACL user; the server proves itself
+            *(["--tls-replication", "yes"] if self.replica_of else []),
+        ]
 
     def _replication(self) -> list[str]:
         if not self.replica_of:

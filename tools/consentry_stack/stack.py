@@ -25,7 +25,7 @@ from consentry_stack.processes import ManagedProcess, StackError
 from consentry_stack.prometheus import PrometheusServer
 from consentry_stack.readiness import await_ready, fail_if_dead
 from consentry_stack.redis_server import RedisServer
-from consentry_stack.tls import ServerTls
+from consentry_stack.tls import ServerTls, write_server_tls
 from consentry_stack.topics import create_topics
 from consentry_state.acl import STORE_ACL_RULES
 
@@ -74,6 +74,9 @@ class Stack:
     read from it (the writers keep the primary)."""
     replica_via: int = 0
     """Fault tests: the replica reaches its primary through this loopback port."""
+    redis_tls: bool = False
+    """Every Redis (the state, its replica, the enforcer's store) speaks TLS only, with a
+    throwaway CA whose file every client's URL names (``rediss://…?ssl_ca_certs=…``)."""
 
     def __post_init__(self) -> None:
         self.kafka = (
@@ -86,13 +89,15 @@ class Stack:
             if self.kafka_nodes == 1
             else KafkaCluster(self.root / "kafka", self.kafka_nodes)
         )
-        self.redis = RedisServer(self.root / "redis")
-        self.store = RedisServer(self.root / "enforcer-redis", roles=dict(STORE_ACL_RULES))
+        tls = write_server_tls(self.root / "redis-tls") if self.redis_tls else None
+        self.redis = RedisServer(self.root / "redis", tls=tls)
+        self.store = RedisServer(self.root / "enforcer-redis", roles=dict(STORE_ACL_RULES), tls=tls)
         self.replica_redis = (
             RedisServer(
                 self.root / "redis-replica",
                 passwords=self.redis.passwords,
                 replica_of=self.replica_via or self.redis.port,
+                tls=tls,
             )
             if self.replica
             else None
@@ -163,6 +168,9 @@ class Stack:
                 ),
                 "CONSENTRY_ENFORCER_STORE_URL": self.store.url_for("enforcer"),
                 "CONSENTRY_WRITE_STORE_URL": self.store.url_for("writeapi"),
+                "CONSENTRY_WRITE_LIMITS_URL": self.store.url_for("limiter"),
+                "CONSENTRY_CHECK_LIMITS_URL": self.store.url_for("limiter"),
+                "CONSENTRY_PORTAL_LIMITS_URL": self.store.url_for("limiter"),
                 "CONSENTRY_RECEIPTS_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
                 "CONSENTRY_RECEIPTS_REDIS_URL": (self.replica_redis or self.redis).url_for(
                     "enforcer"

@@ -3,7 +3,8 @@
 Tests run Kafka's SASL_SSL listener with these, so the services' TLS settings
 (``*_KAFKA_SECURITY_PROTOCOL=SASL_SSL``, ``*_KAFKA_CA_FILE``) are exercised the way a
 real cluster uses them: the client verifies the broker's certificate against the CA file,
-host name (here the IP address 127.0.0.1) included.
+host name (here the IP address 127.0.0.1) included. Redis takes the same certificate
+and key as PEM files.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class ServerTls:
     keystore: Path
     """PKCS#12 with the server's key and certificate, for the broker."""
     password: str
+    cert_file: Path
+    """PEM: the server's certificate (Redis)."""
+    key_file: Path
+    """PEM: the server's private key, unencrypted, readable by its owner only (Redis)."""
 
 
 def _name(common: str) -> x509.Name:
@@ -82,4 +87,15 @@ def write_server_tls(directory: Path, host: str = "127.0.0.1", days: int = 2) ->
         )
     )
     keystore.chmod(0o600)
-    return ServerTls(ca_file, keystore, password)
+    cert_file = directory / "server.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file = directory / "server.key"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_file.chmod(0o600)
+    return ServerTls(ca_file, keystore, password, cert_file, key_file)

@@ -20,6 +20,7 @@ from consentry_portal.deps import (
     SecureCookies,
     Session,
     Sessions,
+    SignInLimits,
     same_session,
 )
 from consentry_state import PortalSession
@@ -29,11 +30,16 @@ router = APIRouter()
 
 @router.get("/login")
 async def login(
+    request: Request,
     link: Annotated[str, Query(max_length=4096)],
     verifier: LinkVerifier,
     sessions: Sessions,
     secure: SecureCookies,
+    limits: SignInLimits,
 ) -> Response:
+    if limits is not None:  # sign-in attempts, per client address: links cannot be guessed
+        address = request.client.host if request.client else "unknown"
+        await limits.admit(f"signin:{address}", "signin")
     try:
         claims = verify_login_link(verifier, link)
     except AuthError as exc:
