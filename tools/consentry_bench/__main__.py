@@ -20,6 +20,7 @@ from consentry_bench import (
     bulk,
     downstream,
     ern,
+    fairness,
     http,
     load,
     measure,
@@ -98,7 +99,7 @@ def _http(stack: Stack, isrcs: list[str], seconds: int, workdir: Path) -> dict[s
 def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -> None:
     """Measure Consentry against DESIGN §4 and this machine's own references."""
     root = Path(tempfile.mkdtemp(prefix="consentry-bench-"))
-    stack = Stack(root, replica=True)
+    stack = Stack(root, replica=True, env_overrides=fairness.check_limits_env())
     results: dict[str, Any] = {}
     try:
         click.echo("starting the stack ...")
@@ -132,6 +133,8 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
         }
         click.echo("HTTP ...")
         results["http"] = _http(stack, regular, seconds, root)
+        click.echo("a flood from one principal beside another's checks ...")
+        results["fairness"] = asyncio.run(fairness.victim_under_flood(stack, regular[0]))
         click.echo(f"propagation over {opt_outs} opt-outs ...")
         results["propagation"] = asyncio.run(
             measure.propagation(

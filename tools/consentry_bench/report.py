@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from consentry_bench.fairness import BOUND_MS
+
 
 def _ms(us: float) -> str:
     return f"{us / 1000:.2f} ms" if us >= 1000 else f"{us:.1f} µs"
@@ -185,6 +187,19 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             _met(us["check"]["reporting"]["p99_us"] <= us["check"]["alone"]["p99_us"] + 1),
             f"the same loop not reporting: p50 {_ms(us['check']['alone']['p50_us'])}, "
             f"p99 {_ms(us['check']['alone']['p99_us'])}",
+        ),
+        (
+            "a flood from one principal (8 connections at the check fast path, limited) "
+            "beside another principal's checks",
+            f"victim p99 {_ms(r['fairness']['during']['p99_us'])} during "
+            f"{r['fairness']['flood']['sent']:,} flood requests "
+            f"({r['fairness']['flood']['refused_429']:,} answered 429)",
+            f"≤ alone + {BOUND_MS:.0f} ms (issue 26)",
+            _met(
+                r["fairness"]["during"]["p99_us"]
+                <= r["fairness"]["alone"]["p99_us"] + BOUND_MS * 1000
+            ),
+            f"the victim alone: p99 {_ms(r['fairness']['alone']['p99_us'])}",
         ),
         (
             "rebuild: Redis flushed → state whole again from Kafka",
