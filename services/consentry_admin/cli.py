@@ -20,6 +20,7 @@ from consentry_admin.auditor import auditor, bootstrap_option
 from consentry_admin.catalogue_file import CatalogueFileError
 from consentry_admin.ern_import import ErnSummary, import_messages, messages_in
 from consentry_admin.importing import ImportRefused, Summary, import_file
+from consentry_admin.keys import keys
 from consentry_admin.settle import statement
 from consentry_auth import CHECK_AUDIENCE, WRITE_AUDIENCE, AuthError, Issuer, default_audiences
 from consentry_auth.keys import write_keys
@@ -276,3 +277,4 @@ def import_ern_command(
 
 
 main.add_command(statement)
+main.add_command(keys)

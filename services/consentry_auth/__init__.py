@@ -16,6 +16,7 @@ but never mint. A token names its principal in ``sub`` as ``<kind>:<id>``:
 link to the portal, ``Issuer.login_link``).
 """
 
+from consentry_auth.keyset import KeySet, key_id, key_set_json, parse_keys
 from consentry_auth.tokens import (
     AUTH_FAILURE_REASONS,
     CHECK_AUDIENCE,
@@ -39,11 +40,15 @@ __all__ = [
     "WRITE_AUDIENCE",
     "AuthError",
     "Issuer",
+    "KeySet",
     "LoginLink",
     "Principal",
     "PrincipalKind",
     "Verifier",
     "default_audiences",
     "generate_keys",
+    "key_id",
+    "key_set_json",
+    "parse_keys",
     "verify_login_link",
 ]

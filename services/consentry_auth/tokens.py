@@ -6,13 +6,15 @@ import functools
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from consentry_auth.keyset import KeySet, key_id
 
 WRITE_AUDIENCE = "consentry-write"
 CHECK_AUDIENCE = "consentry-check"
@@ -64,6 +66,7 @@ AUTH_FAILURE_REASONS = (
     "missing",
     "malformed",
     "bad_signature",
+    "unknown_key",
     "expired",
     "wrong_audience",
     "bad_subject",
@@ -94,8 +97,14 @@ def generate_keys() -> tuple[bytes, bytes]:
 
 
 class Issuer:
+    """Signs tokens with one private key; each token names its key (``kid``)."""
+
     def __init__(self, private_pem: bytes) -> None:
-        self._key = serialization.load_pem_private_key(private_pem, password=None)
+        key = serialization.load_pem_private_key(private_pem, password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("not an Ed25519 private key")
+        self._key = key
+        self.key_id = key_id(key.public_key())
 
     def issue(
         self,
@@ -119,7 +128,7 @@ class Issuer:
             "exp": now + int(ttl_s),
             **(extra or {}),
         }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM)  # type: ignore[arg-type]
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.key_id})
 
     def login_link(self, party: str, session_s: int = 3600, link_s: int = 600) -> str:
         """A party's one-time sign-in to the portal: a token for the portal and the write
@@ -146,24 +155,55 @@ class Verifier:
     signature checks took 12% of the write API's CPU."""
 
     def __init__(
-        self, public_pem: bytes, audience: str, leeway_s: float = 30.0, cache_size: int = 65_536
+        self,
+        keys: KeySet | bytes,
+        audience: str,
+        leeway_s: float = 30.0,
+        cache_size: int = 65_536,
     ) -> None:
-        self._key = serialization.load_pem_public_key(public_pem)
+        self._keys = keys if isinstance(keys, KeySet) else KeySet(data=keys)
+        self._version = self._keys.version
+        self._trusted: Mapping[str, Ed25519PublicKey] = self._keys.keys()
         self._audience = audience
         self._leeway_s = leeway_s
         self._verified = functools.lru_cache(maxsize=cache_size)(self._signed_claims)
 
     def verify(self, token: str) -> Principal:
+        keys = self._keys.keys()
+        if self._keys.version != self._version:  # a key came or went: verify afresh
+            self._version = self._keys.version
+            self._verified.cache_clear()
+        self._trusted = keys
         subject, expires = self._verified(token)
         if time.time() > expires + self._leeway_s:
             raise AuthError("expired", "the token has expired")
         return Principal(subject)
 
     def _signed_claims(self, token: str) -> tuple[str, float]:
+        keys = self._trusted
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise AuthError("malformed", f"the token is not valid: {exc}") from None
+        if kid is not None:
+            if kid not in keys:
+                raise AuthError("unknown_key", f"the token's key {kid} is not (or no more) trusted")
+            candidates = [keys[kid]]
+        else:  # a token from before key ids: any trusted key may have signed it
+            candidates = list(keys.values())
+        for n, key in enumerate(candidates):
+            try:
+                return self._claims(token, key)
+            except AuthError as error:
+                if error.reason != "bad_signature" or n == len(candidates) - 1:
+                    raise
+        raise AuthError("unknown_key", "no key is trusted")
+
+    def _claims(self, token: str, key: Ed25519PublicKey) -> tuple[str, float]:
         try:
             claims = jwt.decode(
                 token,
-                self._key,  # type: ignore[arg-type]
+                key,
                 algorithms=[ALGORITHM],
                 audience=self._audience,
                 issuer=ISSUER,

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import REGISTRY, make_asgi_app
 from starlette.types import Scope
 
-from consentry_auth import CHECK_AUDIENCE, Principal, Verifier
+from consentry_auth import CHECK_AUDIENCE, KeySet, Principal, Verifier
 from consentry_checkapi import checks, metrics
 from consentry_checkapi import usage as usage_routes
 from consentry_checkapi.checks import answer_json, json_response, services_only
@@ -153,7 +153,7 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
         fast_paths={("GET", "/v1/check"): _fast_check} if fast_paths else None,
         lifespan=lifespan,
     )
-    verifier = Verifier(settings.auth_public_key_file.read_bytes(), CHECK_AUDIENCE)
+    verifier = Verifier(KeySet(settings.auth_public_key_file), CHECK_AUDIENCE)
     Authenticator(verifier, metrics.AUTH_FAILURES, limiter).install(app)
     app.mount("/metrics", make_asgi_app())
     app.add_middleware(Observed, observe=_timed)  # added last: outermost, both ways in

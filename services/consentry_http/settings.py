@@ -10,8 +10,9 @@ from pydantic import Field
 PublicKeyFile = Annotated[
     Path,
     Field(
-        description="Ed25519 public key (PEM) that verifies bearer tokens "
-        "(`consentry-admin keygen`)."
+        description="The keys that verify bearer tokens: one Ed25519 public key (PEM, "
+        "`consentry-admin keygen`) or a key set by key id (JWKS, `consentry-admin keys`), "
+        "read again within a second of a change: rotate keys without a restart."
     ),
 ]
 

@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from redis.asyncio import Redis
 
-from consentry_auth import PORTAL_AUDIENCE, Verifier
+from consentry_auth import PORTAL_AUDIENCE, KeySet, Verifier
 from consentry_domain import load_taxonomy
 from consentry_http.limits import limiter_for
 from consentry_http.problems import TooMany
@@ -62,7 +62,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
         app.state.services = PortalServices(
             taxonomy=taxonomy,
             pages=pages,
-            verifier=Verifier(settings.auth_public_key_file.read_bytes(), PORTAL_AUDIENCE),
+            verifier=Verifier(KeySet(settings.auth_public_key_file), PORTAL_AUDIENCE),
             sessions=PortalSessions(store),
             apis=apis,
             secure_cookies=settings.secure_cookies,

@@ -29,7 +29,9 @@ class PortalSettings(BaseSettings):
     store_url: str = store_redis(
         "Where sessions and spent login links are kept (the enforcer's Redis, user portal).",
     )
-    auth_public_key_file: Path = Field(description="Public key that verifies login links.")
+    auth_public_key_file: Path = Field(
+        description="The keys that verify login links (PEM, or a JWKS key set; reloaded)."
+    )
     purposes_file: PurposesFile = None
     secure_cookies: bool = Field(
         default=False, description="Mark the session cookie Secure (set it behind TLS)."

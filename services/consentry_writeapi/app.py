@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 from starlette.types import Scope
 
-from consentry_auth import WRITE_AUDIENCE, Verifier
+from consentry_auth import WRITE_AUDIENCE, KeySet, Verifier
 from consentry_domain import load_taxonomy
 from consentry_http import Authenticator, HttpProblem, service_app
 from consentry_http.inputs import Call
@@ -72,7 +72,7 @@ def create_app(
     compare both ways in)."""
     taxonomy = load_taxonomy(settings.purposes_file)
     kafka = publisher or KafkaPublisher(settings.kafka(), settings.produce_timeout_s)
-    verifier = Verifier(settings.auth_public_key_file.read_bytes(), WRITE_AUDIENCE)
+    verifier = Verifier(KeySet(settings.auth_public_key_file), WRITE_AUDIENCE)
     limiter, limits_store = limiter_for(settings.limits_url, settings.rate_limits)
     auth = Authenticator(verifier, metrics.AUTH_FAILURES, limiter)
 

@@ -30,11 +30,12 @@ FLOOD_CONNECTIONS = 8
 VICTIM_CHECKS = 300
 
 
-def check_limits_env() -> dict[str, str]:
-    """The check service's settings with the flooder's limit beside the defaults."""
+def check_limits_env(**more: dict[str, float]) -> dict[str, str]:
+    """The check service's settings with the flooder's limit (and ``more``: subject ->
+    per_s and burst) beside the defaults."""
     field = CheckServiceSettings.model_fields["rate_limits"]
     defaults: RateLimits = field.get_default(call_default_factory=True)
-    limits = {key: limit.model_dump() for key, limit in defaults.items()} | FLOOD_LIMIT
+    limits = {key: limit.model_dump() for key, limit in defaults.items()} | FLOOD_LIMIT | more
     return {"CONSENTRY_CHECK_RATE_LIMITS": json.dumps(limits)}
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from consentry_auth import Issuer, default_audiences
+from consentry_auth import Issuer, default_audiences, key_set_json, parse_keys
 from consentry_auth.keys import write_keys
 from consentry_stack.kafka import KafkaBroker, KafkaCluster
 from consentry_stack.ports import free_port, port_is_free
@@ -107,6 +107,10 @@ class Stack:
         self.check_port = _port(self.check_port)
         self.portal_port = _port(self.portal_port)
         self.signing_key, self.public_key = write_keys(self.root / "keys")
+        # What the services verify tokens with: a key set (JWKS) they read again when it
+        # changes, holding the one public key to start with (``consentry-admin keys``).
+        self.key_set = self.root / "keys" / "keys.json"
+        self.key_set.write_text(key_set_json(parse_keys(self.public_key.read_bytes())))
         self._issuer = Issuer(self.signing_key.read_bytes())
 
     def token(self, subject: str, audiences: list[str] | None = None, ttl_s: int = 86_400) -> str:
@@ -158,7 +162,7 @@ class Stack:
                 ),
                 "CONSENTRY_WRITE_PORT": str(self.write_port),
                 "CONSENTRY_WRITE_REDIS_URL": self.redis.url_for("writeapi"),
-                "CONSENTRY_WRITE_AUTH_PUBLIC_KEY_FILE": str(self.public_key),
+                "CONSENTRY_WRITE_AUTH_PUBLIC_KEY_FILE": str(self.key_set),
                 "CONSENTRY_MATERIALISER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
                 "CONSENTRY_MATERIALISER_REDIS_URL": self.redis.url_for("materialiser"),
                 "CONSENTRY_ENFORCER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
@@ -180,7 +184,7 @@ class Stack:
                 "CONSENTRY_CHECK_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
                 "CONSENTRY_METER_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
                 "CONSENTRY_METER_STORE_URL": self.store.url_for("meter"),
-                "CONSENTRY_CHECK_AUTH_PUBLIC_KEY_FILE": str(self.public_key),
+                "CONSENTRY_CHECK_AUTH_PUBLIC_KEY_FILE": str(self.key_set),
                 "CONSENTRY_CHECK_PORT": str(self.check_port),
             }
         )
@@ -251,7 +255,7 @@ class Stack:
             "CONSENTRY_PORTAL_CHECK_URL": self.check_url,
             "CONSENTRY_PORTAL_CHECK_TOKEN": self.token("service:portal", ttl_s=365 * 86_400),
             "CONSENTRY_PORTAL_STORE_URL": self.store.url_for("portal"),
-            "CONSENTRY_PORTAL_AUTH_PUBLIC_KEY_FILE": str(self.public_key),
+            "CONSENTRY_PORTAL_AUTH_PUBLIC_KEY_FILE": str(self.key_set),
             "CONSENTRY_PORTAL_PORT": str(self.portal_port),
         }
         self.services["portal"] = self._process(
