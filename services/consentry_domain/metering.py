@@ -19,7 +19,7 @@ a report's offset (or a later one of its partition) keeps it, the others get the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -121,6 +121,38 @@ def counted_all(current: str | None, changes: Iterable[tuple[int, Decimal]]) -> 
 
 def units_of(value: str) -> Decimal:
     return Decimal(value.rsplit("@", 1)[0])
+
+
+FORGET_MARGIN_MS = 86_400_000
+"""How much further past the horizon a use id is kept: slack for reporters' clocks."""
+
+
+def seen_value(offset: int, happened_ms: int, partition: int) -> str:
+    """What the ``seen`` table keeps of a use id: the report that first carried it,
+    when the use happened and the partition (whose changelog holds it)."""
+    return f"{offset}@{happened_ms}@{partition}"
+
+
+def first_seen(value: str) -> int:
+    """The offset of the report that first carried a use id (values from before the
+    moment was kept are the offset alone)."""
+    return int(value.split("@", 1)[0])
+
+
+def forgettable(value: str, log_ms: Mapping[int, int], horizon_ms: int) -> int | None:
+    """The partition of a seen use id whose use happened more than the horizon (and a
+    day) before ``log_ms[partition]`` -- the moment of the latest report read from that
+    partition, not the clock, so a meter catching up forgets nothing early -- else None.
+    Any report of that use from then on is refused as too late, so forgetting its id
+    cannot make it count twice. Ids kept before moments were recorded, and those of a
+    partition not read yet, are kept."""
+    parts = value.split("@")
+    if len(parts) != 3:
+        return None
+    _, happened_ms, partition = (int(p) for p in parts)
+    if partition not in log_ms:
+        return None
+    return partition if happened_ms < log_ms[partition] - horizon_ms - FORGET_MARGIN_MS else None
 
 
 def is_repeat(first_seen: int | None, offset: int) -> bool:

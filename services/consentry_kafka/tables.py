@@ -26,7 +26,7 @@ class PartitionTable:
     def __init__(self, table: Any, changelog: str) -> None:
         self._table = table
         self._changelog = changelog
-        self._staged: list[tuple[int, bytes, bytes]] = []
+        self._staged: list[tuple[int, bytes, bytes | None]] = []
 
     def get(self, key: str) -> str | None:
         value: str | None = self._table.data.get(key)
@@ -35,6 +35,15 @@ class PartitionTable:
     def set(self, partition: int, key: str, value: str) -> None:
         self._table.data[key] = value
         self._staged.append((partition, orjson.dumps(key), orjson.dumps(value)))
+
+    def items(self) -> list[tuple[str, str]]:
+        """Every key and value of the table (of the partitions this worker holds)."""
+        return list(self._table.data.items())
+
+    def delete(self, partition: int, key: str) -> None:
+        """Drop ``key``: gone from the store, and a tombstone for its changelog."""
+        self._table.data.pop(key, None)
+        self._staged.append((partition, orjson.dumps(key), None))
 
     async def flush(self, producer: AIOKafkaProducer) -> None:
         """Send the staged changes; on an error they stay staged (send them again)."""

@@ -13,6 +13,7 @@ hold the same key.
 
 from __future__ import annotations
 
+import time
 from collections import Counter as Counter_
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,7 +22,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from consentry_domain.audit import Judged, Judgement, Timeline, Use, timeline
-from consentry_domain.metering import Counter, counted_all, counters_of, is_repeat, units_of
+from consentry_domain.metering import (
+    Counter,
+    counted_all,
+    counters_of,
+    first_seen,
+    forgettable,
+    is_repeat,
+    seen_value,
+    units_of,
+)
 from consentry_domain.purposes import Taxonomy
 from consentry_events import UsageReported, UseViolated
 from consentry_events.usage import Use as ReportedUse
@@ -29,6 +39,8 @@ from consentry_kafka.tables import PartitionTable
 from consentry_meter import metrics
 from consentry_meter.history import History
 
+FORGET_EVERY_S = 60.0
+"""How often a meter looks for use ids past the horizon (a pass over the seen table)."""
 TIMELINES_KEPT = 1_000_000
 """Tracks whose timelines are kept between fetches; past it they are worked out anew."""
 
@@ -70,6 +82,9 @@ class Meter:
         self._lines: dict[str, dict[str, Timeline]] = {}
         """Per track and purpose, its answers over time."""
         self._as_reported: dict[str, tuple[UsageReported, ReportedUse]] = {}
+        self._log_ms: dict[int, int] = {}
+        """Per usage partition, the moment of the latest report read from it."""
+        self._forgot_at = time.monotonic()
 
     async def count(self, reports: Sequence[Report]) -> Counted:
         await self._history.catch_up()
@@ -108,6 +123,9 @@ class Meter:
             metrics.VIOLATIONS.labels(
                 purpose=violation.use.purpose, reporter=violation.reporter
             ).inc()
+        if time.monotonic() - self._forgot_at >= FORGET_EVERY_S:
+            self._forgot_at = time.monotonic()
+            metrics.FORGOTTEN.inc(self.forget_old_ids())
         return Counted(counters, violations)
 
     def _judge(self, use: Use) -> Judged:
@@ -132,6 +150,8 @@ class Meter:
         reported, for a violation's event)."""
         fresh: list[tuple[Use, int, int]] = []
         for report in sorted(reports, key=lambda r: (r.partition, r.offset)):
+            latest = self._log_ms.get(report.partition, 0)
+            self._log_ms[report.partition] = max(latest, report.at_ms)
             event = report.event
             for use in event.uses:
                 key = f"{event.reporter}|{use.use_id}"
@@ -139,16 +159,29 @@ class Meter:
                     metrics.REPEATS.inc()
                     continue
                 first = self.seen.get(key)
-                if is_repeat(None if first is None else int(first), report.offset):
+                if is_repeat(None if first is None else first_seen(first), report.offset):
                     metrics.REPEATS.inc()
                     continue
+                counted = Use.reported(key, use, report.at_ms)
                 if first is None:
-                    self.seen.set(report.partition, key, str(report.offset))
+                    seen = seen_value(report.offset, counted.happened_ms, report.partition)
+                    self.seen.set(report.partition, key, seen)
                 self._as_reported[key] = (event, use)
-                fresh.append(
-                    (Use.reported(key, use, report.at_ms), report.partition, report.offset)
-                )
+                fresh.append((counted, report.partition, report.offset))
         return fresh
+
+    def forget_old_ids(self) -> int:
+        """Drop the use ids whose uses are past the horizon as of the latest report read
+        from their partition (``metering.forgettable``): gone from the table, tombstoned
+        in its changelog with the next flush. How many were dropped."""
+        dropped = [
+            (partition, key)
+            for key, value in self.seen.items()
+            if (partition := forgettable(value, self._log_ms, self._horizon_ms)) is not None
+        ]
+        for partition, key in dropped:
+            self.seen.delete(partition, key)
+        return len(dropped)
 
 
 def _violation(

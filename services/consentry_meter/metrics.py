@@ -23,6 +23,10 @@ VIOLATIONS = Counter(
 ATTRIBUTIONS = Counter(
     "consentry_meter_attribution_reports_total", "Attribution reports read from the usage topic."
 )
+FORGOTTEN = Counter(
+    "consentry_meter_use_ids_forgotten_total",
+    "Use ids dropped from the seen table: their uses are past the reporting horizon.",
+)
 BEHIND = Gauge(
     "consentry_meter_behind_seconds",
     "How far behind the meter is: how long ago Kafka accepted the report it metered last.",

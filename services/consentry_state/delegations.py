@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 
 from consentry_events import DelegationAction
 from consentry_state import keys
+from consentry_state.text import text as _text
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -56,7 +57,3 @@ def _record(field: bytes | str, value: bytes | str) -> tuple[str, str, int, Dele
     who, purpose = _text(field).split("|", 1)
     offset, action = _text(value).split("|", 1)
     return who, purpose, int(offset), DelegationAction(action)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -30,10 +30,7 @@ from consentry_domain import SlotKey, Verdict
 from consentry_events import TrackChanged
 from consentry_state import keys
 from consentry_state.stored import read_fields
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+from consentry_state.text import text as _text
 
 
 class CatalogueIndex:

@@ -21,6 +21,7 @@ from consentry_events import PartyEvent
 from consentry_state import keys, layout
 from consentry_state.heads import Head, delegation_args, head_args, read_head
 from consentry_state.scripts import BEGIN_WRITE, FINISH_WRITE, UNLOCK, run
+from consentry_state.text import text as _text
 
 
 class StateNotWhole(Exception):
@@ -34,10 +35,6 @@ class NewIntent:
     settle_at_ms: int
     event_id: str
     idempotency_key: str
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class PartyWrites:

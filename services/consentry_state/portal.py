@@ -13,10 +13,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from consentry_state import keys
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+from consentry_state.text import text as _text
 
 
 @dataclass(frozen=True, slots=True)

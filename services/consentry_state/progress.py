@@ -19,13 +19,10 @@ from redis.asyncio import Redis
 
 from consentry_state import keys, layout
 from consentry_state.scripts import MARK_REBUILT, run
+from consentry_state.text import text as _text
 
 Partition = tuple[str, int]
 """(topic, partition)"""
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class LogProgress:

@@ -19,6 +19,7 @@ from consentry_domain.purposes import ancestors
 from consentry_events import Scope, TrackStatus, most_inclusive
 from consentry_state import keys, layout
 from consentry_state.scripts import GATHER, run
+from consentry_state.text import text as _text
 
 Slots = tuple[tuple[SlotKey, Slot], ...]
 Candidates = dict[str, Slots]
@@ -49,10 +50,6 @@ class Snapshot:
 
 def _int_or_none(value: bytes | str | None) -> int | None:
     return None if value is None else int(value)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 @functools.lru_cache(maxsize=100_000)

@@ -25,10 +25,7 @@ from redis.asyncio import Redis
 from consentry_events import DownstreamSystem, ReceiptStatus
 from consentry_state import keys
 from consentry_state.scripts import RECEIPTS, run
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+from consentry_state.text import text as _text
 
 
 def cause_of(topic: str, partition: int, offset: int) -> str:

@@ -17,12 +17,9 @@ from typing import Literal
 from redis.asyncio import Redis
 
 from consentry_state import keys
+from consentry_state.text import text as _text
 
 Format = Literal["json", "csv"]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from consentry_state import keys
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+from consentry_state.text import text as _text
 
 
 class UsageViews:

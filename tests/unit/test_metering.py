@@ -7,16 +7,24 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consentry_domain.audit import Judged, Judgement, Use
+from consentry_domain import load_taxonomy
+from consentry_domain.audit import Judged, Judgement, Use, judge
 from consentry_domain.metering import (
+    DAY_MS,
+    FORGET_MARGIN_MS,
     Counter,
     counted,
     counted_all,
+    first_seen,
+    forgettable,
     is_repeat,
     periods,
+    seen_value,
     tally,
     units_of,
 )
+
+TAXONOMY = load_taxonomy()
 
 NOV_30_LATE = 1_796_083_199_000  # 2026-11-30T23:59:59Z
 DEC_1 = NOV_30_LATE + 1_000
@@ -100,3 +108,22 @@ def test_replaying_any_prefix_again_counts_every_report_once(
         value = counted(value, Decimal(units[offset]), offset) or value
     assert value is not None
     assert units_of(value) == sum(units)
+
+
+def test_a_use_id_is_forgotten_only_once_its_use_is_past_the_horizon_in_the_log() -> None:
+    """Kept: the report that first carried the id, when its use happened and the
+    partition. Forgotten once the latest report read from that partition is more than
+    the horizon and a day after the use -- any report of the use from then on is refused
+    as too late, so forgetting cannot make it count twice."""
+    horizon = 35 * DAY_MS
+    value = seen_value(7, 10 * DAY_MS, 3)
+    assert first_seen(value) == 7
+    assert first_seen("7") == 7, "ids seen before moments were kept"
+    just_kept = {3: 10 * DAY_MS + horizon + FORGET_MARGIN_MS}
+    assert forgettable(value, just_kept, horizon) is None
+    assert forgettable(value, {3: just_kept[3] + 1}, horizon) == 3
+    assert forgettable(value, {4: 10**15}, horizon) is None, "its partition not read yet"
+    assert forgettable("7", {3: 10**15}, horizon) is None, "an old value is kept"
+    late = Use("u", "ZZ", "ai.training", Decimal(1), "k", "m", 10 * DAY_MS, just_kept[3] + 1)
+    (judged,) = judge([], [late], TAXONOMY, now_ms=0, horizon_ms=horizon)
+    assert judged.judgement is Judgement.TOO_LATE, "reported again, it counts nowhere"
