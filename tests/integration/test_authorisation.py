@@ -240,7 +240,7 @@ def test_a_delegate_lists_what_it_decided_for_others_revoked_or_not(
         ("not-a-jwt", "malformed"),
         ("service", "wrong_audience"),
         ("expired", "expired"),
-        ("foreign", "bad_signature"),
+        ("foreign", "unknown_key"),
     ],
 )
 def test_a_write_without_a_valid_token_is_401_and_changes_nothing(

@@ -1,9 +1,13 @@
 """Child processes in their own process group, logged to a file, stopped without strays.
 
-Each child is started through util-linux's ``setpriv --pdeathsig KILL``: the kernel kills
-it the moment the process that started it dies, however that dies (SIGKILL included),
-so a launcher that is killed, or whose terminal is closed, leaves nothing running. The
-child's own process group still lets a clean stop signal it and anything it started.
+A child started from the main thread goes through util-linux's ``setpriv --pdeathsig
+KILL``: the kernel kills it the moment the process that started it dies, however that
+dies (SIGKILL included), so a launcher that is killed, or whose terminal is closed,
+leaves nothing running. The signal follows the *thread* that started the child, not the
+process (prctl(2)), so a child started from another thread (a test restarting a worker
+from ``asyncio.to_thread``, whose pool thread ends with its event loop) goes without it:
+it would be killed as that thread ends. The child's own process group still lets a clean
+stop signal it and anything it started.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -51,8 +56,11 @@ class ManagedProcess:
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as out:
+            bound = (
+                dies_with_parent() if threading.current_thread() is threading.main_thread() else []
+            )
             self._proc = subprocess.Popen(
-                [*dies_with_parent(), *self.argv],
+                [*bound, *self.argv],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
