@@ -58,7 +58,14 @@ def public_key_of_pem(pem: bytes) -> Ed25519PublicKey:
 
 def parse_keys(data: bytes) -> dict[str, Ed25519PublicKey]:
     """Key id -> key, from a PEM public key or a JWKS document (``ValueError`` saying
-    why not)."""
+    why not, whatever is wrong with it)."""
+    try:
+        return _parse_keys(data)
+    except (TypeError, AttributeError, KeyError) as exc:
+        raise ValueError(f"not a key set: {exc!r}") from exc
+
+
+def _parse_keys(data: bytes) -> dict[str, Ed25519PublicKey]:
     if data.lstrip().startswith(b"{"):
         found: dict[str, Ed25519PublicKey] = {}
         for entry in json.loads(data).get("keys", []):
@@ -109,7 +116,7 @@ class KeySet:
             if stamp == self._stamp:
                 return
             keys = parse_keys(self._path.read_bytes())
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError) as exc:
             log.warning("kept the verifying keys: %s could not be read: %s", self._path, exc)
             return
         self._stamp = stamp

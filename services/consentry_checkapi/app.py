@@ -105,7 +105,7 @@ def create_app(settings: CheckServiceSettings, *, fast_paths: bool = True) -> Fa
     compare both ways in)."""
     taxonomy = load_taxonomy(settings.purposes_file)
     terms = Terms.load(settings.signals_terms_file)
-    limiter, limits_store = limiter_for(settings.limits_url, settings.rate_limits)
+    limiter, limits_store = limiter_for(settings.limits_url, settings.rate_limits, "check")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -87,6 +87,7 @@ class Meter:
         self._forgot_at = time.monotonic()
 
     async def count(self, reports: Sequence[Report]) -> Counted:
+        self._as_reported.clear()  # what an earlier count that failed midway left
         await self._history.catch_up()
         for isrc in self._history.touched():
             self._lines.pop(isrc, None)
@@ -118,7 +119,6 @@ class Meter:
             for j, _, _ in judged
             if j.judgement is Judgement.VIOLATION
         ]
-        self._as_reported.clear()
         for violation in violations:
             metrics.VIOLATIONS.labels(
                 purpose=violation.use.purpose, reporter=violation.reporter

@@ -55,7 +55,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Redis.from_url(settings.store_url, socket_timeout=2)
-        limiter, limits_store = limiter_for(settings.limits_url, settings.rate_limits)
+        limiter, limits_store = limiter_for(settings.limits_url, settings.rate_limits, "portal")
         apis = Apis(
             settings.write_url, settings.check_url, settings.check_bearer(), settings.api_timeout_s
         )

@@ -116,6 +116,9 @@ class _Batches:
             self.tally.add(sent=len(uses))
             SENT.inc(len(uses))
             return True
+        if response is not None and response.status_code == 429:
+            self.tally.add(retries=1)  # rate limited: the same batch again, later
+            return False
         if response is not None and 400 <= response.status_code < 500:
             self.tally.add(rejected=len(uses))
             self.tally.last_refusal = response.text[:500]
@@ -124,6 +127,17 @@ class _Batches:
             return True
         self.tally.add(retries=1)
         return False
+
+    @staticmethod
+    def pause_s(response: httpx.Response | None, backoff_s: float) -> float:
+        """How long to wait before sending a batch again: the backoff, or as long as a
+        rate-limited answer's ``Retry-After`` says."""
+        if response is not None and response.status_code == 429:
+            try:
+                return max(backoff_s, float(response.headers.get("Retry-After", "1")))
+            except ValueError:
+                return max(backoff_s, 1.0)
+        return backoff_s
 
     def dropped(self) -> None:
         self.tally.add(dropped=1)
@@ -250,5 +264,5 @@ class UsageReporter(BufferedReporter):
                 response = None
             if self._batches.settled(uses, response):
                 return
-            await asyncio.sleep(delay_s)
+            await asyncio.sleep(self._batches.pause_s(response, delay_s))
             delay_s = min(delay_s * 2, 10.0)

@@ -77,6 +77,6 @@ class SyncUsageReporter(BufferedReporter):
                 response = None
             if self._batches.settled(uses, response):
                 return
-            if self._stopping.wait(delay_s):
+            if self._stopping.wait(self._batches.pause_s(response, delay_s)):
                 return
             delay_s = min(delay_s * 2, 10.0)

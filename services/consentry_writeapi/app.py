@@ -73,7 +73,7 @@ def create_app(
     taxonomy = load_taxonomy(settings.purposes_file)
     kafka = publisher or KafkaPublisher(settings.kafka(), settings.produce_timeout_s)
     verifier = Verifier(KeySet(settings.auth_public_key_file), WRITE_AUDIENCE)
-    limiter, limits_store = limiter_for(settings.limits_url, settings.rate_limits)
+    limiter, limits_store = limiter_for(settings.limits_url, settings.rate_limits, "write")
     auth = Authenticator(verifier, metrics.AUTH_FAILURES, limiter)
 
     @asynccontextmanager

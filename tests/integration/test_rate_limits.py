@@ -127,7 +127,7 @@ def test_the_limit_holds_across_instances(limited: Stack) -> None:
     async def admitted() -> int:
         stores = [redis.asyncio.Redis.from_url(limited.store.url_for("limiter")) for _ in "ab"]
         rule = {"service": RateLimit(per_s=100, burst=50)}
-        limiters = [Limiter(RateBuckets(store), rule) for store in stores]
+        limiters = [Limiter(RateBuckets(store), rule, "check") for store in stores]
         subject, count = new_party("service"), 0
         started = time.monotonic()
         while time.monotonic() - started < 1.0:

@@ -142,6 +142,9 @@ def test_keys_rotate_without_a_restart(tmp_path: Path, monkeypatch: pytest.Monke
     )
     assert verifier.verify(legacy).subject == "artist:x", "no kid: any trusted key"
 
+    rewrite(path, '{"keys": null}')  # a broken file keeps the keys the service had
+    assert verifier.verify(new.issue("artist:y", [WRITE_AUDIENCE])).subject == "artist:y"
+
 
 def rewrite(path: Path, text: str) -> None:
     """Replace the file, its modification time surely later than before."""

@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,6 +32,8 @@ class StackError(RuntimeError):
 def dies_with_parent() -> list[str]:
     """The prefix that makes a command die with the process that starts it (a
     parent-death signal, set before the command is executed; it survives the exec)."""
+    if not sys.platform.startswith("linux"):
+        return []  # no parent-death signal elsewhere: a clean stop still stops all
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         raise StackError("setpriv is missing: apt-get install util-linux")

@@ -6,16 +6,26 @@ party, so it sees its own and nothing else."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import httpx
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from consentry_domain.settlement import POOL_NAME
 from consentry_portal.chart import HEIGHT, WIDTH, panels
+from consentry_portal.client import Reply
 from consentry_portal.deps import Api, PagesOf, Problem, Session, checked
 
 router = APIRouter()
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 @router.get("/earnings", response_class=HTMLResponse)
@@ -46,7 +56,7 @@ async def earnings(request: Request, session: Session, api: Api, pages: PagesOf)
 async def statement_file(
     session: Session,
     api: Api,
-    period: Annotated[str, Path(pattern=r"^[0-9]{4}-[0-9]{2}$")],
+    period: Annotated[str, Path(pattern=MONTH)],
     pool: Annotated[str, Path(pattern=POOL_NAME.pattern)],
     form: Literal["json", "csv"],
 ) -> Response:
@@ -54,8 +64,10 @@ async def statement_file(
     me = session[1]
     path = f"/v1/parties/{me.party}/statements/{period}/{pool}"
     found = await api.download(path, me.token, {"format": form})
+    if found.status_code == 404:
+        raise Problem(404, "Not found", f"No {pool} statement for {period} was published for you.")
     if found.status_code != 200:
-        raise Problem(found.status_code, "Not found", f"No {pool} statement for {period}.")
+        checked(Reply(found.status_code, _json(found)), "the statement")
     return Response(
         found.content,
         media_type=found.headers.get("content-type", "application/octet-stream"),
