@@ -174,7 +174,8 @@ class Bearing:
         """A catalogue record: whether it is one of the used tracks' (its holders then
         bear on them too)."""
         found = _json_object(value)
-        if found.get("isrc") not in self.isrcs:
+        isrc = found.get("isrc")
+        if not isinstance(isrc, str) or isrc not in self.isrcs:
             return False
         self.parties.update(p for p in found.get("parties", ()) if isinstance(p, str))
         return True
@@ -182,7 +183,8 @@ class Bearing:
     def party(self, value: bytes | None) -> bool:
         """A consent-log record: whether its party holds (or held) a used track. Ask
         after every catalogue record was read."""
-        return _json_object(value).get("party") in self.parties
+        party = _json_object(value).get("party")
+        return isinstance(party, str) and party in self.parties
 
 
 def _json_object(value: bytes | None) -> dict[str, Any]:

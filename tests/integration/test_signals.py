@@ -117,7 +117,9 @@ def test_a_site_and_a_stamped_file_change_within_5_s_of_an_opt_out(
     )
     try:
         rules_file, robots_file = root / ".well-known" / "tdmrep.json", root / "robots.txt"
-        eventually(rules_file.exists, 30, "the site's files written")
+        eventually(
+            lambda: rules_file.exists() and robots_file.exists(), 30, "the site's files written"
+        )
         path = f"/music/{upc}/{first}"
         assert tdm_reservation(json.loads(rules_file.read_text()), path) in (None, 0)
         assert content_usage(robots_file.read_text(), path, "train-ai") == "y"

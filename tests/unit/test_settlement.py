@@ -164,6 +164,8 @@ def test_a_settlement_needs_only_the_records_that_bear_on_the_used_tracks() -> N
     assert any(getattr(r.event, "party", None) == "label:x" for r in kept), "a holder's record"
     assert not bearing.track(b"not json")
     assert not bearing.party(b"[1]")
+    assert not bearing.party(b'{"party": ["label:x"]}'), "a hostile record bears on nothing"
+    assert not bearing.track(b'{"isrc": {"a": 1}}')
     full = settle_month("2026-11", whole, USAGE, POOLS, TAXONOMY, HORIZON)
     some = settle_month("2026-11", kept, USAGE, POOLS, TAXONOMY, HORIZON)
     assert [to_json(s) for s in some] == [to_json(s) for s in full]
