@@ -128,16 +128,26 @@ class _Batches:
         self.tally.add(retries=1)
         return False
 
-    @staticmethod
-    def pause_s(response: httpx.Response | None, backoff_s: float) -> float:
-        """How long to wait before sending a batch again: the backoff, or as long as a
-        rate-limited answer's ``Retry-After`` says."""
+    def next_try(
+        self, uses: Sequence[dict[str, Any]], response: httpx.Response | None, attempt: int
+    ) -> float | None:
+        """After the ``attempt``-th sending of a batch: None when it is done with, else
+        how long to wait before sending it again -- a backoff from 0.2 s doubling to
+        10 s, or as long as a rate-limited answer's ``Retry-After`` says."""
+        if self.settled(uses, response):
+            return None
+        backoff_s = min(0.2 * 2.0 ** min(attempt, 6), 10.0)
         if response is not None and response.status_code == 429:
             try:
                 return max(backoff_s, float(response.headers.get("Retry-After", "1")))
             except ValueError:
                 return max(backoff_s, 1.0)
         return backoff_s
+
+    @staticmethod
+    def unsent(exc: httpx.HTTPError) -> None:
+        """A batch that could not be sent: said, and tried again."""
+        log.warning("usage batch not sent, retrying: %s", exc)
 
     def dropped(self) -> None:
         self.tally.add(dropped=1)
@@ -253,16 +263,19 @@ class UsageReporter(BufferedReporter):
                     self._in_flight = 0
 
     async def _post(self, client: httpx.AsyncClient, uses: list[dict[str, Any]]) -> None:
-        delay_s = 0.2
-        while True:
-            try:
-                response: httpx.Response | None = await client.post(
-                    self._batches.url, json={"uses": uses}, headers=self._batches.headers
-                )
-            except httpx.HTTPError as exc:
-                log.warning("usage batch not sent, retrying in %.1fs: %s", delay_s, exc)
-                response = None
-            if self._batches.settled(uses, response):
-                return
-            await asyncio.sleep(self._batches.pause_s(response, delay_s))
-            delay_s = min(delay_s * 2, 10.0)
+        attempt = 0
+        while (
+            pause := self._batches.next_try(uses, await self._send(client, uses), attempt)
+        ) is not None:
+            await asyncio.sleep(pause)
+            attempt += 1
+
+    async def _send(
+        self, client: httpx.AsyncClient, uses: list[dict[str, Any]]
+    ) -> httpx.Response | None:
+        try:
+            return await client.post(
+                self._batches.url, json={"uses": uses}, headers=self._batches.headers
+            )
+        except httpx.HTTPError as exc:
+            return self._batches.unsent(exc)

@@ -66,17 +66,18 @@ class SyncUsageReporter(BufferedReporter):
                     self._in_flight = 0
 
     def _post(self, client: httpx.Client, uses: list[dict[str, Any]]) -> None:
-        delay_s = 0.2
-        while True:
-            try:
-                response: httpx.Response | None = client.post(
-                    self._batches.url, json={"uses": uses}, headers=self._batches.headers
-                )
-            except httpx.HTTPError as exc:
-                log.warning("usage batch not sent, retrying in %.1fs: %s", delay_s, exc)
-                response = None
-            if self._batches.settled(uses, response):
+        attempt = 0
+        while (
+            pause := self._batches.next_try(uses, self._send(client, uses), attempt)
+        ) is not None:
+            if self._stopping.wait(pause):
                 return
-            if self._stopping.wait(self._batches.pause_s(response, delay_s)):
-                return
-            delay_s = min(delay_s * 2, 10.0)
+            attempt += 1
+
+    def _send(self, client: httpx.Client, uses: list[dict[str, Any]]) -> httpx.Response | None:
+        try:
+            return client.post(
+                self._batches.url, json={"uses": uses}, headers=self._batches.headers
+            )
+        except httpx.HTTPError as exc:
+            return self._batches.unsent(exc)
