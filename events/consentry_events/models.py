@@ -167,7 +167,7 @@ class ConsentChangedMany(FrozenEvent):
     def _consistent(self) -> Self:
         pattern = WORK_PATTERNS[self.scope.value]
         for index, work in enumerate(self.works):
-            if not pattern.match(work):
+            if not pattern.fullmatch(work):
                 kind = "a UPC (12-14 digits)" if self.scope is Scope.RELEASE else "an ISRC"
                 raise ValueError(f"works.{index}: {work!r} is not {kind}")
         if len(set(self.works)) != len(self.works):

@@ -113,7 +113,7 @@ class Issuer:
         ttl_s: float = 3600.0,
         extra: dict[str, object] | None = None,
     ) -> str:
-        if not _SUBJECT.match(subject):
+        if not _SUBJECT.fullmatch(subject):
             raise AuthError(
                 "bad_subject",
                 f"subject {subject!r} is not '<kind>:<id>' (e.g. artist:nina-vale): "
@@ -221,7 +221,7 @@ class Verifier:
         except jwt.PyJWTError as exc:
             raise AuthError("malformed", f"the token is not valid: {exc}") from None
         subject = claims["sub"]
-        if not isinstance(subject, str) or not _SUBJECT.match(subject):
+        if not isinstance(subject, str) or not _SUBJECT.fullmatch(subject):
             raise AuthError("bad_subject", "the token's subject is not '<kind>:<id>'")
         return subject, float(claims["exp"])
 

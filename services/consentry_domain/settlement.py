@@ -213,7 +213,7 @@ def pools_from_toml(text: str) -> list[PoolTerms]:
         raise RevenueError(f"the pools file is not TOML: {exc}") from exc
     terms: list[PoolTerms] = []
     for name, table in sorted(tables.items()):
-        if not POOL_NAME.match(name):
+        if not POOL_NAME.fullmatch(name):
             raise RevenueError(f"pool {name!r}: a name is 1-64 letters, digits, '_' or '-'")
         try:
             pool = Pool(

@@ -23,7 +23,7 @@ def recordings(
     for node in resources.findall("SoundRecording"):
         reference = reader.text(node, "ResourceReference")
         isrc = reader.text(node, "SoundRecordingEdition/ResourceId/ISRC").upper()
-        if not ISRC.match(isrc):
+        if not ISRC.fullmatch(isrc):
             where = reader.one(node, "SoundRecordingEdition/ResourceId/ISRC")
             raise reader.fail(where, path_of(where), f"{isrc!r} is not an ISRC")
         artists = tuple(
@@ -94,7 +94,7 @@ def release(
     node = reader.one(releases, "Release")
     reference = reader.text(node, "ReleaseReference")
     icpn = reader.text(node, "ReleaseId/ICPN")
-    if not ICPN.match(icpn):
+    if not ICPN.fullmatch(icpn):
         where = reader.one(node, "ReleaseId/ICPN")
         raise reader.fail(where, path_of(where), f"{icpn!r} is not an ICPN (UPC/EAN, 12-14 digits)")
     labels = tuple(
