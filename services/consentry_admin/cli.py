@@ -22,12 +22,20 @@ from consentry_admin.ern_import import ErnSummary, import_messages, messages_in
 from consentry_admin.importing import ImportRefused, Summary, import_file
 from consentry_admin.keys import keys
 from consentry_admin.settle import statement
-from consentry_auth import CHECK_AUDIENCE, WRITE_AUDIENCE, AuthError, Issuer, default_audiences
+from consentry_auth import (
+    CHECK_AUDIENCE,
+    WRITE_AUDIENCE,
+    AuthError,
+    Issuer,
+    default_audiences,
+    key_set_json,
+    parse_keys,
+)
 from consentry_auth.keys import write_keys
 from consentry_domain.chain import verify_chain
 from consentry_ern.catalogue import PartyRule
 from consentry_ern.deals import load_use_types
-from consentry_kafka import party_history
+from consentry_kafka import party_records
 
 _AUDIENCES = {"write": WRITE_AUDIENCE, "check": CHECK_AUDIENCE}
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -82,12 +90,17 @@ CANARY_PRINCIPALS = {
 @key_directory("The shared key directory (a volume in docker-compose).")
 @click.option("--ttl-days", default=30, show_default=True, help="Lifetime of the canary's tokens.")
 def dev_credentials(directory: Path, ttl_days: int) -> None:
-    """For a development stack: a key pair (kept if present), the canary's tokens in
+    """For a development stack: a key pair (kept if present), an event signing key pair
+    in DIR/events with its key set DIR/events.json (kept if present), the canary's tokens in
     DIR/canary.env and the portal's check token in DIR/portal-check.token. A production
     deployment issues keys and tokens from its own secrets."""
     private = directory / "private.pem"
     if not private.exists():
         write_keys(directory)
+    if not (directory / "events" / "private.pem").exists():
+        # Events are signed with a key of their own; readers verify with DIR/events.json.
+        _, event_public = write_keys(directory / "events")
+        (directory / "events.json").write_text(key_set_json(parse_keys(event_public.read_bytes())))
     issuer = Issuer(private.read_bytes())
     lines = [
         f"{name}={issuer.issue(subject, default_audiences(subject), ttl_days * 86_400)}\n"
@@ -147,10 +160,12 @@ def login_link(party: str, key: Path, portal_url: str, session: int, valid: int)
 @click.argument("party")
 @bootstrap_option
 def verify_chain_command(party: str, bootstrap: str | None) -> None:
-    """Verify PARTY's hash chain from Kafka; exit 1 and name the first broken link."""
-    report = verify_chain(party, asyncio.run(party_history(auditor(bootstrap), party)))
+    """Verify PARTY's hash chain and its events' signatures from Kafka (the event key set
+    of $CONSENTRY_AUDIT_EVENT_KEYS_FILE); exit 1 and name the first broken link and the
+    first event not validly signed."""
+    report = verify_chain(party, asyncio.run(party_records(auditor(bootstrap), party)))
     click.echo(json.dumps(asdict(report), indent=2))
-    if report.first_broken is not None:
+    if not report.intact:
         raise SystemExit(1)
 
 

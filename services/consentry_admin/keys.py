@@ -1,5 +1,5 @@
-"""``consentry-admin keys``: the key set services verify tokens with (JWKS, by key id),
-for rotating the signing key without downtime:
+"""``consentry-admin keys``: the key sets services verify tokens and events with (JWKS,
+by key id), for rotating a signing key without downtime. For tokens:
 
 1. ``consentry-admin keygen --dir new`` -- a new key pair;
 2. ``consentry-admin keys add new/public.pem --set keys.json`` -- services trust both
@@ -8,27 +8,43 @@ for rotating the signing key without downtime:
 4. once the old key's last token has expired, ``consentry-admin keys retire <old id>
    --set keys.json``: tokens of the retired key are refused from then on.
 
+Event keys the same way, with the readers' set (``*_EVENT_KEYS_FILE``): add the new
+public key; once every reader has the new set (a second locally; on Kubernetes, once the
+ConfigMap has reached every pod), put the new private key where the write API reads
+``CONSENTRY_WRITE_EVENT_SIGNING_KEY_FILE`` -- it signs with it within a second, and not
+before its own view of the set names it. Keep the old key in the set for as long as the
+history it signed is read (always, for the consent log); retire a key only when it leaked,
+and its events are refused from then on. ``keys cut-over`` prints the offsets from which
+every event must be signed, for a deployment that has unsigned history.
+
 The set is written whole to a temporary file and renamed over the old one, so a service
 never reads half of it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from pathlib import Path
 
 import click
+from aiokafka import TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from consentry_admin.auditor import auditor, bootstrap_option
 from consentry_auth import key_set_json, parse_keys
+from consentry_events.signing import SIGNED_TOPICS
+from consentry_kafka import KafkaConnection, LogEnds, all_partitions
+from consentry_kafka.signatures import CutOver
 
 SET = click.option(
     "--set",
     "key_set",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="The key set file services read (their *_AUTH_PUBLIC_KEY_FILE).",
+    help="The key set file services read: their *_AUTH_PUBLIC_KEY_FILE (tokens) or "
+    "*_EVENT_KEYS_FILE (events).",
 )
 
 
@@ -53,7 +69,8 @@ def _write(key_set: Path, found: dict[str, Ed25519PublicKey]) -> None:
 
 @click.group()
 def keys() -> None:
-    """The key set services verify tokens with: show, add, retire."""
+    """The key sets services verify tokens and events with: show, add, retire; the
+    signed events' cut-over."""
 
 
 @keys.command()
@@ -87,3 +104,21 @@ def retire(key_id: str, key_set: Path) -> None:
     del found[key_id]
     _write(key_set, found)
     click.echo(f"retired {key_id}")
+
+
+@keys.command("cut-over")
+@bootstrap_option
+def cut_over(bootstrap: str | None) -> None:
+    """Where the consent and catalogue logs end now, as the readers' *_EVENTS_SIGNED_FROM:
+    run it once no unsigned producer is left (every write API signs); the unsigned records
+    before it are legacy history, and every record from there on must be signed."""
+    ends = asyncio.run(_ends(auditor(bootstrap)))
+    click.echo(CutOver({(tp.topic, tp.partition): end for tp, end in ends.items()}).text())
+
+
+async def _ends(kafka: KafkaConnection) -> dict[TopicPartition, int]:
+    log_ends = LogEnds(kafka, timeout_s=10)
+    try:
+        return await log_ends(await all_partitions(kafka, sorted(SIGNED_TOPICS)))
+    finally:
+        await log_ends.close()

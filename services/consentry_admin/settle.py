@@ -54,7 +54,11 @@ async def read_logs(kafka: KafkaConnection) -> tuple[list[Accepted], list[Report
                 if not bears(record.value):
                     continue
                 try:
-                    log.append(Accepted(record.decoded().event, record.offset, record.timestamp_ms))
+                    log.append(
+                        Accepted(
+                            record.decoded(kafka.trust).event, record.offset, record.timestamp_ms
+                        )
+                    )
                 except DecodeError:
                     continue
     return log, usage

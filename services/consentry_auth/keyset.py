@@ -101,9 +101,10 @@ class KeySet:
     def _mtime(self) -> int:
         return 0 if self._path is None else os.stat(self._path).st_mtime_ns
 
-    def keys(self) -> Mapping[str, Ed25519PublicKey]:
+    def keys(self, fresh: bool = False) -> Mapping[str, Ed25519PublicKey]:
+        """The keys; ``fresh``: look at the file now, not only once a second."""
         now = time.monotonic()
-        if self._path is not None and now - self._looked >= LOOK_EVERY_S:
+        if self._path is not None and (fresh or now - self._looked >= LOOK_EVERY_S):
             self._looked = now
             self._reload()
         return self._keys

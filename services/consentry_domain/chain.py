@@ -1,8 +1,12 @@
-"""A party's hash chain, verified: each event carries the hash of the party's previous one.
+"""A party's hash chain, verified: each event carries the hash of the party's previous
+one, and each is signed by a key Consentry trusts.
 
-Pure: it takes the party's events as read from the log (oldest first) and names the
-first event whose ``prev_hash`` is not its predecessor's hash -- a record slipped into,
-removed from or altered in the history breaks the chain exactly there.
+Pure: it takes the party's events as read from the log (oldest first), each with what
+its signature says (``consentry_events.signing.Verdict``), and names the first event
+whose ``prev_hash`` is not its predecessor's hash -- a record slipped into, removed from
+or altered in the history breaks the chain exactly there -- and the first that is
+unsigned, signed by an unknown key or badly signed (authorship: a well-chained event
+from a rogue producer). Unsigned events before the cut-over are counted as legacy.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 
 from consentry_events import PartyEvent
 from consentry_events.logged import LoggedEvent
+from consentry_events.signing import Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,26 +29,48 @@ class BrokenLink:
 
 
 @dataclass(frozen=True, slots=True)
+class BadSignature:
+    partition: int
+    offset: int
+    event_id: str
+    verdict: str
+    """unsigned, unknown_key or bad_signature."""
+
+
+@dataclass(frozen=True, slots=True)
 class ChainReport:
     party: str
     events: int
     head: str | None
     """Hash of the party's last event: what its next event must carry."""
     first_broken: BrokenLink | None
+    first_bad_signature: BadSignature | None = None
+    legacy: int = 0
+    """Unsigned events before the cut-over, admitted as history."""
 
     @property
     def intact(self) -> bool:
-        return self.first_broken is None
+        return self.first_broken is None and self.first_bad_signature is None
 
 
-def verify_chain(party: str, records: Sequence[LoggedEvent[PartyEvent]]) -> ChainReport:
-    """Walk the party's events in log order: each must carry the hash of the one before."""
+Signed = tuple[LoggedEvent[PartyEvent], Verdict]
+
+
+def verify_chain(party: str, records: Sequence[Signed]) -> ChainReport:
+    """Walk the party's events in log order: each must carry the hash of the one before,
+    and be admitted by its signature."""
     expected: str | None = None
-    for record in records:
-        if record.event.prev_hash != expected:
+    broken: BrokenLink | None = None
+    bad: BadSignature | None = None
+    legacy = 0
+    for record, verdict in records:
+        if bad is None and not verdict.admitted:
+            bad = BadSignature(record.partition, record.offset, record.event_id, verdict.value)
+        legacy += verdict is Verdict.LEGACY
+        if broken is None and record.event.prev_hash != expected:
             broken = BrokenLink(
                 record.partition, record.offset, record.event_id, expected, record.event.prev_hash
             )
-            return ChainReport(party, len(records), records[-1].digest, broken)
         expected = record.digest
-    return ChainReport(party, len(records), expected, None)
+    head = records[-1][0].digest if records else None
+    return ChainReport(party, len(records), head, broken, bad, legacy)

@@ -75,6 +75,7 @@ def create_app(settings: EnforcerSettings) -> faust.App:
         store,
         load_taxonomy(settings.purposes_file),
         Kafka(),
+        trust=settings.event_verifier(),
         chunk=settings.chunk,
         apply_wait_s=settings.apply_wait_s,
     )

@@ -56,6 +56,7 @@ from consentry_events import (
     TrackChanged,
 )
 from consentry_kafka import LogRecord
+from consentry_kafka.signatures import EventVerifier, Refused
 from consentry_state import (
     CatalogueIndex,
     DecisionWindows,
@@ -121,10 +122,12 @@ class Enforcer:
         taxonomy: Taxonomy,
         downstream: Downstream,
         *,
+        trust: EventVerifier,
         chunk: int = 500,
         apply_wait_s: float = 30.0,
         clock_ms: Callable[[], int] = _now_ms,
     ) -> None:
+        self._trust = trust
         self._reader = StateReader(state)
         self._progress = LogProgress(state)
         self._index = CatalogueIndex(store)
@@ -151,7 +154,10 @@ class Enforcer:
         stated: list[tuple[EnforcementCause, DisclosureStated]] = []
         for record in records:
             try:
-                event = record.decoded().event
+                event = record.decoded(self._trust).event
+            except Refused as refused:
+                metrics.REFUSED.labels(reason=refused.verdict.value).inc()
+                continue  # dead-lettered by the materialiser, never enforced
             except DecodeError:
                 continue  # dead-lettered by the materialiser
             if isinstance(event, TrackChanged):

@@ -30,5 +30,13 @@ RECOVERING = Gauge(
     "consentry_enforcer_store_recovering",
     "1 while this worker rebuilds the enforcer's store from Kafka (enforcement waits).",
 )
+REFUSED = Counter(
+    "consentry_enforcer_events_refused_total",
+    "Records of the consent and catalogue logs not validly signed, never enforced, by "
+    "reason (unsigned, unknown_key, bad_signature).",
+    ["reason"],
+)
 for _log in ("consent", "catalogue"):
     BACKLOG.labels(log=_log)
+for _reason in ("unsigned", "unknown_key", "bad_signature"):
+    REFUSED.labels(reason=_reason)

@@ -159,7 +159,7 @@ class StoreRecovery:
             if record.value is None:
                 continue
             try:
-                event = record.decoded().event
+                event = record.decoded(self._kafka.trust).event
             except DecodeError:
                 continue  # dead-lettered by the materialiser
             if isinstance(event, TrackChanged):
@@ -170,7 +170,7 @@ class StoreRecovery:
         now = datetime.now(UTC)
         for record in records:
             try:
-                event = record.decoded().event
+                event = record.decoded(self._kafka.trust).event
             except DecodeError:
                 continue
             if not isinstance(event, ConsentChanged | ConsentChangedMany):

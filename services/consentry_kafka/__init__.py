@@ -2,7 +2,7 @@
 to their end, and asking the broker where each log ends now."""
 
 from consentry_kafka.connection import KafkaClientSettings, KafkaConnection
-from consentry_kafka.history import parties_history, party_history
+from consentry_kafka.history import parties_history, party_history, party_records
 from consentry_kafka.log_end import LogEnds
 from consentry_kafka.records import LogRecord
 from consentry_kafka.scan import all_partitions, partition_counts, partition_of, read_to_end
@@ -17,5 +17,6 @@ __all__ = [
     "partition_counts",
     "partition_of",
     "party_history",
+    "party_records",
     "read_to_end",
 ]

@@ -162,6 +162,14 @@ def worker_app(settings: WorkerSettings, **options: Any) -> BatchApp:
 def log_records(messages: Sequence[Any]) -> list[LogRecord]:
     """faust messages -> the records our batch functions take (no faust types beyond here)."""
     return [
-        LogRecord(m.topic, m.partition, m.offset, m.key, m.value, int(m.timestamp * 1000))
+        LogRecord(
+            m.topic,
+            m.partition,
+            m.offset,
+            m.key,
+            m.value,
+            int(m.timestamp * 1000),
+            tuple(m.headers or ()),
+        )
         for m in messages
     ]

@@ -8,14 +8,17 @@ in the system store) in the service's settings -- never in code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import faust
 from aiokafka.helpers import create_ssl_context
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
+
+from consentry_auth.keyset import KeySet
+from consentry_kafka.signatures import CutOver, EventVerifier
 
 Protocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 Mechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
@@ -29,6 +32,10 @@ class KafkaConnection:
     username: str | None = None
     password: str | None = None
     ca_file: Path | None = None
+    trust: EventVerifier | None = field(default=None, compare=False)
+    """What the reader admits of the signed topics (``LogRecord.decoded``); a service's
+    connection always has one (``KafkaClientSettings.kafka``), ``None`` is for tools
+    and tests that read without judging."""
 
     @property
     def _ssl(self) -> bool:
@@ -89,6 +96,31 @@ class KafkaClientSettings(BaseSettings):
         default=None, description="CA bundle for the brokers' TLS certificates (PEM)."
     )
 
+    event_keys_file: Path | None = Field(
+        default=None,
+        description="The keys that verify events on the consent and catalogue topics: a "
+        "JWKS file (or one PEM public key), reloaded when it changes. Unset: no event is "
+        "admitted but legacy history (fail closed).",
+    )
+    events_signed_from: str = Field(
+        default="",
+        description="The cut-over for history written before events were signed: "
+        "'topic:partition=offset,…', each partition's first offset that must be signed "
+        "(unnamed partitions: every record). Earlier unsigned records are admitted as legacy.",
+    )
+
+    @field_validator("events_signed_from")
+    @classmethod
+    def _cut_over(cls, text: str) -> str:
+        CutOver.parse(text)
+        return text
+
+    def event_verifier(self) -> EventVerifier:
+        """What this service admits of the signed topics (one per reader: it remembers
+        the batch roots it verified)."""
+        keys = None if self.event_keys_file is None else KeySet(self.event_keys_file)
+        return EventVerifier(keys, CutOver.parse(self.events_signed_from))
+
     def kafka(self) -> KafkaConnection:
         return KafkaConnection(
             self.kafka_bootstrap,
@@ -97,4 +129,5 @@ class KafkaClientSettings(BaseSettings):
             self.kafka_username,
             None if self.kafka_password is None else self.kafka_password.get_secret_value(),
             self.kafka_ca_file,
+            self.event_verifier(),
         )

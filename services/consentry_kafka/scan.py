@@ -48,7 +48,9 @@ async def read_to_end(
         while remaining:
             fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=max_records)
             batch = [
-                LogRecord(tp.topic, tp.partition, m.offset, m.key, m.value, m.timestamp)
+                LogRecord(
+                    tp.topic, tp.partition, m.offset, m.key, m.value, m.timestamp, tuple(m.headers)
+                )
                 for tp, messages in fetched.items()
                 for m in messages
                 if m.offset < ends[tp]

@@ -42,6 +42,7 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
     writer = StateWriter(redis)
     progress = LogProgress(redis)
     log_ends = LogEnds(settings.kafka(), settings.log_end_timeout_s)
+    trust = settings.event_verifier()
 
     @app.on_before_shutdown.connect
     async def close_log_ends(_: faust.App, /, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -65,7 +66,7 @@ def create_app(settings: MaterialiserSettings) -> faust.App:
         """One fetch: applied to Redis (in batches of ``batch_max``), then acked -- faust
         commits only acked offsets, so a crash before this returns redelivers it."""
         records = log_records(messages)
-        await apply_batch(records, writer, dead_letter, chunk=settings.batch_max)
+        await apply_batch(records, writer, dead_letter, trust=trust, chunk=settings.batch_max)
         for message in messages:
             app.consumer.ack(message)
         times: dict[tuple[str, int], list[int]] = {}

@@ -22,6 +22,7 @@ from consentry_domain import ApplyOutcome
 from consentry_events import CONSENT_CHANGES, ConsentChanged, ConsentChangedMany, DecodeError
 from consentry_events.logged import LoggedEvent, Position
 from consentry_kafka import LogRecord
+from consentry_kafka.signatures import EventVerifier, Refused
 from consentry_materialiser import metrics
 from consentry_state import StateWriter, ToApply, parts
 
@@ -30,11 +31,15 @@ log = logging.getLogger(__name__)
 DeadLetter = Callable[[LogRecord, str], Awaitable[None]]
 
 
-def to_apply(record: LogRecord) -> tuple[ToApply, str | None]:
-    """The record as applied, and why it is dead-lettered (``None`` when it is not)."""
+def to_apply(record: LogRecord, trust: EventVerifier) -> tuple[ToApply, str | None]:
+    """The record as applied, and why it is dead-lettered (``None`` when it is not):
+    not an event, or not validly signed (counted by reason)."""
     try:
-        return record.decoded(), None
+        return record.decoded(trust), None
     except DecodeError as exc:
+        if isinstance(exc, Refused):
+            log = "consent" if record.topic == CONSENT_CHANGES.name else "catalogue"
+            metrics.REFUSED.labels(log=log, reason=exc.verdict.value).inc()
         return Position(record.topic, record.partition, record.offset), str(exc)
 
 
@@ -43,18 +48,20 @@ async def apply_batch(
     writer: StateWriter,
     dead_letter: DeadLetter,
     *,
+    trust: EventVerifier,
     chunk: int = 500,
     retry_delay_s: float = 0.1,
     max_retry_delay_s: float = 2.0,
 ) -> list[ApplyOutcome]:
-    """Apply ``records`` in order; a dead-lettered record's outcome is ``SKIPPED``.
+    """Apply ``records`` in order, each admitted by ``trust`` (signed, or legacy before
+    the cut-over); a dead-lettered record's outcome is ``SKIPPED``.
 
     Dead-lettered records still advance their partition's watermark, so the watermark
     means "handled up to here" and nothing waits on a record that will never apply.
     """
     batch: list[ToApply] = []
     for record in records:
-        applied, problem = to_apply(record)
+        applied, problem = to_apply(record, trust)
         if problem is not None:
             await dead_letter(record, problem)
         batch.append(applied)

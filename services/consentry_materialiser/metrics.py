@@ -27,6 +27,12 @@ HEARTBEAT = Gauge(
     "consentry_materialiser_heartbeat_timestamp_seconds",
     "When this worker last wrote its heartbeat to Redis.",
 )
+REFUSED = Counter(
+    "consentry_materialiser_events_refused_total",
+    "Records of the consent and catalogue logs not validly signed, dead-lettered and never "
+    "applied, by log and reason (unsigned, unknown_key, bad_signature).",
+    ["log", "reason"],
+)
 
 REBUILDS = Counter(
     "consentry_materialiser_rebuilds_total",
@@ -41,3 +47,5 @@ REBUILD_SECONDS = Histogram(
 for _log in ("consent", "catalogue"):
     for _outcome in ("applied", "duplicate", "stale", "dead_lettered"):
         EVENTS.labels(log=_log, outcome=_outcome)
+    for _reason in ("unsigned", "unknown_key", "bad_signature"):
+        REFUSED.labels(log=_log, reason=_reason)

@@ -55,7 +55,7 @@ async def replay_partitions(
         to_apply: list[ToApply] = []
         for record in records:
             try:
-                to_apply.append(record.decoded())
+                to_apply.append(record.decoded(kafka.trust))
             except DecodeError:  # dead-lettered when first consumed; the watermark moves on
                 to_apply.append(Position(record.topic, record.partition, record.offset))
         for part in parts(to_apply, batch):

@@ -71,7 +71,9 @@ class History:
             for tp, messages in fetched.items():
                 for m in messages:
                     at = m.timestamp
-                    record = LogRecord(tp.topic, tp.partition, m.offset, m.key, m.value, at)
+                    record = LogRecord(
+                        tp.topic, tp.partition, m.offset, m.key, m.value, at, tuple(m.headers)
+                    )
                     self._index(record)
             for tp in list(behind):
                 if await consumer.position(tp) >= ends[tp]:
@@ -81,7 +83,7 @@ class History:
         if record.value is None:
             return
         try:
-            event = record.decoded().event
+            event = record.decoded(self._kafka.trust).event
         except DecodeError:
             return  # dead-lettered by the materialiser: not part of the history
         accepted = Accepted(event, record.offset, record.timestamp_ms)

@@ -43,6 +43,7 @@ from consentry_events import (
 )
 from consentry_kafka import LogRecord
 from consentry_kafka.batches import log_records, worker_app
+from consentry_kafka.signatures import EventVerifier
 from consentry_receipts import metrics
 from consentry_receipts.settings import ReceiptsSettings
 from consentry_state import LogProgress
@@ -65,8 +66,9 @@ def _now_ms() -> int:
 class Tracker:
     """What one fetch means for the book; the systems registered so far in memory."""
 
-    def __init__(self, book: ReceiptBook) -> None:
+    def __init__(self, book: ReceiptBook, trust: EventVerifier) -> None:
         self._book = book
+        self._trust = trust
         self.systems: dict[str, DownstreamSystem] = {}
 
     async def load(self) -> None:
@@ -101,7 +103,7 @@ class Tracker:
                         )
                     )
                 elif record.topic == CONSENT_CHANGES.name:
-                    event = record.decoded().event
+                    event = record.decoded(self._trust).event
                     if isinstance(event, ConsentChanged | ConsentChangedMany):
                         cause = cause_of(record.topic, record.partition, record.offset)
                         place = DecisionPlace(event.party, cause, record.timestamp_ms)
@@ -150,7 +152,7 @@ def create_app(settings: ReceiptsSettings) -> faust.App:
 
     book = ReceiptBook(redis(settings.store_url))
     progress = LogProgress(redis(settings.redis_url))
-    tracker = Tracker(book)
+    tracker = Tracker(book, settings.event_verifier())
     loaded = asyncio.Event()
     noted = asyncio.Event()
     """Set when a fetch brought decisions to watch: the watch polls only while it has some."""

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from consentry_auth import Principal
+from consentry_auth.keyset import KeySet
 from consentry_domain import Taxonomy as TaxonomyRules
 from consentry_ern.catalogue import PartyRule
 from consentry_http import Authenticator, invalid_field
@@ -29,6 +30,7 @@ from consentry_http.inputs import (
 )
 from consentry_http.parts import part
 from consentry_kafka import KafkaConnection, LogEnds
+from consentry_kafka.signatures import EventSigner
 from consentry_state import (
     CatalogueIndex,
     Delegations,
@@ -48,6 +50,12 @@ from consentry_writeapi.recorder import CatalogueLog, PartyLog
 from consentry_writeapi.settings import WriteSettings
 
 KEY_CONSTRAINTS = ("minLength", "maxLength", "pattern")
+
+
+def _event_keys(settings: WriteSettings) -> KeySet | None:
+    """The readers' event key set as the write API sees it: a new signing key is used
+    only once it is named there."""
+    return None if settings.event_keys_file is None else KeySet(settings.event_keys_file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,24 +91,25 @@ class WriteServices:
         """Everything the routes use, on the state's primary and the enforcer's store
         (``redis``): one recorder per topic, the state's readers and writers."""
         primary, store = redis
+        signer = EventSigner(settings.event_signing_key_file, _event_keys(settings))
         records = IdempotencyRecords(primary, settings.idempotency_ttl_s)
         parties = PartyLog(
             primary,
-            TopicLog(publisher, "consent"),
+            TopicLog(publisher, "consent", signer),
             settings.kafka(),
             records,
             produce_timeout_s=settings.produce_timeout_s,
             settle_margin_s=settings.settle_margin_s,
         )
-        catalogue = CatalogueLog(TopicLog(publisher, "catalogue"), parties.lock_ttl_s)
+        catalogue = CatalogueLog(TopicLog(publisher, "catalogue", signer), parties.lock_ttl_s)
         stored, progress = StoredState(primary), LogProgress(primary)
         return cls(
             taxonomy=taxonomy,
             kafka=settings.kafka(),
             parties=parties,
             catalogue=catalogue,
-            systems=SystemRegistry(TopicLog(publisher, "downstream_systems")),
-            receipts=ReceiptLog(TopicLog(publisher, "receipts")),
+            systems=SystemRegistry(TopicLog(publisher, "downstream_systems", signer)),
+            receipts=ReceiptLog(TopicLog(publisher, "receipts", signer)),
             idempotency=records,
             delegations=Delegations(primary),
             stored=stored,

@@ -14,7 +14,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from consentry_events.signing import SIGNED_TOPICS
 from consentry_kafka import KafkaConnection
+from consentry_kafka.signatures import EventSigner, Headers
 from consentry_writeapi import metrics
 from consentry_writeapi.errors import PublishError, WriteOutcome
 from consentry_writeapi.metrics import LogName
@@ -31,15 +33,16 @@ class Receipt:
 
 
 class Publisher(Protocol):
-    async def publish(self, topic: str, key: bytes, value: bytes) -> Receipt:
+    async def publish(self, topic: str, key: bytes, value: bytes, headers: Headers) -> Receipt:
         """Return only once the event is durably in the log (acks=all), else raise PublishError."""
         ...
 
     async def publish_many(
-        self, topic: str, records: Sequence[tuple[bytes, bytes]]
+        self, topic: str, records: Sequence[tuple[bytes, bytes]], headers: Sequence[Headers]
     ) -> list[Receipt]:
-        """(key, value) records, sent together (the producer batches them); returns once
-        every one is durably in the log, else raises PublishError (some may be written)."""
+        """(key, value) records with their headers, sent together (the producer batches
+        them); returns once every one is durably in the log, else raises PublishError
+        (some may be written)."""
         ...
 
 
@@ -85,22 +88,25 @@ class KafkaPublisher:
     def started(self) -> bool:
         return self._producer is not None
 
-    async def publish(self, topic: str, key: bytes, value: bytes) -> Receipt:
+    async def publish(self, topic: str, key: bytes, value: bytes, headers: Headers) -> Receipt:
         producer = self._started()
         meta = await self._acknowledged(
             topic,
             "the change may or may not have been recorded",
-            producer.send_and_wait(topic, value, key=key),
+            producer.send_and_wait(topic, value, key=key, headers=headers or None),
         )
         return Receipt(meta.topic, meta.partition, meta.offset)
 
     async def publish_many(
-        self, topic: str, records: Sequence[tuple[bytes, bytes]]
+        self, topic: str, records: Sequence[tuple[bytes, bytes]], headers: Sequence[Headers]
     ) -> list[Receipt]:
         producer = self._started()
 
         async def every() -> list[Any]:
-            sent = [await producer.send(topic, value, key=key) for key, value in records]
+            sent = [
+                await producer.send(topic, value, key=key, headers=extra or None)
+                for (key, value), extra in zip(records, headers, strict=True)
+            ]
             return list(await asyncio.gather(*sent))
 
         metas = await self._acknowledged(
@@ -134,21 +140,31 @@ class KafkaPublisher:
 
 class TopicLog:
     """The one way to one topic: every produce timed under the topic's closed label
-    (``metrics.LogName``), whatever records it carries."""
+    (``metrics.LogName``), whatever records it carries, and signed when the topic is one
+    of the signed ones (``consentry_kafka.signatures``: the consent and catalogue logs) --
+    whichever route or fast path wrote it."""
 
-    def __init__(self, publisher: Publisher, log: LogName) -> None:
+    def __init__(self, publisher: Publisher, log: LogName, signer: EventSigner) -> None:
         self._publisher = publisher
         self._seconds = metrics.PRODUCE_SECONDS.labels(log=log)
         self.topic = metrics.LOG_TOPICS[log].name
+        self._signer = signer if self.topic in SIGNED_TOPICS else None
+
+    def _headers(self, records: Sequence[tuple[bytes, bytes]]) -> list[Headers]:
+        if self._signer is None:
+            return [[] for _ in records]
+        return self._signer.sign(self.topic, records)
 
     async def publish(self, key: bytes, value: bytes) -> Receipt:
         started = time.perf_counter()
-        receipt = await self._publisher.publish(self.topic, key, value)
+        [headers] = self._headers([(key, value)])
+        receipt = await self._publisher.publish(self.topic, key, value, headers)
         self._seconds.observe(time.perf_counter() - started)
         return receipt
 
     async def publish_many(self, records: Sequence[tuple[bytes, bytes]]) -> list[Receipt]:
         started = time.perf_counter()
-        receipts = await self._publisher.publish_many(self.topic, records)
+        headers = self._headers(records)
+        receipts = await self._publisher.publish_many(self.topic, records, headers)
         self._seconds.observe(time.perf_counter() - started)
         return receipts

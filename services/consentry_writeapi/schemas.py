@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, Literal, Self
 from uuid import UUID
 
 from pydantic import (
@@ -218,6 +218,13 @@ class BrokenLinkOut(BaseModel):
     found_prev_hash: str | None
 
 
+class BadSignatureOut(BaseModel):
+    partition: int
+    offset: int
+    event_id: str
+    verdict: Literal["unsigned", "unknown_key", "bad_signature"]
+
+
 class ChainOut(BaseModel):
     """The party's hash chain, verified end to end from the log."""
 
@@ -228,6 +235,10 @@ class ChainOut(BaseModel):
     first_broken: BrokenLinkOut | None = Field(
         description="The first event whose prev_hash is not its predecessor's hash."
     )
+    first_bad_signature: BadSignatureOut | None = Field(
+        description="The first event not validly signed by a key of the event key set."
+    )
+    legacy: int = Field(description="Unsigned events before the cut-over, admitted as history.")
 
 
 class WorksQuery(BaseModel):

@@ -32,6 +32,11 @@ class WriteSettings(KafkaClientSettings):
     )
     purposes_file: PurposesFile = None
     auth_public_key_file: PublicKeyFile
+    event_signing_key_file: Path = Field(
+        description="The Ed25519 private key (PEM) that signs every event the write API "
+        "writes to the consent and catalogue topics -- its own, not the token key "
+        "(``consentry-admin keys add --events``)."
+    )
     max_body_bytes: int = max_body_bytes(16_384)
     idempotency_ttl_s: int = Field(
         default=86_400, gt=0, description="How long an Idempotency-Key's first answer is kept."

@@ -100,9 +100,9 @@ def test_changes_made_while_redis_is_rebuilt_reach_downstream(infra: Stack, lost
         store = Redis.from_url(infra.store.url)
         try:
             await wait_whole(redis, timeout_s=60)
-            loaded = await produce(bootstrap, [*ours, *theirs])
+            loaded = await produce(infra, [*ours, *theirs])
             before = await produce(
-                bootstrap, [decision_event(LABEL, "ai.dj", Choice.DENY, Scope.PARTY)]
+                infra, [decision_event(LABEL, "ai.dj", Choice.DENY, Scope.PARTY)]
             )
             await wait_applied(redis, {**loaded, **before}, timeout_s=120)
             await wait_consumed(bootstrap, ENFORCER, {**loaded, **before}, timeout_s=120)
@@ -112,7 +112,7 @@ def test_changes_made_while_redis_is_rebuilt_reach_downstream(infra: Stack, lost
             if lost == "check state and enforcer store":
                 await store.flushall()
             during = await produce(
-                bootstrap,
+                infra,
                 [
                     decision_event(LABEL, "ai.training", Choice.DENY, Scope.PARTY),
                     decision_event(LABEL, "ai.dj", Choice.ALLOW, Scope.PARTY),

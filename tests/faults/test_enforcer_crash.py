@@ -91,13 +91,13 @@ def test_a_fan_out_interrupted_by_a_crash_resumes_and_misses_nothing(infra: Stac
         redis = Redis.from_url(infra.redis.url)
         try:
             await wait_whole(redis, timeout_s=60)
-            loaded = await produce(bootstrap, catalogue)
+            loaded = await produce(infra, catalogue)
             await wait_applied(redis, loaded, timeout_s=180)
         finally:
             await redis.aclose()
         await wait_consumed(bootstrap, ENFORCER, loaded, timeout_s=300)
         opt_out = decision_event(LABEL, "ai.training", Choice.DENY, Scope.PARTY)
-        decided: Marks = await produce(bootstrap, [opt_out])
+        decided: Marks = await produce(infra, [opt_out])
         ((_, offset),) = decided.items()
         await asyncio.to_thread(eventually, in_the_middle, 120, "a third done", 0.05)
         processes[1].signal(signal.SIGKILL)

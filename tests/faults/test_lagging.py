@@ -31,7 +31,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 from redis.asyncio import Redis
 
-from consentry_events import CONSENT_CHANGES, Choice, ConsentChanged, Scope, encode, partition_key
+from consentry_events import Choice, ConsentChanged, Scope
+from consentry_stack.signed import signed
 from consentry_stack.stack import Stack
 from consentry_state import LogProgress
 from tests.faults.proxy import FaultProxy, Mode, proxied_stack
@@ -84,8 +85,8 @@ def _stream(stack: Stack, seconds: float, stop: threading.Event, backlog: Backlo
         producer: AIOKafkaProducer, events: list[ConsentChanged]
     ) -> list[RecordMetadata]:
         pending = [
-            await producer.send(CONSENT_CHANGES.name, encode(e), key=partition_key(e))
-            for e in events
+            await producer.send(topic, value, key=key, headers=headers)
+            for topic, key, value, headers in signed(stack.event_signer(), events)
         ]
         sent: list[RecordMetadata] = await asyncio.gather(*pending)
         backlog.sent += len(sent)

@@ -46,9 +46,9 @@ def test_sigkill_mid_stream_then_restart_equals_a_clean_replay(infra: Stack) -> 
             worker.stop()
             # Written while no worker runs, so the restarted one has a backlog to work
             # through and the kill lands mid-stream however fast it applies.
-            marks = await produce(infra.kafka.bootstrap, first, replay)
+            marks = await produce(infra, first, replay)
             await killed_at(marks, 0.3)
-            more = await produce(infra.kafka.bootstrap, second, replay)
+            more = await produce(infra, second, replay)
             marks = {f: max(marks.get(f, -1), more.get(f, -1)) for f in {*marks, *more}}
             await killed_at(marks, 0.7)
             worker = infra.materialiser()

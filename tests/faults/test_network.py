@@ -133,7 +133,7 @@ def test_materialiser_redis_faults_never_give_a_wrong_allow(
     async def converged() -> None:
         client = Redis.from_url(stack.redis.url)
         try:
-            await compare(client, await replay_log(stack.kafka.bootstrap))
+            await compare(client, await replay_log(stack))
         finally:
             await client.aclose()
 

@@ -246,7 +246,7 @@ async def _verify(stack: Stack, rec: Ledger) -> dict[str, Any]:
     client = Redis.from_url(stack.redis.url)
     try:
         log: list[LoggedEvent[AnyEvent]] = []
-        replay = await replay_log(stack.kafka.bootstrap, log)
+        replay = await replay_log(stack, log)
         mismatches = 0
         try:
             await compare(client, replay)

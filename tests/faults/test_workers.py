@@ -41,13 +41,13 @@ def test_a_worker_killed_during_a_rebalance_changes_nothing(infra: Stack) -> Non
         running = workers(infra, "m1", "m2")
         try:
             await wait_whole(redis, timeout_s=60)
-            marks = await produce(infra.kafka.bootstrap, events[:1500], replay)
+            marks = await produce(infra, events[:1500], replay)
             await wait_fraction(redis, marks, 0.2, timeout_s=60)
             running += workers(infra, "m3")  # a rebalance begins ...
             await asyncio.sleep(1.0)
             running[0].signal(signal.SIGKILL)  # ... and a member dies during it
             running[0].stop()
-            more = await produce(infra.kafka.bootstrap, events[1500:], replay)
+            more = await produce(infra, events[1500:], replay)
             marks = {f: max(marks.get(f, -1), more.get(f, -1)) for f in {*marks, *more}}
             await wait_fraction(redis, marks, 1.0, timeout_s=90)
             await compare(redis, replay)
@@ -56,7 +56,7 @@ def test_a_worker_killed_during_a_rebalance_changes_nothing(infra: Stack) -> Non
             party = "artist:after-rebalance"
             started = time.monotonic()
             last = await produce(
-                infra.kafka.bootstrap,
+                infra,
                 [decision_event(party, "ai.training", Choice.DENY, Scope.PARTY)],
                 replay,
             )
@@ -80,11 +80,11 @@ def test_a_zombie_worker_cannot_move_state_backwards(infra: Stack) -> None:
         zombie, survivor = workers(infra, "zombie", "survivor")
         try:
             await wait_whole(redis, timeout_s=60)
-            marks = await produce(infra.kafka.bootstrap, events, replay)
+            marks = await produce(infra, events, replay)
             await wait_fraction(redis, marks, 0.3, timeout_s=60)
             zombie.signal(signal.SIGSTOP)  # frozen mid-stream, holding fetched records
             await asyncio.sleep(SESSION_TIMEOUT_S + 3)  # the group gives up on it
-            more = await produce(infra.kafka.bootstrap, later, replay)
+            more = await produce(infra, later, replay)
             marks = {f: max(marks.get(f, -1), more.get(f, -1)) for f in {*marks, *more}}
             await wait_fraction(redis, marks, 1.0, timeout_s=90)
             await compare(redis, replay)

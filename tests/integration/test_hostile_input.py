@@ -130,17 +130,25 @@ async def _garbage_then_valid(stack: Stack, records: list[tuple[str, bytes | Non
     sources: set[str] = set()
     marks: Marks = {}
     parties: dict[str, str] = {}
+    signer = stack.event_signer()  # signed garbage: the decoder is what it meets
     try:
         for topic, key, value in records:
-            meta = await producer.send_and_wait(topic, value, key=key)
+            [headers] = signer.sign(topic, [(key, value)])
+            meta = await producer.send_and_wait(topic, value, key=key, headers=headers)
             sources.add(f"{meta.topic}:{meta.partition}:{meta.offset}")
         # After the garbage, on every partition it reached, a valid decision.
         for source in sorted(sources):
             topic, partition, _ = source.split(":")
             party = new_party()
             event = decision_event(party, "ai.training", Choice.DENY, Scope.PARTY)
+            value = encode(event)
+            [headers] = signer.sign(CONSENT_CHANGES.name, [(party.encode(), value)])
             meta = await producer.send_and_wait(
-                CONSENT_CHANGES.name, encode(event), key=party.encode(), partition=int(partition)
+                CONSENT_CHANGES.name,
+                value,
+                key=party.encode(),
+                partition=int(partition),
+                headers=headers,
             )
             marks[(meta.topic, meta.partition)] = meta.offset
             parties[party] = f"{meta.partition}:{meta.offset}"
@@ -157,4 +165,5 @@ async def _garbage_then_valid(stack: Stack, records: list[tuple[str, bytes | Non
     reasons = await dead_letters(stack.kafka.bootstrap, sources)
     assert set(reasons) == sources
     assert all(reasons.values())
+    assert not any("signed" in reason for reason in reasons.values()), reasons
     assert stack.services["materialiser"].alive()

@@ -139,6 +139,7 @@ def test_the_services_run_as_their_principals_with_only_the_documented_acls(
         env={
             **{k: v for k, v in os.environ.items() if not k.startswith("CONSENTRY_")},
             **credentials("CONSENTRY_AUDIT_", "consentry-auditor", secured),
+            "CONSENTRY_AUDIT_EVENT_KEYS_FILE": str(secured.event_key_set),
         },
         capture_output=True,
         text=True,

@@ -12,16 +12,17 @@ from redis.asyncio import Redis
 
 from consentry_domain import ConsentState, load_taxonomy
 from consentry_events import (
-    CATALOGUE,
     CONSENT_CHANGES,
     Choice,
     Scope,
+    decode,
     encode,
     partition_key,
 )
 from consentry_events.models import ConsentChanged, TrackChanged
 from consentry_kafka import KafkaConnection, LogEnds
 from consentry_sdk import ConsentChecker
+from consentry_stack.signed import signed
 from consentry_stack.stack import Stack
 from consentry_state import StateReader
 from tests.support.events import decision_event, track_event
@@ -59,14 +60,18 @@ async def test_stream_materialises_to_the_replayed_state_and_garbage_dead_letter
     marks: Marks = {}
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka.bootstrap, acks="all")
     await producer.start()
+    signer = stack.event_signer()
     try:
         garbage_sources = set()
         for raw in GARBAGE:
-            meta = await producer.send_and_wait(CONSENT_CHANGES.name, raw, key=label.encode())
+            [headers] = signer.sign(CONSENT_CHANGES.name, [(label.encode(), raw)])
+            meta = await producer.send_and_wait(
+                CONSENT_CHANGES.name, raw, key=label.encode(), headers=headers
+            )
             garbage_sources.add(f"{meta.topic}:{meta.partition}:{meta.offset}")
-        for event in events:
-            topic = CONSENT_CHANGES.name if isinstance(event, ConsentChanged) else CATALOGUE.name
-            meta = await producer.send_and_wait(topic, encode(event), key=partition_key(event))
+        for topic, key, value, headers in signed(signer, events):
+            meta = await producer.send_and_wait(topic, value, key=key, headers=headers)
+            event = decode(value)
             replay.apply(event, meta.offset)
             marks[(meta.topic, meta.partition)] = meta.offset
     finally:

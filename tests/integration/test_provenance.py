@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -15,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from consentry_events import CONSENT_CHANGES, Choice, ConsentChanged, decode, encode
 from consentry_stack.stack import Stack
 from tests.support.events import record_at
+from tests.support.http import chain
 from tests.support.ids import new_party
 
 
@@ -33,15 +35,6 @@ def _history(stack: Stack, party: str) -> list[dict[str, object]]:
     )
     decisions: list[dict[str, object]] = response.json()["decisions"]
     return decisions
-
-
-def _chain(stack: Stack, party: str) -> dict[str, object]:
-    response = httpx.get(
-        f"{stack.write_url}/v1/parties/{party}/chain", headers=stack.bearer(party), timeout=15
-    )
-    assert response.status_code == 200, response.text
-    found: dict[str, object] = response.json()
-    return found
 
 
 def test_a_retried_write_returns_the_first_answer_and_no_second_event(stack: Stack) -> None:
@@ -109,6 +102,7 @@ def _verify_cli(stack: Stack, party: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "CONSENTRY_AUDIT_EVENT_KEYS_FILE": str(stack.event_key_set)},
     )
 
 
@@ -123,7 +117,7 @@ def test_the_chain_verifies_and_points_at_a_forged_record(stack: Stack) -> None:
     grant = {"party": party, "delegate": new_party("label"), "purpose": "ai", "action": "grant"}
     assert _post(stack, "/v1/delegations", grant, party).status_code == 202
 
-    intact = _chain(stack, party)
+    intact = chain(stack, party)
     assert intact["intact"] is True
     assert intact["events"] == 4
     assert intact["first_broken"] is None
@@ -146,7 +140,7 @@ def test_the_chain_verifies_and_points_at_a_forged_record(stack: Stack) -> None:
     body = {"party": party, "purpose": "ai.dj", "choice": "deny", "scope": "party"}
     assert _post(stack, "/v1/decisions", body, party).status_code == 202
 
-    broken = _chain(stack, party)
+    broken = chain(stack, party)
     assert broken["intact"] is False
     assert broken["events"] == 6
     link = broken["first_broken"]
@@ -155,6 +149,14 @@ def test_the_chain_verifies_and_points_at_a_forged_record(stack: Stack) -> None:
     assert link["event_id"] == str(forged.decision_id)
     assert link["found_prev_hash"] == event.prev_hash
     assert link["expected_prev_hash"] != event.prev_hash
+    # Unsigned, too: the verifier names it as the first event not validly signed.
+    assert broken["first_bad_signature"] == {
+        "partition": original["partition"],
+        "offset": forged_offset,
+        "event_id": str(forged.decision_id),
+        "verdict": "unsigned",
+    }
     cli = _verify_cli(stack, party)
     assert cli.returncode == 1
     assert json.loads(cli.stdout)["first_broken"]["offset"] == forged_offset
+    assert json.loads(cli.stdout)["first_bad_signature"]["offset"] == forged_offset

@@ -50,6 +50,16 @@ def decide(stack: Stack, party: str, purpose: str, choice: str, scope: str, **wo
     return response.json()
 
 
+def chain(stack: Stack, party: str) -> dict[str, object]:
+    """The party's chain report from the write API, read as the party."""
+    response = httpx.get(
+        f"{stack.write_url}/v1/parties/{party}/chain", headers=stack.bearer(party), timeout=15
+    )
+    assert response.status_code == 200, response.text
+    found: dict[str, object] = response.json()
+    return found
+
+
 def check(stack: Stack, isrc: str, purpose: str, token: str | None = None) -> Any:
     """The check service's answer (with a consistency token: never from its cache)."""
     params = {"isrc": isrc, "purpose": purpose} | ({} if token is None else {"token": token})

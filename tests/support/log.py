@@ -21,13 +21,12 @@ from consentry_events import (
     ConsentChanged,
     DecodeError,
     EnforcementChanged,
-    TrackChanged,
     decode,
-    encode,
-    partition_key,
 )
 from consentry_events.logged import LoggedEvent
 from consentry_kafka import KafkaConnection, all_partitions, read_to_end
+from consentry_stack.signed import signed
+from consentry_stack.stack import Stack
 from tests.support.events import record_at
 from tests.support.eventually import eventually_async
 
@@ -35,24 +34,21 @@ Marks = dict[tuple[str, int], int]
 """(topic, partition) -> the highest offset written there."""
 
 
-def topic_of(event: AnyEvent) -> str:
-    return CATALOGUE.name if isinstance(event, TrackChanged) else CONSENT_CHANGES.name
-
-
 async def produce(
-    bootstrap: str, events: Sequence[AnyEvent], replay: ConsentState | None = None
+    stack: Stack, events: Sequence[AnyEvent], replay: ConsentState | None = None
 ) -> Marks:
-    """Write ``events`` in order (acks=all); apply each to ``replay`` at its offset.
-    Returns the highest offset written per partition."""
+    """Write ``events`` in order (acks=all), signed with the stack's event key as the
+    write API signs them; apply each to ``replay`` at its offset. Returns the highest
+    offset written per partition."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=5, enable_idempotence=True
+        bootstrap_servers=stack.kafka.bootstrap, acks="all", linger_ms=5, enable_idempotence=True
     )
     await producer.start()
     marks: Marks = {}
     try:
         pending = [
-            await producer.send(topic_of(event), encode(event), key=partition_key(event))
-            for event in events
+            await producer.send(topic, value, key=key, headers=headers)
+            for topic, key, value, headers in signed(stack.event_signer(), events)
         ]
         for event, meta in zip(events, await asyncio.gather(*pending), strict=True):
             if replay is not None:
@@ -72,19 +68,19 @@ async def in_log(bootstrap: str, partition: int, offset: int) -> ConsentChanged:
     return event
 
 
-async def replay_log(
-    bootstrap: str, seen: list[LoggedEvent[AnyEvent]] | None = None
-) -> ConsentState:
+async def replay_log(stack: Stack, seen: list[LoggedEvent[AnyEvent]] | None = None) -> ConsentState:
     """An independent replay: every record of both logs, from the start, into the
     reference model (each partition in its order; the merge does not depend on the
-    order across partitions). ``seen`` collects the decoded records."""
+    order across partitions), of the records the stack's event keys admit (as the
+    materialiser does). ``seen`` collects the decoded records."""
     replay = ConsentState()
-    kafka = KafkaConnection(bootstrap)
+    kafka = KafkaConnection(stack.kafka.bootstrap)
+    trust = stack.event_verifier()
     partitions = await all_partitions(kafka, [CONSENT_CHANGES.name, CATALOGUE.name])
     async for records in read_to_end(kafka, partitions, max_records=5000):
         for record in records:
             try:
-                logged = record.decoded()
+                logged = record.decoded(trust)
             except DecodeError:
                 continue
             replay.apply(logged.event, logged.offset)

@@ -4,6 +4,7 @@ published) with ``consentry-admin statement``."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -127,6 +128,7 @@ def settle(stack: Stack, period: str, pools: Path, out: Path, *options: str) -> 
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "CONSENTRY_AUDIT_EVENT_KEYS_FILE": str(stack.event_key_set)},
     )
     assert run.returncode == 0, run.stderr
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}

@@ -24,6 +24,7 @@ def test_sasl_scram_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("CONSENTRY_WRITE_KAFKA_USERNAME", "consentry-writeapi")
     monkeypatch.setenv("CONSENTRY_WRITE_KAFKA_PASSWORD", "s3cret")
     monkeypatch.setenv("CONSENTRY_WRITE_AUTH_PUBLIC_KEY_FILE", "/dev/null")
+    monkeypatch.setenv("CONSENTRY_WRITE_EVENT_SIGNING_KEY_FILE", "/dev/null")
     settings = WriteSettings()
     assert "s3cret" not in repr(settings), "the password is a secret in settings"
     args = settings.kafka().client_args()

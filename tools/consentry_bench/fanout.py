@@ -8,6 +8,7 @@ import asyncio
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,21 +42,23 @@ def _extra(prefix: str, series: int, n: int) -> list[TrackChanged]:
     ]
 
 
-async def _apply_rate(redis_url: str, bootstrap: str, tracks: list[TrackChanged]) -> float:
+async def _apply_rate(
+    redis_url: str, bootstrap: str, key: Path, tracks: list[TrackChanged]
+) -> float:
     redis = Redis.from_url(redis_url)
     try:
         started = time.monotonic()
-        marks = await measure.produce(bootstrap, tracks)
+        marks = await measure.produce(bootstrap, key, tracks)
         await measure.wait_watermarks(redis, marks, timeout_s=1800)
         return len(tracks) / (time.monotonic() - started)
     finally:
         await redis.aclose()
 
 
-def _apply_rate_aside(redis_url: str, bootstrap: str) -> float:
+def _apply_rate_aside(redis_url: str, bootstrap: str, key: Path) -> float:
     """The apply rate of the second set of extra tracks, in a process of its own so that
     producing them never holds up the checks timed beside it."""
-    return asyncio.run(_apply_rate(redis_url, bootstrap, _extra("ZZBEV", 2, EXTRA_TRACKS)))
+    return asyncio.run(_apply_rate(redis_url, bootstrap, key, _extra("ZZBEV", 2, EXTRA_TRACKS)))
 
 
 def _warm() -> None:
@@ -153,7 +156,10 @@ async def _until_applied(redis_url: str, where: tuple[str, int, int], acked: flo
 
 async def label_opt_out(stack: Stack, catalogue: Catalogue) -> dict[str, Any]:
     idle = await _apply_rate(
-        stack.redis.url, stack.kafka.bootstrap, _extra("ZZBEU", 1, EXTRA_TRACKS)
+        stack.redis.url,
+        stack.kafka.bootstrap,
+        stack.event_signing_key,
+        _extra("ZZBEU", 1, EXTRA_TRACKS),
     )
     await measure.wait_group_caught_up(stack.kafka.bootstrap, "consentry-enforcer")
     expected = catalogue.expected_fan_out_changes
@@ -184,7 +190,11 @@ async def label_opt_out(stack: Stack, catalogue: Catalogue) -> dict[str, Any]:
                 _until_applied(stack.redis.url, where, acked),
                 _until_denied(checker, catalogue.fan_out_sample, acked),
                 loop.run_in_executor(
-                    aside, _apply_rate_aside, stack.redis.url, stack.kafka.bootstrap
+                    aside,
+                    _apply_rate_aside,
+                    stack.redis.url,
+                    stack.kafka.bootstrap,
+                    stack.event_signing_key,
                 ),
                 loop.run_in_executor(aside, _count_aside, stack.kafka.bootstrap, start, expected),
             )

@@ -75,11 +75,12 @@ class Pipeline:
 
 
 async def through_the_pipeline(
-    bootstrap: str, client: Redis, events: Iterable[ConsentChanged | TrackChanged]
+    stack: Stack, client: Redis, events: Iterable[ConsentChanged | TrackChanged]
 ) -> Pipeline:
     """Produce ``events`` and wait for each stage in turn, timed from the start."""
+    bootstrap = stack.kafka.bootstrap
     started = time.monotonic()
-    marks = await measure.produce(bootstrap, events)
+    marks = await measure.produce(bootstrap, stack.event_signing_key, events)
     produced = time.monotonic() - started
     await measure.wait_watermarks(client, marks, timeout_s=3600)
     in_redis = time.monotonic() - started
@@ -98,14 +99,14 @@ async def load(stack: Stack, catalogue: Catalogue) -> dict[str, Any]:
         mem0 = await memory.used(client)
         store0 = await memory.used(store)
         counted_tracks = Counted(catalogue.tracks())
-        loaded = await through_the_pipeline(bootstrap, client, counted_tracks)
+        loaded = await through_the_pipeline(stack, client, counted_tracks)
         mem1 = await memory.used(client)
         families_tracks = await memory.by_family(client)
         store1 = await memory.used(store)
         reference = await plain_consumer(bootstrap, CATALOGUE.name)
 
         counted_decisions = Counted(catalogue.decisions())
-        decided = await through_the_pipeline(bootstrap, client, counted_decisions)
+        decided = await through_the_pipeline(stack, client, counted_decisions)
         mem2 = await memory.used(client)
         families_all = await memory.by_family(client)
         store2 = await memory.used(store)

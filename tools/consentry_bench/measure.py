@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -19,17 +21,20 @@ from consentry_events import (
     CONSENT_CHANGES,
     ConsentChanged,
     TrackChanged,
-    encode,
-    partition_key,
 )
+from consentry_kafka.signatures import EventSigner
 from consentry_sdk import CheckSettings, connect
+from consentry_stack.signed import signed
 from consentry_state import keys
 
 
 async def produce(
-    bootstrap: str, events: Iterable[ConsentChanged | TrackChanged]
+    bootstrap: str, key: Path, events: Iterable[ConsentChanged | TrackChanged]
 ) -> dict[str, int]:
-    """Produce as fast as the client can (acks=all); returns the last offset per partition."""
+    """Produce as fast as the client can (acks=all), signed with the event signing key in
+    ``key`` as the write API signs (5,000 at a time); returns the last offset per
+    partition."""
+    signer = EventSigner(key)
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
@@ -40,18 +45,15 @@ async def produce(
     await producer.start()
     last: dict[str, int] = {}
     try:
-        pending = []
-        for event in events:
-            topic = CONSENT_CHANGES.name if isinstance(event, ConsentChanged) else CATALOGUE.name
-            pending.append(await producer.send(topic, encode(event), key=partition_key(event)))
-            if len(pending) >= 5000:
-                for meta in await asyncio.gather(*pending):
-                    field = keys.watermark_field(meta.topic, meta.partition)
-                    last[field] = max(last.get(field, -1), meta.offset)
-                pending.clear()
-        for meta in await asyncio.gather(*pending):
-            field = keys.watermark_field(meta.topic, meta.partition)
-            last[field] = max(last.get(field, -1), meta.offset)
+        every = iter(events)
+        while chunk := list(itertools.islice(every, 5000)):
+            pending = [
+                await producer.send(topic, value, key=k, headers=headers)
+                for topic, k, value, headers in signed(signer, chunk)
+            ]
+            for meta in await asyncio.gather(*pending):
+                field = keys.watermark_field(meta.topic, meta.partition)
+                last[field] = max(last.get(field, -1), meta.offset)
     finally:
         await producer.stop()
     return last

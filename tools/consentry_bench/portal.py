@@ -52,7 +52,7 @@ def _timed(call: Callable[[], httpx.Response], samples: int) -> dict[str, float]
 async def load_label(stack: Stack) -> float:
     """Produce the label's tracks; seconds until applied and indexed by the enforcer."""
     started = time.monotonic()
-    marks = await produce(stack.kafka.bootstrap, _tracks())
+    marks = await produce(stack.kafka.bootstrap, stack.event_signing_key, _tracks())
     client = Redis.from_url(stack.redis.url)
     try:
         await wait_watermarks(client, marks)

@@ -42,7 +42,9 @@ async def _first_applied(redis: Redis, fields: list[str], timeout_s: float = 120
 
 async def _drain(stack: Stack, workers: int, tracks: int) -> dict[str, Any]:
     catalogue = Catalogue(tracks, solo=0)
-    marks = await measure.produce(stack.kafka.bootstrap, catalogue.tracks())
+    marks = await measure.produce(
+        stack.kafka.bootstrap, stack.event_signing_key, catalogue.tracks()
+    )
     processes = [stack.materialiser(f"materialiser-{n}") for n in range(workers)]
     for process in processes:
         process.start()

@@ -79,8 +79,8 @@ def main(tracks: int, out: Path) -> None:
         stack.start_infra()
         catalogue = Catalogue(tracks, solo=0)
         click.echo(f"producing {tracks:,} tracks, their decisions and 200,000 uses ...")
-        asyncio.run(produce(stack.kafka.bootstrap, catalogue.tracks()))
-        asyncio.run(produce(stack.kafka.bootstrap, catalogue.decisions()))
+        asyncio.run(produce(stack.kafka.bootstrap, stack.event_signing_key, catalogue.tracks()))
+        asyncio.run(produce(stack.kafka.bootstrap, stack.event_signing_key, catalogue.decisions()))
         asyncio.run(_usage(stack.kafka.bootstrap, [isrc(i) for i in range(tracks)]))
         click.echo("the month's statements, then the plain read ...")
         results: dict[str, Any] = {

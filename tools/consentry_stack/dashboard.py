@@ -121,6 +121,10 @@ PANELS: list[tuple[str, str, list[tuple[str, str]]]] = [
                 "dead-lettered",
                 'sum(increase(consentry_materialiser_events_total{outcome="dead_lettered"}[10m]))',
             ),
+            (
+                "not validly signed: {{reason}}",
+                "sum by (reason) (increase(consentry_materialiser_events_refused_total[10m]))",
+            ),
         ],
     ),
     (

@@ -19,6 +19,8 @@ import httpx
 
 from consentry_auth import Issuer, default_audiences, key_set_json, parse_keys
 from consentry_auth.keys import write_keys
+from consentry_auth.keyset import KeySet
+from consentry_kafka.signatures import CutOver, EventSigner, EventVerifier
 from consentry_stack.kafka import KafkaBroker, KafkaCluster
 from consentry_stack.ports import free_port, port_is_free
 from consentry_stack.processes import ManagedProcess, StackError
@@ -112,6 +114,20 @@ class Stack:
         self.key_set = self.root / "keys" / "keys.json"
         self.key_set.write_text(key_set_json(parse_keys(self.public_key.read_bytes())))
         self._issuer = Issuer(self.signing_key.read_bytes())
+        # Events are signed with a key of their own (not the token key); readers verify
+        # with a key set of the same form (``consentry-admin keys --set events.json``).
+        self.event_signing_key, event_public = write_keys(self.root / "keys" / "events")
+        self.event_key_set = self.root / "keys" / "events.json"
+        self.event_key_set.write_text(key_set_json(parse_keys(event_public.read_bytes())))
+
+    def event_verifier(self) -> EventVerifier:
+        """Judges records as the stack's readers do (no cut-over: all must be signed)."""
+        return EventVerifier(KeySet(self.event_key_set), CutOver({}))
+
+    def event_signer(self) -> EventSigner:
+        """Signs events as the write API does: for tests and benchmarks that write the
+        consent or catalogue log straight to Kafka."""
+        return EventSigner(self.event_signing_key)
 
     def token(self, subject: str, audiences: list[str] | None = None, ttl_s: int = 86_400) -> str:
         """A bearer token signed with this stack's dev key (audiences by kind by default)."""
@@ -186,8 +202,11 @@ class Stack:
                 "CONSENTRY_METER_STORE_URL": self.store.url_for("meter"),
                 "CONSENTRY_CHECK_AUTH_PUBLIC_KEY_FILE": str(self.key_set),
                 "CONSENTRY_CHECK_PORT": str(self.check_port),
+                "CONSENTRY_WRITE_EVENT_SIGNING_KEY_FILE": str(self.event_signing_key),
             }
         )
+        for service in ("WRITE", "MATERIALISER", "ENFORCER", "RECEIPTS", "METER", "CHECK", "AUDIT"):
+            env[f"CONSENTRY_{service}_EVENT_KEYS_FILE"] = str(self.event_key_set)
         env.update(self.env_overrides)
         return env
 
@@ -359,4 +378,6 @@ class Stack:
             "CONSENTRY_FEED_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
             # consentry-admin statement --publish: the statements for the read API.
             "CONSENTRY_SETTLE_STORE_URL": self.store.url_for("settle"),
+            # consentry-admin verify-chain and statement: the keys events are verified with.
+            "CONSENTRY_AUDIT_EVENT_KEYS_FILE": str(self.event_key_set),
         }

@@ -18,11 +18,12 @@ from consentry_events import ConsentChanged, ConsentChangedMany, Decision, Deleg
 from consentry_events.logged import LoggedEvent
 from consentry_events.models import PartyEvent, PartyId
 from consentry_http import Caller, responses
-from consentry_kafka import parties_history, party_history
+from consentry_kafka import parties_history, party_history, party_records
 from consentry_state import LogProgress
 from consentry_writeapi.authorise import may_read
 from consentry_writeapi.deps import DelegationsOf, Kafka, Progress, Stored, grants
 from consentry_writeapi.schemas import (
+    BadSignatureOut,
     BrokenLinkOut,
     ChainOut,
     DecisionOut,
@@ -199,12 +200,14 @@ async def decisions_for_others(
 @router.get("/v1/parties/{party}/chain", response_model=ChainOut)
 async def chain(party: PartyId, _: Reader, kafka: Kafka) -> ChainOut:
     """Verify the party's hash chain end to end from Kafka; name the first broken link."""
-    report = verify_chain(party, await party_history(kafka, party))
-    broken = report.first_broken
+    report = verify_chain(party, await party_records(kafka, party))
+    broken, bad = report.first_broken, report.first_bad_signature
     return ChainOut(
         party=party,
         events=report.events,
         intact=report.intact,
         head=report.head,
         first_broken=None if broken is None else BrokenLinkOut(**asdict(broken)),
+        first_bad_signature=None if bad is None else BadSignatureOut(**asdict(bad)),
+        legacy=report.legacy,
     )

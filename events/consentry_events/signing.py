@@ -1,0 +1,104 @@
+"""The signature part of the event contract: which topics are signed, the headers a
+signed record carries, the Merkle tree a batch is signed as, and what a reader makes of
+a record (``Verdict``). Pure (hashlib); the keys and Ed25519 are
+``consentry_kafka.signatures``'s.
+
+A leaf is ``SHA-256(0x00 || topic || key || value)``, each length-prefixed (4 bytes, big
+endian); a node is ``SHA-256(0x01 || left || right)``; an odd node goes up unpaired. A
+record's ``consentry-path`` header is its way to the root, a step of 33 bytes per level
+(one byte: 1 when the sibling is on the right, 0 when on the left; 32 bytes of the
+sibling's hash). ``consentry-sig`` is the Ed25519 signature over ``SIGNED_CONTEXT ||
+root``; ``consentry-kid`` the signing key's RFC 7638 thumbprint.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Iterator, Sequence
+
+from consentry_events.topics import CATALOGUE, CONSENT_CHANGES
+
+SIGNED_TOPICS = frozenset({CONSENT_CHANGES.name, CATALOGUE.name})
+KEY_ID, SIGNATURE, PATH = "consentry-kid", "consentry-sig", "consentry-path"
+SIGNED_CONTEXT = b"consentry-events/1\x00"
+_STEP = 33
+
+
+class Verdict(enum.StrEnum):
+    """What a reader makes of a record of a signed topic."""
+
+    SIGNED = "signed"
+    LEGACY = "legacy"
+    """Unsigned, before its partition's cut-over: admitted as history."""
+    UNSIGNED = "unsigned"
+    UNKNOWN_KEY = "unknown_key"
+    BAD_SIGNATURE = "bad_signature"
+
+    NOT_JUDGED = "not_judged"
+    """Read by a tool without a key set, or a topic that is not signed."""
+
+    @property
+    def admitted(self) -> bool:
+        return self in (Verdict.SIGNED, Verdict.LEGACY, Verdict.NOT_JUDGED)
+
+
+def _framed(part: bytes) -> bytes:
+    return len(part).to_bytes(4, "big") + part
+
+
+def leaf(topic: str, key: bytes | None, value: bytes | None) -> bytes:
+    return hashlib.sha256(
+        b"\x00" + _framed(topic.encode()) + _framed(key or b"") + _framed(value or b"")
+    ).digest()
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def tree(leaves: Sequence[bytes]) -> tuple[bytes, list[bytes]]:
+    """The root over ``leaves`` (at least one) and each leaf's path to it."""
+    paths = [bytearray() for _ in leaves]
+    level = [(h, [i]) for i, h in enumerate(leaves)]
+    while len(level) > 1:
+        up: list[tuple[bytes, list[int]]] = []
+        for at in range(0, len(level) - 1, 2):
+            (left, under_left), (right, under_right) = level[at], level[at + 1]
+            for i in under_left:
+                paths[i] += b"\x01" + right
+            for i in under_right:
+                paths[i] += b"\x00" + left
+            up.append((_node(left, right), under_left + under_right))
+        if len(level) % 2:
+            up.append(level[-1])
+        level = up
+    return level[0][0], [bytes(p) for p in paths]
+
+
+def climb(start: bytes, path: bytes) -> Iterator[bytes]:
+    """Each node ``path`` passes through from ``start``, the root last; ``ValueError``
+    for a malformed path (the nodes before it are given first)."""
+    if len(path) % _STEP:
+        raise ValueError("a path is whole steps of 33 bytes")
+    at = start
+    for i in range(0, len(path), _STEP):
+        side, sibling = path[i], path[i + 1 : i + _STEP]
+        if side == 1:
+            at = _node(at, sibling)
+        elif side == 0:
+            at = _node(sibling, at)
+        else:
+            raise ValueError(f"a step's side is 0 or 1, not {side}")
+        yield at
+
+
+def root_of(start: bytes, path: bytes) -> bytes | None:
+    """The root ``path`` leads to from ``start``; ``None`` for a malformed path."""
+    at = start
+    try:
+        for at in climb(start, path):  # noqa: B007 -- the last node is the root
+            pass
+    except ValueError:
+        return None
+    return at
