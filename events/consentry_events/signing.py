@@ -22,7 +22,8 @@ from consentry_events.topics import CATALOGUE, CONSENT_CHANGES
 SIGNED_TOPICS = frozenset({CONSENT_CHANGES.name, CATALOGUE.name})
 KEY_ID, SIGNATURE, PATH = "consentry-kid", "consentry-sig", "consentry-path"
 SIGNED_CONTEXT = b"consentry-events/1\x00"
-_STEP = 33
+STEP = 33
+"""A path step: one byte (1: the sibling is on the right, 0: on the left), 32 of hash."""
 
 
 class Verdict(enum.StrEnum):
@@ -43,47 +44,61 @@ class Verdict(enum.StrEnum):
         return self in (Verdict.SIGNED, Verdict.LEGACY, Verdict.NOT_JUDGED)
 
 
-def _framed(part: bytes) -> bytes:
-    return len(part).to_bytes(4, "big") + part
+_sha256 = hashlib.sha256
 
 
 def leaf(topic: str, key: bytes | None, value: bytes | None) -> bytes:
-    return hashlib.sha256(
-        b"\x00" + _framed(topic.encode()) + _framed(key or b"") + _framed(value or b"")
+    t, k, v = topic.encode(), key or b"", value or b""
+    return _sha256(
+        b"".join(
+            (
+                b"\x00",
+                len(t).to_bytes(4, "big"),
+                t,
+                len(k).to_bytes(4, "big"),
+                k,
+                len(v).to_bytes(4, "big"),
+                v,
+            )
+        )
     ).digest()
 
 
 def _node(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
+    return _sha256(b"\x01" + left + right).digest()
 
 
 def tree(leaves: Sequence[bytes]) -> tuple[bytes, list[bytes]]:
-    """The root over ``leaves`` (at least one) and each leaf's path to it."""
-    paths = [bytearray() for _ in leaves]
-    level = [(h, [i]) for i, h in enumerate(leaves)]
-    while len(level) > 1:
-        up: list[tuple[bytes, list[int]]] = []
-        for at in range(0, len(level) - 1, 2):
-            (left, under_left), (right, under_right) = level[at], level[at + 1]
-            for i in under_left:
-                paths[i] += b"\x01" + right
-            for i in under_right:
-                paths[i] += b"\x00" + left
-            up.append((_node(left, right), under_left + under_right))
-        if len(level) % 2:
-            up.append(level[-1])
-        level = up
-    return level[0][0], [bytes(p) for p in paths]
+    """The root over ``leaves`` (at least one) and each leaf's path to it. A node keeps
+    its place halved at each level (an odd last one goes up alone), so a leaf's node at
+    level ``n`` is ``i >> n`` and its sibling ``(i >> n) ^ 1``."""
+    levels = [list(leaves)]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        up = [_node(below[j], below[j + 1]) for j in range(0, len(below) - 1, 2)]
+        if len(below) % 2:
+            up.append(below[-1])
+        levels.append(up)
+    paths = []
+    for i in range(len(leaves)):
+        steps = []
+        for depth, level in enumerate(levels[:-1]):
+            j = i >> depth
+            sibling = j ^ 1
+            if sibling < len(level):
+                steps.append((b"\x01" if sibling > j else b"\x00") + level[sibling])
+        paths.append(b"".join(steps))
+    return levels[-1][0], paths
 
 
 def climb(start: bytes, path: bytes) -> Iterator[bytes]:
     """Each node ``path`` passes through from ``start``, the root last; ``ValueError``
     for a malformed path (the nodes before it are given first)."""
-    if len(path) % _STEP:
+    if len(path) % STEP:
         raise ValueError("a path is whole steps of 33 bytes")
     at = start
-    for i in range(0, len(path), _STEP):
-        side, sibling = path[i], path[i + 1 : i + _STEP]
+    for i in range(0, len(path), STEP):
+        side, sibling = path[i], path[i + 1 : i + STEP]
         if side == 1:
             at = _node(at, sibling)
         elif side == 0:

@@ -21,6 +21,7 @@ it, an unsigned record is refused like a forged one.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -40,13 +41,14 @@ from consentry_events.signing import (
     SIGNATURE,
     SIGNED_CONTEXT,
     SIGNED_TOPICS,
+    STEP,
     Verdict,
-    climb,
     leaf,
     tree,
 )
 
 log = logging.getLogger(__name__)
+_sha256 = hashlib.sha256
 Headers = list[tuple[str, bytes]]
 
 
@@ -170,23 +172,39 @@ class EventVerifier:
     ) -> Verdict:
         if topic not in SIGNED_TOPICS:
             return Verdict.NOT_JUDGED
-        found = {name: data for name, data in headers if name in (KEY_ID, SIGNATURE, PATH)}
-        if len(found) < 3:
-            legacy = not found and self._cut_over.legacy(topic, partition, offset)
+        kid = signature = path = None
+        for name, data in headers:
+            if name == PATH:
+                path = data
+            elif name == SIGNATURE:
+                signature = data
+            elif name == KEY_ID:
+                kid = data
+        if kid is None or signature is None or path is None:
+            unsigned = kid is None and signature is None and path is None
+            legacy = unsigned and self._cut_over.legacy(topic, partition, offset)
             return Verdict.LEGACY if legacy else Verdict.UNSIGNED
         keys = self._current()
-        walked = [leaf(topic, key, value)]
-        try:
-            for node in climb(walked[0], found[PATH]):
-                if node in self._known:
-                    self._learn(walked[1:])
-                    return Verdict.SIGNED
-                walked.append(node)
-        except ValueError:
+        known = self._known
+        at = leaf(topic, key, value)
+        walked: list[bytes] = []
+        if len(path) % STEP:
             return Verdict.BAD_SIGNATURE
-        verdict = self._signed(keys, found[KEY_ID], found[SIGNATURE], walked[-1])
+        for i in range(0, len(path), STEP):  # climb, inlined: this runs for every record
+            side = path[i]
+            if side == 1:
+                at = _sha256(b"\x01" + at + path[i + 1 : i + STEP]).digest()
+            elif side == 0:
+                at = _sha256(b"\x01" + path[i + 1 : i + STEP] + at).digest()
+            else:
+                return Verdict.BAD_SIGNATURE
+            if at in known:
+                self._learn(walked)
+                return Verdict.SIGNED
+            walked.append(at)
+        verdict = self._signed(keys, kid, signature, at)
         if verdict is Verdict.SIGNED:
-            self._learn(walked[1:])
+            self._learn(walked)
         return verdict
 
     def _learn(self, nodes: Sequence[bytes]) -> None:

@@ -26,6 +26,7 @@ from consentry_bench import (
     measure,
     portal,
     report,
+    signing,
     tools,
     usage,
     writes,
@@ -159,6 +160,8 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
         }
         click.echo("write API: single decisions of 5,000 parties at 8, 32, 64 clients ...")
         results["writes"] = writes.under_load(stack, root)
+        click.echo("event signatures: signing a batch, verifying each record ...")
+        results["signatures"] = signing.cost()
         click.echo("rebuild after losing Redis ...")
         results["rebuild_s"] = asyncio.run(measure.rebuild_after_flush(stack.redis.url))
         # Last: the portal's label adds 100,000 tracks, which the figures above must not see.

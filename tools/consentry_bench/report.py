@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from consentry_bench import signing
 from consentry_bench.fairness import BOUND_MS
 
 
@@ -201,6 +202,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             ),
             f"the victim alone: p99 {_ms(r['fairness']['alone']['p99_us'])}",
         ),
+        signing.row(r["signatures"]),
         (
             "rebuild: Redis flushed → state whole again from Kafka",
             f"{r['rebuild_s']:.1f} s for {r['catalogue']['tracks']:,} tracks and "
