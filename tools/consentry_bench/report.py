@@ -6,16 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from consentry_bench import signing
+from consentry_bench import signing, writes
 from consentry_bench.fairness import BOUND_MS
-
-
-def _ms(us: float) -> str:
-    return f"{us / 1000:.2f} ms" if us >= 1000 else f"{us:.1f} µs"
-
-
-def _met(ok: bool) -> str:
-    return "yes" if ok else "**no**"
+from consentry_bench.stats import met, ms
 
 
 def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
@@ -42,46 +35,46 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     return [
         (
             "propagation: opt-out POST → caching SDK denies",
-            f"p50 {_ms(prop['p50_us'])}, p99 {_ms(prop['p99_us'])}, max {_ms(prop['max_us'])} "
+            f"p50 {ms(prop['p50_us'])}, p99 {ms(prop['p99_us'])}, max {ms(prop['max_us'])} "
             f"(n={prop['n']})",
             "p50 ≤ 20 ms, p99 ≤ 100 ms, p99.9 ≤ 250 ms",
-            _met(
+            met(
                 prop["p50_us"] <= 20_000 and prop["p99_us"] <= 100_000 and prop["max_us"] <= 250_000
             ),
             "SpiceDB 5 s window; OPA 60–120 s polling",
         ),
         (
             "SDK check, cache hit",
-            f"p50 {_ms(hit['p50_us'])}, p99 {_ms(hit['p99_us'])}; "
+            f"p50 {ms(hit['p50_us'])}, p99 {ms(hit['p99_us'])}; "
             f"{hit['checks_per_s_one_core']:,.0f} checks/s",
             "p99 ≤ 10 µs; ≥ 200k/s per core",
-            _met(hit["p99_us"] <= 10 and hit["checks_per_s_one_core"] >= 200_000),
-            f"redis-py GET p50 {_ms(get['p50_us'])} "
+            met(hit["p99_us"] <= 10 and hit["checks_per_s_one_core"] >= 200_000),
+            f"redis-py GET p50 {ms(get['p50_us'])} "
             f"(a hit is {get['p50_us'] / hit['p50_us']:.0f}× faster)",
         ),
         (
             "SDK check through Redis, one track",
-            f"p50 {_ms(one['p50_us'])}, p99 {_ms(one['p99_us'])}",
+            f"p50 {ms(one['p50_us'])}, p99 {ms(one['p99_us'])}",
             "p99 ≤ 500 µs",
-            _met(one["p99_us"] <= 500),
-            f"redis-py GET p50 {_ms(get['p50_us'])}, p99 {_ms(get['p99_us'])} "
+            met(one["p99_us"] <= 500),
+            f"redis-py GET p50 {ms(get['p50_us'])}, p99 {ms(get['p99_us'])} "
             f"(check = {one['p50_us'] / get['p50_us']:.1f}× a GET); "
-            f"redis-benchmark c=1 p50 {_ms(rb1['p50_us'])}",
+            f"redis-benchmark c=1 p50 {ms(rb1['p50_us'])}",
         ),
         (
             "SDK batch of 100 tracks through Redis",
-            f"p50 {_ms(batch['p50_us'])}, p99 {_ms(batch['p99_us'])}",
+            f"p50 {ms(batch['p50_us'])}, p99 {ms(batch['p99_us'])}",
             "p99 ≤ 1.5 ms",
-            _met(batch["p99_us"] <= 1500),
+            met(batch["p99_us"] <= 1500),
             f"{batch['p50_us'] / get['p50_us']:.1f}× one redis-py GET for 100 answers",
         ),
         (
             "HTTP check, one track, open loop at 2,000 req/s",
-            f"client p50 {_ms(low['p50_us'])}, p99 {_ms(low['p99_us'])}; server p50 "
-            f"{_ms(low['server_p50_us'])}, p99 {_ms(low['server_p99_us'])}; "
+            f"client p50 {ms(low['p50_us'])}, p99 {ms(low['p99_us'])}; server p50 "
+            f"{ms(low['server_p50_us'])}, p99 {ms(low['server_p99_us'])}; "
             f"{low['success']:.2%} answered",
             "p99 ≤ 5 ms at 2,000 req/s",
-            _met(low["p99_us"] <= 5000 and low["success"] >= 0.999),
+            met(low["p99_us"] <= 5000 and low["success"] >= 0.999),
             f"bare endpoint, same server: {bare['rate']:,} req/s held",
         ),
         (
@@ -89,7 +82,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"1 worker: {sat['rate']:,} req/s; 2 workers: {sat2['rate']:,} req/s",
             "≥ 60% of a bare endpoint on the same server (DESIGN §4: the ratio, as the "
             "absolute rate moves with the machine)",
-            _met(
+            met(
                 any(
                     reference["rate"] > 0 and ours["rate"] >= 0.6 * reference["rate"]
                     for ours, reference in ((sat, bare), (sat2, bare2))
@@ -99,27 +92,19 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         ),
         (
             "HTTP check, batch of 100, open loop at 200 req/s",
-            f"client p50 {_ms(bat['p50_us'])}, p99 {_ms(bat['p99_us'])}; server p50 "
-            f"{_ms(bat['server_p50_us'])}, p99 {_ms(bat['server_p99_us'])}",
+            f"client p50 {ms(bat['p50_us'])}, p99 {ms(bat['p99_us'])}; server p50 "
+            f"{ms(bat['server_p50_us'])}, p99 {ms(bat['server_p99_us'])}",
             "p99 ≤ 10 ms at 200 req/s",
-            _met(bat["p99_us"] <= 10_000 and bat["success"] >= 0.999),
+            met(bat["p99_us"] <= 10_000 and bat["success"] >= 0.999),
             "",
         ),
-        (
-            "write API, single decisions of 5,000 parties at 8 / 32 / 64 clients (closed loop)",
-            " / ".join(f"{w[c]['per_s']:,.0f}" for c in ("8", "32", "64"))
-            + " per s; p99 "
-            + " / ".join(_ms(w[c]["p99_us"]) for c in ("8", "32", "64")),
-            "≥ 2,000/s at 32 clients, never falling as clients grow",
-            _met(w["32"]["per_s"] >= 2000 and w["64"]["per_s"] >= w["8"]["per_s"]),
-            "one write API process; the broker, Redis and the workers on the same two cores",
-        ),
+        *writes.rows(w),
         (
             "materialiser, one worker (catalogue load; enforcement in its own group)",
             f"{mat['events_per_s_to_redis']:,.0f} events/s to Redis; "
             f"{mat['events_per_s_fully_committed']:,.0f} events/s fully committed",
             "≥ 20,000 events/s",
-            _met(mat["events_per_s_to_redis"] >= 20_000),
+            met(mat["events_per_s_to_redis"] >= 20_000),
             f"plain aiokafka consumer on the same topic: "
             f"{r['plain_aiokafka']['records_per_s']:,.0f} records/s (fetch only); enforcer "
             f"{r['enforcer']['events_per_s']:,.0f} events/s in its own group",
@@ -130,25 +115,25 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"{r['downstream']['manifest']:,}; snapshot of every denied track: "
             f"{r['downstream']['snapshot_tracks_per_s']:,.0f} tracks/s scanned",
             "≥ 100,000 ISRCs/s",
-            _met(r["downstream"]["isrcs_per_s"] >= 100_000),
+            met(r["downstream"]["isrcs_per_s"] >= 100_000),
             f"one SDK check per track: {r['downstream']['one_check_per_track_per_s']:,.0f}/s",
         ),
         (
             "change feed: opt-out 202 → change at a following consumer",
-            f"p50 {_ms(feed['p50_us'])}, p99 {_ms(feed['p99_us'])}, max {_ms(feed['max_us'])} "
+            f"p50 {ms(feed['p50_us'])}, p99 {ms(feed['p99_us'])}, max {ms(feed['max_us'])} "
             f"(n={feed['n']})",
             "(issue 15: report it)",
             "—",
-            f"checks deny after p50 {_ms(prop['p50_us'])} (propagation above)",
+            f"checks deny after p50 {ms(prop['p50_us'])} (propagation above)",
         ),
         (
             "portal: a 100,000-track label's works, first page (signed-in browser session)",
-            f"p50 {_ms(pw['p50_us'])}, p99 {_ms(pw['p99_us'])}; title search p50 "
-            f"{_ms(ps['p50_us'])}; history p50 {_ms(ph['p50_us'])}",
+            f"p50 {ms(pw['p50_us'])}, p99 {ms(pw['p99_us'])}; title search p50 "
+            f"{ms(ps['p50_us'])}; history p50 {ms(ph['p50_us'])}",
             "first page ≤ 300 ms",
-            _met(pw["p99_us"] <= 300_000),
-            f"works API alone p50 {_ms(pa['p50_us'])} (search {_ms(pq['p50_us'])}); "
-            f"an HTTP /healthz p50 {_ms(pf['p50_us'])}",
+            met(pw["p99_us"] <= 300_000),
+            f"works API alone p50 {ms(pa['p50_us'])} (search {ms(pq['p50_us'])}); "
+            f"an HTTP /healthz p50 {ms(pf['p50_us'])}",
         ),
         (
             f"ERN import: a {er['messages']:,}-release DDEX 4.3.2 delivery "
@@ -156,7 +141,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"{er['new_tracks_per_s']:,.0f} tracks/s ({er['new_s']} s); delivered again "
             f"(all unchanged) {er['reimport_tracks_per_s']:,.0f} tracks/s",
             "≥ 10,000 tracks/s (issue 24)",
-            _met(er["new_tracks_per_s"] >= 10_000),
+            met(er["new_tracks_per_s"] >= 10_000),
             f"the same tracks as JSON through /v1/tracks/import: "
             f"{er['json']['new_per_s']:,.0f} tracks/s; the delivery only read (no sending): "
             f"{er['read_tracks_per_s']:,.0f} tracks/s",
@@ -166,7 +151,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             "worker (judged as of each use's moment, counted exactly once)",
             f"{us['ingestion']['meter_uses_per_s']:,} uses/s",
             "≥ 100,000 uses/s (issue 25)",
-            _met(us["ingestion"]["meter_uses_per_s"] >= 100_000),
+            met(us["ingestion"]["meter_uses_per_s"] >= 100_000),
             f"a plain aiokafka consumer reading and decoding the same reports: "
             f"{us['ingestion']['plain_consumer_uses_per_s']:,} uses/s",
         ),
@@ -181,26 +166,26 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         ),
         (
             "SDK cache-hit check while reporting every check as a use",
-            f"p50 {_ms(us['check']['reporting']['p50_us'])}, "
-            f"p99 {_ms(us['check']['reporting']['p99_us'])} "
+            f"p50 {ms(us['check']['reporting']['p50_us'])}, "
+            f"p99 {ms(us['check']['reporting']['p99_us'])} "
             f"({us['check']['reported']:,} reported, {us['check']['dropped']:,} dropped)",
             "no measurable change to the cache-hit p99 (issue 25); held here: within 1 µs",
-            _met(us["check"]["reporting"]["p99_us"] <= us["check"]["alone"]["p99_us"] + 1),
-            f"the same loop not reporting: p50 {_ms(us['check']['alone']['p50_us'])}, "
-            f"p99 {_ms(us['check']['alone']['p99_us'])}",
+            met(us["check"]["reporting"]["p99_us"] <= us["check"]["alone"]["p99_us"] + 1),
+            f"the same loop not reporting: p50 {ms(us['check']['alone']['p50_us'])}, "
+            f"p99 {ms(us['check']['alone']['p99_us'])}",
         ),
         (
             "a flood from one principal (8 connections at the check fast path, limited) "
             "beside another principal's checks",
-            f"victim p99 {_ms(r['fairness']['during']['p99_us'])} during "
+            f"victim p99 {ms(r['fairness']['during']['p99_us'])} during "
             f"{r['fairness']['flood']['sent']:,} flood requests "
             f"({r['fairness']['flood']['refused_429']:,} answered 429)",
             f"≤ alone + {BOUND_MS:.0f} ms (issue 26)",
-            _met(
+            met(
                 r["fairness"]["during"]["p99_us"]
                 <= r["fairness"]["alone"]["p99_us"] + BOUND_MS * 1000
             ),
-            f"the victim alone: p99 {_ms(r['fairness']['alone']['p99_us'])}",
+            f"the victim alone: p99 {ms(r['fairness']['alone']['p99_us'])}",
         ),
         signing.row(r["signatures"]),
         (
@@ -216,7 +201,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"{mem['bytes_per_decision'] * 1e6 / 2**20:,.0f} MiB per million decisions; "
             f"{mem['bytes_per_track'] * 1e6 / 2**20:,.0f} MiB per million tracks",
             "≤ 100 MB per million decisions",
-            _met(mem["bytes_per_decision"] * 1e6 <= 100e6),
+            met(mem["bytes_per_decision"] * 1e6 <= 100e6),
             "Redis FAQ: 1M small hashes ≈ 160 MB",
         ),
     ]
@@ -243,7 +228,7 @@ def _at_scale(found: dict[str, Any] | None) -> str:
     if found is None:
         return "at 1M: not measured (`make bench-statement`)"
     took = found["statement"]["total_s"]
-    return f"{_met(took <= 60)} at {found['tracks']:,} tracks: {took} s (`make bench-statement`)"
+    return f"{met(took <= 60)} at {found['tracks']:,} tracks: {took} s (`make bench-statement`)"
 
 
 def write(results: dict[str, Any], directory: Path) -> str:

@@ -23,3 +23,13 @@ def summary_us(samples_ns: Sequence[int]) -> dict[str, float]:
         "max_us": ordered[-1] / 1000,
         "mean_us": statistics.fmean(ordered) / 1000,
     }
+
+
+def ms(us: float) -> str:
+    """A latency for the report: milliseconds from 1 ms up, else microseconds."""
+    return f"{us / 1000:.2f} ms" if us >= 1000 else f"{us:.1f} µs"
+
+
+def met(ok: bool) -> str:
+    """A target's cell in the report."""
+    return "yes" if ok else "**no**"
