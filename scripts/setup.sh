@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine: system packages (Debian), the virtualenv with
 # the pinned dependencies of requirements.lock, Kafka's jars from Maven Central, and
-# kustomize built from the Go module proxy.
+# kustomize built from the Go module proxy, AsyncAPI's JSON Schema from npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,4 +54,22 @@ if [ "$(.tools/bin/kustomize version 2>/dev/null)" != "$KUSTOMIZE_VERSION" ]; th
   fi
   echo "setup: building kustomize $KUSTOMIZE_VERSION"
   GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod "$go" install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+fi
+
+# AsyncAPI's published JSON Schema, which docs/asyncapi.yaml is validated against in the
+# tests, from its npm package (npm checks the tarball's integrity); the version pinned here.
+ASYNCAPI_SPECS=6.11.1
+spec=".tools/asyncapi/$ASYNCAPI_SPECS/3.0.0-without-\$id.json"
+if [ ! -f "$spec" ]; then
+  if ! command -v npm >/dev/null; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  echo "setup: fetching AsyncAPI's JSON Schema (@asyncapi/specs $ASYNCAPI_SPECS)"
+  work=$(mktemp -d)
+  (cd "$work" && npm pack --silent "@asyncapi/specs@$ASYNCAPI_SPECS" >/dev/null)
+  tar -xzf "$work"/asyncapi-specs-*.tgz -C "$work" "package/schemas/3.0.0-without-\$id.json"
+  mkdir -p "$(dirname "$spec")"
+  mv "$work/package/schemas/3.0.0-without-\$id.json" "$spec"
+  rm -rf "$work"
 fi

@@ -36,11 +36,11 @@ from consentry_events import (
 )
 from consentry_materialiser.settings import MaterialiserSettings
 from consentry_stack.kafka import KafkaBroker
+from consentry_stack.kafka_guide import documented_acls
 from consentry_stack.stack import Stack
 from consentry_stack.tls import write_server_tls
 from tests.support.http import await_answer, decide, register
 from tests.support.ids import new_isrc, new_party, new_upc
-from tests.support.kafka_guide import documented_acls
 from tests.support.log import accepted_at, enforcement_for, wait_consumed
 
 PRINCIPALS = (

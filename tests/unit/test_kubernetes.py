@@ -16,8 +16,8 @@ from kubernetes_validate import validate
 from consentry_enforcer.settings import GROUP as ENFORCER_GROUP
 from consentry_events import CATALOGUE, CONSENT_CHANGES, TOPICS
 from consentry_materialiser.settings import MaterialiserSettings
+from consentry_stack.kafka_guide import Grant, documented_grants
 from consentry_stack.kafka_runtime import KAFKA_VERSION
-from tests.support.kafka_guide import Grant, documented_grants
 from tests.support.kubernetes import OVERLAYS, environment, of_kind, rendered
 
 KUBERNETES_VERSION = "1.33"

@@ -1,5 +1,6 @@
 """The ``acl`` lines of deploy/kafka/README.md, read from the guide itself: run for real
-by the ACL test, compared with the Kubernetes ``KafkaUser``s by the manifests' test."""
+by the ACL test, compared with the Kubernetes ``KafkaUser``s by the manifests' test, and
+the principals of the AsyncAPI document (``consentry_stack.asyncapi``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from consentry_events import CATALOGUE, CONSENT_CHANGES
 
 GUIDE = Path(__file__).parents[2] / "deploy" / "kafka" / "README.md"
+"""Read from the repository (the guide is not packaged)."""
 
 
 def documented_acls() -> list[list[str]]:
