@@ -4,11 +4,12 @@ a record (``Verdict``). Pure (hashlib); the keys and Ed25519 are
 ``consentry_kafka.signatures``'s.
 
 A leaf is ``SHA-256(0x00 || topic || key || value)``, each length-prefixed (4 bytes, big
-endian); a node is ``SHA-256(0x01 || left || right)``; an odd node goes up unpaired. A
-record's ``consentry-path`` header is its way to the root, a step of 33 bytes per level
-(one byte: 1 when the sibling is on the right, 0 when on the left; 32 bytes of the
-sibling's hash). ``consentry-sig`` is the Ed25519 signature over ``SIGNED_CONTEXT ||
-root``; ``consentry-kid`` the signing key's RFC 7638 thumbprint.
+endian; a missing key or value is ``0xffffffff`` alone); a node is ``SHA-256(0x01 ||
+left || right)``; an odd node goes up unpaired. A record's ``consentry-path`` header is
+its way to the root, a step of 33 bytes per level (one byte: 1 when the sibling is on
+the right, 0 when on the left; 32 bytes of the sibling's hash). ``consentry-sig`` is the
+Ed25519 signature over ``SIGNED_CONTEXT || root``; ``consentry-kid`` the signing key's
+RFC 7638 thumbprint.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ SIGNED_TOPICS = frozenset({CONSENT_CHANGES.name, CATALOGUE.name})
 KEY_ID, SIGNATURE, PATH = "consentry-kid", "consentry-sig", "consentry-path"
 SIGNED_CONTEXT = b"consentry-events/1\x00"
 STEP = 33
+MAX_STEPS = 40
+"""The longest path a reader climbs (a batch of up to 2**40 records): a longer one is refused."""
 """A path step: one byte (1: the sibling is on the right, 0: on the left), 32 of hash."""
 
 
@@ -47,20 +50,18 @@ class Verdict(enum.StrEnum):
 _sha256 = hashlib.sha256
 
 
+_ABSENT = b"\xff\xff\xff\xff"
+"""A missing key or value, framed: not the same as an empty one."""
+
+
+def _framed(part: bytes | None) -> bytes:
+    return _ABSENT if part is None else len(part).to_bytes(4, "big") + part
+
+
 def leaf(topic: str, key: bytes | None, value: bytes | None) -> bytes:
-    t, k, v = topic.encode(), key or b"", value or b""
+    t = topic.encode()
     return _sha256(
-        b"".join(
-            (
-                b"\x00",
-                len(t).to_bytes(4, "big"),
-                t,
-                len(k).to_bytes(4, "big"),
-                k,
-                len(v).to_bytes(4, "big"),
-                v,
-            )
-        )
+        b"".join((b"\x00", len(t).to_bytes(4, "big"), t, _framed(key), _framed(value)))
     ).digest()
 
 

@@ -37,6 +37,12 @@ def _raw(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+def file_stamp(path: Path) -> tuple[int, int, int]:
+    """What changes when the file does: its time, inode (a file renamed over it) and size."""
+    found = os.stat(path)
+    return (found.st_mtime_ns, found.st_ino, found.st_size)
+
+
 def key_id(key: Ed25519PublicKey) -> str:
     """The key's RFC 7638 thumbprint."""
     members = json.dumps(
@@ -98,8 +104,8 @@ class KeySet:
         self.version = 0
         """Goes up each time the keys change (a verifier forgets what it verified)."""
 
-    def _mtime(self) -> int:
-        return 0 if self._path is None else os.stat(self._path).st_mtime_ns
+    def _mtime(self) -> tuple[int, int, int]:
+        return (0, 0, 0) if self._path is None else file_stamp(self._path)
 
     def keys(self, fresh: bool = False) -> Mapping[str, Ed25519PublicKey]:
         """The keys; ``fresh``: look at the file now, not only once a second."""

@@ -57,20 +57,23 @@ Signed = tuple[LoggedEvent[PartyEvent], Verdict]
 
 
 def verify_chain(party: str, records: Sequence[Signed]) -> ChainReport:
-    """Walk the party's events in log order: each must carry the hash of the one before,
-    and be admitted by its signature."""
+    """Walk the party's events in log order: each must be admitted by its signature and
+    carry the hash of the admitted one before it. An event not admitted is named and
+    left out of the chain (it is not part of the history every reader applies), so the
+    genuine event after it is not blamed for it."""
     expected: str | None = None
     broken: BrokenLink | None = None
     bad: BadSignature | None = None
     legacy = 0
     for record, verdict in records:
-        if bad is None and not verdict.admitted:
-            bad = BadSignature(record.partition, record.offset, record.event_id, verdict.value)
+        if not verdict.admitted:
+            if bad is None:
+                bad = BadSignature(record.partition, record.offset, record.event_id, verdict.value)
+            continue
         legacy += verdict is Verdict.LEGACY
         if broken is None and record.event.prev_hash != expected:
             broken = BrokenLink(
                 record.partition, record.offset, record.event_id, expected, record.event.prev_hash
             )
         expected = record.digest
-    head = records[-1][0].digest if records else None
-    return ChainReport(party, len(records), head, broken, bad, legacy)
+    return ChainReport(party, len(records), expected, broken, bad, legacy)

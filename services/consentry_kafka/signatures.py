@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,10 +32,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from consentry_auth.keyset import LOOK_EVERY_S, KeySet, key_id
+from consentry_auth.keyset import LOOK_EVERY_S, KeySet, file_stamp, key_id
 from consentry_events import DecodeError
 from consentry_events.signing import (
     KEY_ID,
+    MAX_STEPS,
     PATH,
     SIGNATURE,
     SIGNED_CONTEXT,
@@ -78,7 +78,7 @@ class EventSigner:
     def __init__(self, path: Path, trusted: KeySet | None = None) -> None:
         self._path = path
         self._trusted = trusted
-        self._stamp = os.stat(path).st_mtime_ns
+        self._stamp = file_stamp(path)
         self._key = _private(path.read_bytes())
         self._looked = time.monotonic()
 
@@ -91,16 +91,16 @@ class EventSigner:
         if now - self._looked >= LOOK_EVERY_S:
             self._looked = now
             try:
-                stamp = os.stat(self._path).st_mtime_ns
+                stamp = file_stamp(self._path)
                 if stamp != self._stamp:
                     self._take(_private(self._path.read_bytes()), stamp)
             except (OSError, ValueError) as exc:
                 log.warning("kept the event signing key: %s: %s", self._path, exc)
         return self._key
 
-    def _take(self, key: Ed25519PrivateKey, stamp: int) -> None:
+    def _take(self, key: Ed25519PrivateKey, stamp: tuple[int, int, int]) -> None:
         kid = key_id(key.public_key())
-        named = self._trusted.keys() if self._trusted is not None else {kid: None}
+        named = self._trusted.keys(fresh=True) if self._trusted is not None else {kid: None}
         if kid not in named:
             log.warning("not signing with key %s yet: the event key set does not name it", kid)
             return  # looked at again in a second
@@ -148,17 +148,21 @@ class CutOver:
 class EventVerifier:
     """Judges records of the signed topics by a key set and a cut-over.
 
-    It remembers the tree nodes it has seen lead to a validly signed root: a record
-    whose path meets one is as good as verified (finding another way to that node means
-    a SHA-256 collision), so a batch's records cost about two hashes each after the
-    first, and one signature check per batch. What it remembers is forgotten when the
+    It remembers the tree nodes it has seen lead to a validly signed root, each with the
+    rest of its path and the key id and signature above it: a record whose path meets
+    such a node with the same rest, key id and signature is verified (finding another
+    way to that node means a SHA-256 collision), so a batch's records cost about two
+    hashes each after the first, and one signature check per batch -- and the verdict
+    is the one a reader that remembers nothing gives (a record whose headers differ
+    anywhere is climbed and checked in full). What it remembers is forgotten when the
     key set changes, so a retired key's trees stop counting at once."""
 
     def __init__(self, keys: KeySet | None, cut_over: CutOver, remember: int = 65_536) -> None:
         self._keys = keys
         self._cut_over = cut_over
         self._remember = remember
-        self._known: dict[bytes, None] = {}
+        self._known: dict[bytes, tuple[bytes, bytes, bytes]] = {}
+        """node -> (the rest of the path above it, key id, signature)."""
         self._version = -1
 
     def verdict(
@@ -187,8 +191,8 @@ class EventVerifier:
         keys = self._current()
         known = self._known
         at = leaf(topic, key, value)
-        walked: list[bytes] = []
-        if len(path) % STEP:
+        walked: list[tuple[bytes, int]] = []
+        if len(path) % STEP or len(path) > MAX_STEPS * STEP:
             return Verdict.BAD_SIGNATURE
         for i in range(0, len(path), STEP):  # climb, inlined: this runs for every record
             side = path[i]
@@ -198,19 +202,22 @@ class EventVerifier:
                 at = _sha256(b"\x01" + path[i + 1 : i + STEP] + at).digest()
             else:
                 return Verdict.BAD_SIGNATURE
-            if at in known:
-                self._learn(walked)
+            walked.append((at, i + STEP))
+            if known.get(at) == (path[i + STEP :], kid, signature):
+                self._learn(walked, path, kid, signature)
                 return Verdict.SIGNED
-            walked.append(at)
         verdict = self._signed(keys, kid, signature, at)
         if verdict is Verdict.SIGNED:
-            self._learn(walked)
+            self._learn(walked, path, kid, signature)
         return verdict
 
-    def _learn(self, nodes: Sequence[bytes]) -> None:
-        """``nodes`` lead to a validly signed root."""
-        for node in nodes:
-            self._known[node] = None
+    def _learn(
+        self, walked: Sequence[tuple[bytes, int]], path: bytes, kid: bytes, signature: bytes
+    ) -> None:
+        """The ``walked`` nodes (each with where the rest of ``path`` starts) lead to a
+        root validly signed as ``kid`` and ``signature`` say."""
+        for node, rest in walked:
+            self._known[node] = (path[rest:], kid, signature)
         while len(self._known) > self._remember:
             del self._known[next(iter(self._known))]
 

@@ -35,7 +35,8 @@ class WriteSettings(KafkaClientSettings):
     event_signing_key_file: Path = Field(
         description="The Ed25519 private key (PEM) that signs every event the write API "
         "writes to the consent and catalogue topics -- its own, not the token key "
-        "(``consentry-admin keys add --events``)."
+        "(``consentry-admin keygen``; readers trust its public half through their "
+        "``*_EVENT_KEYS_FILE``)."
     )
     max_body_bytes: int = max_body_bytes(16_384)
     idempotency_ttl_s: int = Field(

@@ -3,7 +3,7 @@ to the consent topic appends a well-formed, correctly chained opt-in -- unsigned
 with a key nobody trusts, and with a genuine signature over other bytes: no answer
 changes, each is dead-lettered with its reason and counted, and the chain verifier names
 the first. The event key rotates on the running stack: events of the new key verify at
-once, the old key's keep verifying, and a retired key's new events are refused. The
+once, the old key's keep verifying, and a retired key's events are refused. The
 cut-over ``consentry-admin keys cut-over`` prints admits older unsigned history as legacy
 and nothing unsigned after it."""
 
@@ -136,6 +136,7 @@ def test_a_rogue_producer_changes_no_answer_and_is_named(stack: Stack, tmp_path:
 
     report = chain(stack, party)
     assert report["intact"] is False
+    assert report["first_broken"] is None, "the genuine events after them chain on"
     assert report["first_bad_signature"] == {
         "partition": last["partition"],
         "offset": offsets[0],
@@ -172,13 +173,14 @@ def test_the_event_key_rotates_on_a_running_stack(stack: Stack, tmp_path: Path) 
     [new_id] = parse_keys(new_public)
     party, isrc = new_party(), new_isrc()
     register(stack, isrc, new_upc(), [party])
+    # The new key stays trusted afterwards: the events it signs are history now.
+    both = key_set_json({**parse_keys(original_set), **parse_keys(new_public)}).encode()
     try:
         assert signer_of(stack, decide(stack, party, "ai.training", "deny", "party")) == old_id
 
         # 1. the readers trust both keys; 2. the write API signs with the new one.
         refusals = sum(refused(stack, "materialiser").values())
-        both = {**parse_keys(original_set), **parse_keys(new_public)}
-        replace(stack.event_key_set, key_set_json(both).encode())
+        replace(stack.event_key_set, both)
         replace(stack.event_signing_key, new_path.read_bytes())
 
         def signs_with_the_new_key() -> dict[str, int] | None:
@@ -192,26 +194,35 @@ def test_the_event_key_rotates_on_a_running_stack(stack: Stack, tmp_path: Path) 
         report = chain(stack, party)
         assert report["intact"] is True, report  # the old key's events still verify
         assert sum(refused(stack, "materialiser").values()) == refusals, "none refused"
-
-        # A retired key's events are refused from then on -- within the second every
-        # reader takes to look at the file again. The new key is retired while the write
-        # API still signs with it, so its next event is not applied.
-        replace(stack.event_key_set, original_set)
-        time.sleep(2 * LOOK_EVERY_S)
-        assert chain(stack, party)["intact"] is False
-        refused_write = decide(stack, party, "ai.training", "allow", "party")
-        source = f"{CONSENT_CHANGES.name}:{refused_write['partition']}:{refused_write['offset']}"
-        reasons = asyncio.run(dead_letters(stack.kafka.bootstrap, {source}))
-        assert reasons == {source: "not validly signed: unknown_key"}
-        assert check(stack, isrc, "ai.training")["answer"] == "deny"
     finally:
         replace(stack.event_signing_key, original_private)
-        replace(stack.event_key_set, original_set)
     eventually(
-        lambda: signer_of(stack, decide(stack, new_party(), "ai", "deny", "party")) == old_id,
+        lambda: signer_of(stack, decide(stack, party, "ai", "deny", "party")) == old_id,
         timeout_s=10,
         what="the write API signing with the original key again",
     )
+
+    # A retired key's events are refused from then on, within the second every reader
+    # takes to look at its file again (a third key, added and retired, that signed
+    # nothing while trusted: a leaked key's new events).
+    leaked_path, leaked_public = a_key(tmp_path / "leaked")
+    replace(
+        stack.event_key_set,
+        key_set_json({**parse_keys(both), **parse_keys(leaked_public)}).encode(),
+    )
+    time.sleep(2 * LOOK_EVERY_S)
+    replace(stack.event_key_set, both)
+    time.sleep(2 * LOOK_EVERY_S)
+    key = party.encode()
+    forged = history_event(party, Choice.ALLOW)
+    [headers] = EventSigner(leaked_path).sign(CONSENT_CHANGES.name, [(key, forged)])
+    [offset] = asyncio.run(rogue_writes(stack, [(key, forged, headers)]))
+    partition = decide(stack, party, "ai.generation", "deny", "party")["partition"]
+    await_answer(stack, isrc, "ai.generation", "deny")
+    source = f"{CONSENT_CHANGES.name}:{partition}:{offset}"
+    reasons = asyncio.run(dead_letters(stack.kafka.bootstrap, {source}))
+    assert reasons == {source: "not validly signed: unknown_key"}
+    assert check(stack, isrc, "ai.training")["answer"] == "deny"
 
 
 def test_the_cut_over_admits_older_unsigned_history_as_legacy_and_nothing_after(
@@ -245,6 +256,6 @@ def test_the_cut_over_admits_older_unsigned_history_as_legacy_and_nothing_after(
     assert report.first_bad_signature.offset == after
 
 
-def history_event(party: str) -> bytes:
-    """A decision as an unsigned producer wrote it (before events were signed)."""
-    return encode(decision_event(party, "ai.training", Choice.DENY, Scope.PARTY))
+def history_event(party: str, choice: Choice = Choice.DENY) -> bytes:
+    """A decision as a producer other than the write API writes it."""
+    return encode(decision_event(party, "ai.training", choice, Scope.PARTY))

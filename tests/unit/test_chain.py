@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from consentry_domain.chain import verify_chain
+from consentry_domain.chain import BadSignature, verify_chain
 from consentry_events import CONSENT_CHANGES, Choice, ConsentChanged, PartyEvent, Scope, encode
 from consentry_events.logged import LoggedEvent, read_event
 from consentry_events.signing import Verdict
@@ -71,24 +71,31 @@ def test_a_removed_or_slipped_in_event_is_named() -> None:
     assert slipped.first_broken.found_prev_hash is None
 
 
-def test_the_first_event_not_validly_signed_is_named_and_legacy_ones_counted() -> None:
-    records = chain(5)
-    verdicts = [
-        Verdict.LEGACY,
-        Verdict.SIGNED,
-        Verdict.UNKNOWN_KEY,
-        Verdict.UNSIGNED,
-        Verdict.SIGNED,
-    ]
-    report = verify_chain(PARTY, list(zip(records, verdicts, strict=True)))
+def test_events_not_validly_signed_are_named_and_left_out_of_the_chain() -> None:
+    records = chain(3)
+    # A rogue's event chained onto the real head, slipped in before the next genuine one
+    # (which the write API chained onto its own predecessor): the rogue is named, the
+    # genuine one is not blamed, and the head is the genuine chain's.
+    flipped = records[2].event.model_copy(
+        update={"decision_id": uuid.UUID(int=99), "prev_hash": records[1].digest}
+    )
+    rogue = read_event(CONSENT_CHANGES.name, 0, 12, encode(flipped))
+    assert isinstance(rogue.event, ConsentChanged)
+    slipped = LoggedEvent(rogue.topic, 0, 12, rogue.event, rogue.digest)
+    moved = LoggedEvent(records[2].topic, 0, 13, records[2].event, records[2].digest)
+    report = verify_chain(
+        PARTY,
+        [
+            (records[0], Verdict.LEGACY),
+            (records[1], Verdict.SIGNED),
+            (slipped, Verdict.UNKNOWN_KEY),
+            (moved, Verdict.SIGNED),
+        ],
+    )
     assert report.first_broken is None
     assert not report.intact
-    assert report.first_bad_signature is not None
-    assert (report.first_bad_signature.offset, report.first_bad_signature.verdict) == (
-        12,
-        "unknown_key",
-    )
-    assert report.legacy == 1
+    assert report.first_bad_signature == BadSignature(0, 12, str(uuid.UUID(int=99)), "unknown_key")
+    assert (report.head, report.legacy, report.events) == (records[2].digest, 1, 4)
     legacy_only = verify_chain(PARTY, [(r, Verdict.LEGACY) for r in records])
     assert legacy_only.intact
-    assert legacy_only.legacy == 5
+    assert legacy_only.legacy == 3

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from consentry_auth import generate_keys, key_set_json, parse_keys
 from consentry_auth.keyset import KeySet
 from consentry_events import CATALOGUE, CONSENT_CHANGES, ENFORCEMENT
-from consentry_events.signing import PATH, Verdict, leaf, root_of, tree
+from consentry_events.signing import KEY_ID, PATH, Verdict, leaf, root_of, tree
 from consentry_kafka.signatures import CutOver, EventSigner, EventVerifier, Headers
 
 TOPIC = CONSENT_CHANGES.name
@@ -62,15 +62,21 @@ def test_signed_batches_verify_and_tampering_is_refused(tmp_path: Path) -> None:
     assert judge(verifier, 9, b"artist:0", b'{"n": 1}', headers[0]) is Verdict.BAD_SIGNATURE
     assert judge(verifier, 9, b"artist:9", records[0][1], headers[0]) is Verdict.BAD_SIGNATURE
     assert verifier.verdict(CATALOGUE.name, 0, 9, *records[0], headers[0]) is Verdict.BAD_SIGNATURE
-    # A path bent at its first step leads elsewhere; one whose first step is intact
-    # meets a node already seen under a valid signature: genuine, whatever follows.
+    # A path bent anywhere is refused, by a reader that has verified the batch's other
+    # records as by one that has verified nothing: what it remembers never changes a verdict.
     path = dict(headers[0])[PATH]
-    bent = [
-        (n, path[:1] + bytes([path[1] ^ 1]) + path[2:] if n == PATH else v) for n, v in headers[0]
-    ]
-    assert judge(verifier, 9, *records[0], bent) is Verdict.BAD_SIGNATURE
-    tail = [(n, path[:-1] + bytes([path[-1] ^ 1]) if n == PATH else v) for n, v in headers[0]]
-    assert judge(verifier, 9, *records[0], tail) is Verdict.SIGNED
+    fresh = EventVerifier(keys, CutOver({}))
+    for at in (1, len(path) - 1):
+        bent = [
+            (n, path[:at] + bytes([path[at] ^ 1]) + path[at + 1 :] if n == PATH else v)
+            for n, v in headers[0]
+        ]
+        assert judge(verifier, 9, *records[0], bent) is Verdict.BAD_SIGNATURE
+        assert judge(fresh, 9, *records[0], bent) is Verdict.BAD_SIGNATURE
+    others = [(n, b"another-key" if n == KEY_ID else v) for n, v in headers[1]]
+    assert judge(verifier, 9, *records[1], others) is Verdict.UNKNOWN_KEY
+    assert judge(fresh, 9, *records[1], others) is Verdict.UNKNOWN_KEY
+    assert verifier.verdict(TOPIC, 0, 9, None, records[0][1], headers[0]) is Verdict.BAD_SIGNATURE
 
 
 def test_unknown_keys_unsigned_records_and_the_cut_over(tmp_path: Path) -> None:
@@ -101,13 +107,13 @@ def test_a_retired_key_is_refused_even_for_roots_verified_before(tmp_path: Path)
     key_set = tmp_path / "keys.json"
     key_set.write_text(key_set_json({**other, **parse_keys(public)}))
     verifier = EventVerifier(KeySet(key_set), CutOver({}))
-    [headers] = signer.sign(TOPIC, [(b"k", b"v")])
-    assert judge(verifier, 0, b"k", b"v", headers) is Verdict.SIGNED
+    headers, *rest = signer.sign(TOPIC, [(b"k", b"v"), (b"k", b"w"), (b"k", b"x")])
+    assert judge(verifier, 0, b"k", b"v", headers) is Verdict.SIGNED  # its tree remembered
     key_set.write_text(key_set_json(other))
     os.utime(key_set, ns=(1, 1))  # another modification time, whatever the clock's grain
 
-    def retired() -> bool:
-        return judge(verifier, 0, b"k", b"v", headers) is Verdict.UNKNOWN_KEY
+    def retired() -> bool:  # w's path meets a node v's check remembered
+        return judge(verifier, 0, b"k", b"w", rest[0]) is Verdict.UNKNOWN_KEY
 
     deadline = time.monotonic() + 3
     while not retired() and time.monotonic() < deadline:
