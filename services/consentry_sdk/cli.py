@@ -25,6 +25,7 @@ from consentry_sdk.datasets import DataSetError, DataSets, Page
 from consentry_sdk.feed import ChangeFeed, Checkpoint, FeedError, FeedItem, FeedSettings
 from consentry_sdk.settings import CheckSettings
 from consentry_sdk.stopping import run_until_signalled
+from consentry_sdk.tables import filter_table
 from consentry_signals.cli import signals_group
 from consentry_state import StateReader
 
@@ -86,19 +87,61 @@ def main() -> None:
 
 @main.command("filter")
 @click.option("--purpose", required=True, help="e.g. ai.training")
-@click.option("--out", type=click.File("w"), default="-", help="Allowed ISRCs (default stdout).")
-@click.argument("manifest", type=click.File("r"), default="-")
-def filter_command(purpose: str, out: IO[str], manifest: IO[str]) -> None:
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    help="Allowed ISRCs (default stdout); for a Parquet manifest, the Parquet file to write.",
+)
+@click.option(
+    "--column", default="isrc", show_default=True, help="A Parquet manifest's ISRC column."
+)
+@click.argument("manifest", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+def filter_command(purpose: str, out: str, column: str, manifest: str) -> None:
     """The ISRCs of MANIFEST (one per line; - for stdin) allowed for PURPOSE, in order.
-    Exits non-zero, saying why, when consent cannot be verified."""
+    A MANIFEST ending in .parquet is a table: its rows whose COLUMN is allowed are
+    written to --out as Parquet, every other column kept, in order, the consent token in
+    the file's metadata. Exits non-zero, saying why, when consent cannot be verified."""
+    if manifest.endswith(".parquet"):
+        _run(_filter_parquet(purpose, Path(manifest), column, out))
+        return
 
     async def run() -> None:
         started = time.monotonic()
-        async with data_sets() as sets:
-            kept, checked, last = await _write(sets.filter(_lines(manifest), purpose), out)
+        with click.open_file(manifest) as source, click.open_file(out, "w", lazy=True) as target:
+            async with data_sets() as sets:
+                pages = sets.filter(_lines(source), purpose)
+                kept, checked, last = await _write(pages, target)
         _summary(f"allowed for {purpose}", kept, checked, last, started)
 
     _run(run())
+
+
+async def _filter_parquet(purpose: str, manifest: Path, column: str, out: str) -> None:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise click.ClickException(
+            "Parquet needs pyarrow: pip install 'consentry[parquet]'"
+        ) from None
+    if out == "-":
+        raise click.ClickException("a Parquet manifest needs --out FILE.parquet")
+    started = time.monotonic()
+    async with data_sets() as sets:
+        try:
+            found = await filter_table(sets, pq.read_table(manifest), column, purpose)
+        except KeyError as exc:
+            raise click.ClickException(str(exc.args[0])) from None
+    pq.write_table(found.table, out)
+    elapsed = time.monotonic() - started
+    click.echo(
+        f"allowed for {purpose}: {found.table.num_rows:,} of {found.rows:,} rows in "
+        f"{elapsed:.2f}s ({found.malformed:,} not an ISRC, never allowed)",
+        err=True,
+    )
+    if found.token is not None:
+        click.echo(f"token: {found.token}   (follow the change feed from it)", err=True)
 
 
 @main.command()

@@ -23,6 +23,7 @@ from consentry_bench import (
     fairness,
     http,
     load,
+    manifests,
     measure,
     portal,
     report,
@@ -145,6 +146,9 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
         click.echo("downstream: the data-set filter, a snapshot, the change feed ...")
         results["downstream"] = asyncio.run(
             downstream.filter_rate(checker_url, stack.kafka.bootstrap, regular, "ai.training")
+        )
+        results["manifests"] = asyncio.run(
+            manifests.parquet_rate(checker_url, stack.kafka.bootstrap, regular, "ai.training")
         )
         results["feed"] = asyncio.run(
             downstream.feed_delay(

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from consentry_bench import signing, writes
+from consentry_bench import manifests, signing, writes
 from consentry_bench.fairness import BOUND_MS
 from consentry_bench.stats import met, ms
 
@@ -187,6 +187,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             ),
             f"the victim alone: p99 {ms(r['fairness']['alone']['p99_us'])}",
         ),
+        manifests.row(r["manifests"]),
         signing.row(r["signatures"]),
         (
             "rebuild: Redis flushed → state whole again from Kafka",
