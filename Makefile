@@ -1,6 +1,6 @@
 # The two commands: `make up` runs the whole stack, `make test` runs every test.
 # Both do their own set-up first (scripts/setup.sh, idempotent).
-.PHONY: setup up test lint audit lock schemas bench bench-scale bench-statement soak
+.PHONY: setup up test lint audit lock schemas bench bench-scale bench-statement soak docs docs-serve sdk
 
 VENV := .venv/bin
 
@@ -55,5 +55,17 @@ lock:
 	$(VENV)/python -m pip install -q uv
 	$(VENV)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
+# The light SDK's wheel (sdk/pyproject.toml): dist/consentry_sdk-<version>-py3-none-any.whl.
+sdk: setup
+	$(VENV)/python -m consentry_stack.sdk_wheel -o dist
+
 schemas:
 	$(VENV)/python -m consentry_events.schema events/schemas
+
+# The documentation site into site/ (--strict: a broken link, anchor or snippet fails);
+# the reference pages are generated from the code as it builds (mkdocs.yml's hook).
+docs: setup
+	$(VENV)/python -m mkdocs build --strict -d site
+
+docs-serve: setup
+	$(VENV)/python -m mkdocs serve

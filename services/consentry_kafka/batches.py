@@ -30,8 +30,10 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, cast
 
 import faust
+from aiokafka.helpers import create_ssl_context
 from faust.transport.drivers.aiokafka import Consumer, Transport
 
+from consentry_kafka.connection import KafkaConnection
 from consentry_kafka.records import LogRecord
 from consentry_kafka.settings import WorkerSettings
 
@@ -137,7 +139,7 @@ def worker_options(settings: WorkerSettings) -> dict[str, Any]:
     after a restart, and applying them again changes nothing)."""
     return {
         "broker": f"kafka://{settings.kafka_bootstrap}",
-        "broker_credentials": settings.kafka().faust_credentials(),
+        "broker_credentials": faust_credentials(settings.kafka()),
         "datadir": str(settings.data_dir),
         "web_enabled": False,
         "consumer_auto_offset_reset": "earliest",
@@ -173,3 +175,17 @@ def log_records(messages: Sequence[Any]) -> list[LogRecord]:
         )
         for m in messages
     ]
+
+
+def faust_credentials(connection: KafkaConnection) -> Any:
+    """``broker_credentials`` for a faust app (``None`` for PLAINTEXT)."""
+    cafile = None if connection.ca_file is None else str(connection.ca_file)
+    context = create_ssl_context(cafile=cafile) if connection.ssl else None
+    if connection.sasl:
+        return faust.SASLCredentials(
+            username=connection.username,
+            password=connection.password,
+            ssl_context=context,
+            mechanism=connection.sasl_mechanism,
+        )
+    return None if context is None else faust.SSLCredentials(context)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import faust
 from aiokafka.helpers import create_ssl_context
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
@@ -38,11 +37,11 @@ class KafkaConnection:
     and tests that read without judging."""
 
     @property
-    def _ssl(self) -> bool:
+    def ssl(self) -> bool:
         return self.security_protocol in ("SSL", "SASL_SSL")
 
     @property
-    def _sasl(self) -> bool:
+    def sasl(self) -> bool:
         return self.security_protocol.startswith("SASL")
 
     def client_args(self) -> dict[str, Any]:
@@ -51,33 +50,17 @@ class KafkaConnection:
             "bootstrap_servers": self.bootstrap,
             "security_protocol": self.security_protocol,
         }
-        if self._ssl:
+        if self.ssl:
             args["ssl_context"] = create_ssl_context(
                 cafile=None if self.ca_file is None else str(self.ca_file)
             )
-        if self._sasl:
+        if self.sasl:
             args.update(
                 sasl_mechanism=self.sasl_mechanism,
                 sasl_plain_username=self.username,
                 sasl_plain_password=self.password,
             )
         return args
-
-    def faust_credentials(self) -> Any:
-        """``broker_credentials`` for a faust app (``None`` for PLAINTEXT)."""
-        context = (
-            create_ssl_context(cafile=None if self.ca_file is None else str(self.ca_file))
-            if self._ssl
-            else None
-        )
-        if self._sasl:
-            return faust.SASLCredentials(
-                username=self.username,
-                password=self.password,
-                ssl_context=context,
-                mechanism=self.sasl_mechanism,
-            )
-        return None if context is None else faust.SSLCredentials(context)
 
 
 class KafkaClientSettings(BaseSettings):

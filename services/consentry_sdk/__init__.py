@@ -4,6 +4,11 @@
         answer = await checker.check("GBAYE2400001", "ai.training")
         if not answer.allowed: ...
 
+or, without an event loop (threads, a forked data-loader worker), the same answers:
+
+    with connect_sync() as checker:
+        answer = checker.check("GBAYE2400001", "ai.training")
+
 Every answer carries its reasons. When consent cannot be verified -- Redis unreachable,
 or the materialiser's heartbeat older than the bound -- the answer is deny with reason
 ``unverifiable``: the SDK fails closed.
@@ -24,6 +29,11 @@ from consentry_sdk.feed import (
     FeedSettings,
 )
 from consentry_sdk.settings import CheckSettings
+from consentry_sdk.sync import SyncConsentChecker, connect_sync
+
+__version__ = "0.2.0"
+"""The SDK's version; it reads the consent state of Consentry servers that write state
+layout 5 (``consentry_state.layout``), the layout this version's reader speaks."""
 
 __all__ = [
     "Answer",
@@ -38,6 +48,9 @@ __all__ = [
     "FeedChange",
     "FeedSettings",
     "Reason",
+    "SyncConsentChecker",
     "Verdict",
+    "__version__",
     "connect",
+    "connect_sync",
 ]

@@ -89,16 +89,24 @@ class ConsentChecker:
         With ``token`` (from the write API), answer only from state that has applied it;
         if it is not applied within the wait, deny with reason ``pending``.
         """
-        if token is None and self._cache is not None:
-            cached = self._cache.get(isrc, purpose)
+        if token is None:
+            cached = self.cached(isrc, purpose)
             if cached is not None:
-                self.answer_counts[purpose, cached.verdict] += 1  # a StrEnum: no .value
                 return cached
         if token is not None or not self._taxonomy.knows(purpose):
             return (await self.check_many([isrc], purpose, token=token))[isrc]
         answer = await self._coalescer.check(isrc, purpose)
         self._count(purpose, [answer])
         return answer
+
+    def cached(self, isrc: str, purpose: str) -> Answer | None:
+        """The cache's answer, counted, if it may be served now (``AnswerCache``)."""
+        if self._cache is None:
+            return None
+        cached = self._cache.get(isrc, purpose)
+        if cached is not None:
+            self.answer_counts[purpose, cached.verdict] += 1  # a StrEnum: no .value
+        return cached
 
     async def check_many(
         self, isrcs: Sequence[str], purpose: str, *, token: str | None = None
@@ -151,10 +159,10 @@ class ConsentChecker:
                 snapshot = await self._reader.gather(isrcs, purpose, mark)
             except (RedisError, OSError) as exc:
                 log.warning("consent unverifiable, Redis failed: %s", exc)
-                return self._unverifiable(isrcs, purpose)
+                return self.unverifiable(isrcs, purpose)
             now = self._clock_ms()
             if not self._fresh(snapshot.fresh_until_ms, now):
-                return self._unverifiable(isrcs, purpose)
+                return self.unverifiable(isrcs, purpose)
             applied = -1 if snapshot.watermark is None else snapshot.watermark
             if wanted is None or applied >= wanted.offset:
                 return self._resolve(snapshot, purpose, now, generation)
@@ -184,7 +192,8 @@ class ConsentChecker:
                 cache.put(answer, tags, generation, valid_until)
         return answers
 
-    def _unverifiable(self, isrcs: Sequence[str], purpose: str) -> dict[str, Answer]:
+    def unverifiable(self, isrcs: Sequence[str], purpose: str) -> dict[str, Answer]:
+        """The answers when consent cannot be verified: the purpose's fail-closed verdict."""
         verdict = self._taxonomy.when_unverifiable(purpose)
         reason = Reason(Basis.UNVERIFIABLE, verdict, purpose=purpose)
         return {isrc: Answer(isrc, purpose, verdict, (reason,)) for isrc in isrcs}

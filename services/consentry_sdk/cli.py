@@ -26,7 +26,6 @@ from consentry_sdk.feed import ChangeFeed, Checkpoint, FeedError, FeedItem, Feed
 from consentry_sdk.settings import CheckSettings
 from consentry_sdk.stopping import run_until_signalled
 from consentry_sdk.tables import filter_table
-from consentry_signals.cli import signals_group
 from consentry_state import StateReader
 
 
@@ -207,7 +206,18 @@ def follow(purposes: tuple[str, ...], cursor: str | None, cursor_file: Path | No
         raise click.ClickException(str(exc)) from exc
 
 
-main.add_command(signals_group)
+
+def _add_signals() -> None:
+    """``consentry signals`` (TDMRep, Content-Usage, C2PA files) where the platform is
+    installed; the light ``consentry-sdk`` distribution leaves it out, with c2pa."""
+    try:
+        from consentry_signals.cli import signals_group
+    except ImportError:
+        return
+    main.add_command(signals_group)
+
+
+_add_signals()
 
 
 if __name__ == "__main__":

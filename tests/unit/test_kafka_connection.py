@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 import pytest
 
+from consentry_kafka.batches import faust_credentials
 from consentry_materialiser.settings import MaterialiserSettings
 from consentry_writeapi.settings import WriteSettings
 
@@ -15,7 +16,7 @@ def test_plaintext_by_default() -> None:
         "bootstrap_servers": "127.0.0.1:9092",
         "security_protocol": "PLAINTEXT",
     }
-    assert kafka.faust_credentials() is None
+    assert faust_credentials(kafka) is None
 
 
 def test_sasl_scram_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,7 +36,7 @@ def test_sasl_scram_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
         "s3cret",
     )
     assert args["ssl_context"] is not None
-    credentials = settings.kafka().faust_credentials()
+    credentials = faust_credentials(settings.kafka())
     assert isinstance(credentials, faust.SASLCredentials)
     assert credentials.username == "consentry-writeapi"
     assert credentials.mechanism.value == "SCRAM-SHA-512"
