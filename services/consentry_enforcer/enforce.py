@@ -65,6 +65,7 @@ from consentry_state import (
     PublishedAnswers,
     StateReader,
 )
+from consentry_tracing import spans_of
 
 Told = dict[str, dict[str, Verdict | None]]
 """Purpose -> ISRC -> the answer downstream now believes (None: the purpose's default)."""
@@ -149,6 +150,13 @@ class Enforcer:
 
         Raises ``NotYetApplied`` when Redis has not applied the records within the wait;
         handling the same records again is safe."""
+        with spans_of("consentry.enforce", records) as spans:
+            published = await self._handle(records)
+            for span in spans:  # ends as the change feed holds every change (acks=all)
+                span.set_attribute("consentry.changes_published", published)
+        return published
+
+    async def _handle(self, records: Sequence[LogRecord]) -> int:
         tracks: list[tuple[EnforcementCause, TrackChanged]] = []
         decisions: list[tuple[LogRecord, Decision]] = []
         stated: list[tuple[EnforcementCause, DisclosureStated]] = []

@@ -18,6 +18,8 @@ from consentry_events.fields import PurposePath
 from consentry_http.fast import FastPaths, Operation
 from consentry_http.inputs import SCHEMAS_MARK
 from consentry_http.problems import Converter, HttpProblem, Refusals, problem_response
+from consentry_tracing import enabled as tracing_enabled
+from consentry_tracing.asgi import Traced
 
 TAXONOMY_MARK = "x-consentry-taxonomy"
 """Put on a purpose field's JSON schema (``json_schema_extra``): the OpenAPI document
@@ -104,6 +106,8 @@ def service_app(
     if fast_paths:
         app.add_middleware(FastPaths, operations=fast_paths)
     app.add_middleware(BodyLimit, default=max_body_bytes, larger=dict(larger_bodies or {}))
+    if tracing_enabled():
+        app.add_middleware(Traced)
     known = sorted(purposes)
     build = app.openapi
 

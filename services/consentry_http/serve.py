@@ -18,6 +18,8 @@ from granian import Granian
 from granian.constants import HTTPModes, Interfaces, Loops
 from granian.log import LogLevels
 
+from consentry_tracing import configure
+
 
 def serve_fast(
     factory: str,
@@ -58,6 +60,7 @@ def worker_app() -> Any:
     """In a granian worker: bound to the server's life, then the service's own app."""
     die_with_parent(int(os.environ[_SERVER]))
     module, function = os.environ[_FACTORY].split(":")
+    configure(module.partition(".")[0].replace("_", "-"))  # before the app: it adds Traced
     return getattr(importlib.import_module(module), function)()
 
 

@@ -25,6 +25,7 @@ from consentry_kafka import LogRecord
 from consentry_kafka.signatures import EventVerifier, Refused
 from consentry_materialiser import metrics
 from consentry_state import StateWriter, ToApply, parts
+from consentry_tracing import spans_of
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +60,19 @@ async def apply_batch(
     Dead-lettered records still advance their partition's watermark, so the watermark
     means "handled up to here" and nothing waits on a record that will never apply.
     """
-    batch: list[ToApply] = []
-    for record in records:
-        applied, problem = to_apply(record, trust)
-        if problem is not None:
-            await dead_letter(record, problem)
-        batch.append(applied)
-    outcomes: list[ApplyOutcome] = []
-    for part in parts(batch, chunk):
-        outcomes += await _apply_until_done(writer, part, retry_delay_s, max_retry_delay_s)
-    _observe(batch, outcomes)
+    with spans_of("consentry.materialise", records) as spans:
+        batch: list[ToApply] = []
+        for record in records:
+            applied, problem = to_apply(record, trust)
+            if problem is not None:
+                await dead_letter(record, problem)
+            batch.append(applied)
+        outcomes: list[ApplyOutcome] = []
+        for part in parts(batch, chunk):
+            outcomes += await _apply_until_done(writer, part, retry_delay_s, max_retry_delay_s)
+        _observe(batch, outcomes)
+        for span in spans:  # ends as Redis holds it: when the checks enforce it
+            span.set_attribute("consentry.applied_records", len(batch))
     return outcomes
 
 

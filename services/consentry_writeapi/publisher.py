@@ -17,6 +17,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_expo
 from consentry_events.signing import SIGNED_TOPICS
 from consentry_kafka import KafkaConnection
 from consentry_kafka.signatures import EventSigner, Headers
+from consentry_tracing import record_headers
 from consentry_writeapi import metrics
 from consentry_writeapi.errors import PublishError, WriteOutcome
 from consentry_writeapi.metrics import LogName
@@ -151,9 +152,11 @@ class TopicLog:
         self._signer = signer if self.topic in SIGNED_TOPICS else None
 
     def _headers(self, records: Sequence[tuple[bytes, bytes]]) -> list[Headers]:
+        traced = record_headers()  # the request's trace, when it is sampled
         if self._signer is None:
-            return [[] for _ in records]
-        return self._signer.sign(self.topic, records)
+            return [list(traced) for _ in records]
+        signed = self._signer.sign(self.topic, records)
+        return [[*headers, *traced] for headers in signed] if traced else signed
 
     async def publish(self, key: bytes, value: bytes) -> Receipt:
         started = time.perf_counter()

@@ -146,6 +146,11 @@ def up(write_port: int, check_port: int, portal_port: int, env_file: Path) -> No
             f"127.0.0.1:{stack.metrics_port('canary')}"
         )
         say(f"  Prometheus       {prometheus.url}   (alerts: {prometheus.url}/alerts)")
+        if stack.traces is not None:
+            say(
+                f"  traces           {stack.traces.path}   (OTLP collector "
+                f"{stack.traces.endpoint}; send a sampled traceparent to follow a request)"
+            )
         say("\nDev tokens (24 h; more with `consentry-admin token <kind>:<id>`):")
         for name in WALKTHROUGH_PRINCIPALS:
             say(f"  $CONSENTRY_TOKEN_{name.upper():<10} {WALKTHROUGH_PRINCIPALS[name]}")

@@ -29,6 +29,7 @@ from consentry_stack.readiness import await_ready, fail_if_dead
 from consentry_stack.redis_server import RedisServer
 from consentry_stack.tls import ServerTls, write_server_tls
 from consentry_stack.topics import create_topics
+from consentry_stack.traces import TraceCollector
 from consentry_state.acl import STORE_ACL_RULES
 
 PROBE_ISRC = "ZZCSY0000000"
@@ -79,6 +80,9 @@ class Stack:
     redis_tls: bool = False
     """Every Redis (the state, its replica, the enforcer's store) speaks TLS only, with a
     throwaway CA whose file every client's URL names (``rediss://…?ssl_ca_certs=…``)."""
+    tracing: bool = True
+    """The services export traces (OTLP, their default sampling) to the stack's own
+    collector (``traces``: ``traces.jsonl`` in the stack's directory)."""
 
     def __post_init__(self) -> None:
         self.kafka = (
@@ -105,6 +109,7 @@ class Stack:
             else None
         )
         self.prometheus: PrometheusServer | None = None
+        self.traces = TraceCollector(self.root / "traces.jsonl") if self.tracing else None
         self.write_port = _port(self.write_port)
         self.check_port = _port(self.check_port)
         self.portal_port = _port(self.portal_port)
@@ -159,6 +164,8 @@ class Stack:
         return server.url_for("checker")
 
     def start_infra(self) -> None:
+        if self.traces is not None:
+            self.traces.start()
         self.redis.start()
         self.store.start()
         if self.replica_redis is not None:
@@ -207,6 +214,10 @@ class Stack:
         )
         for service in ("WRITE", "MATERIALISER", "ENFORCER", "RECEIPTS", "METER", "CHECK", "AUDIT"):
             env[f"CONSENTRY_{service}_EVENT_KEYS_FILE"] = str(self.event_key_set)
+        if self.traces is not None:  # OpenTelemetry's own variables (consentry_tracing)
+            env["OTEL_TRACES_EXPORTER"] = "otlp"
+            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = self.traces.endpoint
+            env["OTEL_BSP_SCHEDULE_DELAY"] = "200"  # ms: a span is in the file at once
         env.update(self.env_overrides)
         return env
 
@@ -362,6 +373,8 @@ class Stack:
             self.replica_redis.stop()
         self.redis.stop()
         self.store.stop()
+        if self.traces is not None:
+            self.traces.stop()
 
     def describe(self) -> dict[str, str]:
         extra = {} if self.prometheus is None else {"CONSENTRY_PROMETHEUS_URL": self.prometheus.url}
