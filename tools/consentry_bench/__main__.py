@@ -6,9 +6,7 @@ import asyncio
 import os
 import platform
 import shutil
-import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,40 +27,18 @@ from consentry_bench import (
     report,
     signing,
     tools,
+    tracing,
     usage,
     writes,
 )
 from consentry_bench.catalogue import Catalogue, isrc
 from consentry_bench.opt_outs import OptOuts
 from consentry_stack.kafka_runtime import KAFKA_VERSION
-from consentry_stack.ports import free_port
-from consentry_stack.processes import ManagedProcess
-from consentry_stack.readiness import await_ready
 from consentry_stack.stack import Stack
 
 SATURATION_START = 4000
 """Where the search for the highest rate held begins: it doubles or halves from there
 and bisects (``http.highest_held``), so a slower or faster machine is measured too."""
-
-
-def _check_service(stack: Stack, root: Path, workers: int) -> tuple[ManagedProcess, str]:
-    """Another check service on the same state, with ``workers`` server processes."""
-    port = free_port()
-    env = {
-        **stack.service_env(),
-        "CONSENTRY_CHECK_PORT": str(port),
-        "CONSENTRY_CHECK_WORKERS": str(workers),
-    }
-    process = ManagedProcess(
-        f"checkapi-{workers}",
-        [sys.executable, "-m", "consentry_checkapi"],
-        root / f"checkapi-{workers}.log",
-        env=env,
-    )
-    process.start()
-    url = f"http://127.0.0.1:{port}"
-    await_ready(f"{url}/readyz", process.name, time.monotonic() + 60, [process])
-    return process, url
 
 
 def _http(stack: Stack, isrcs: list[str], seconds: int, workdir: Path) -> dict[str, Any]:
@@ -76,7 +52,9 @@ def _http(stack: Stack, isrcs: list[str], seconds: int, workdir: Path) -> dict[s
         "single_saturation": http.saturation(one.single, SATURATION_START, 5),
         "bare_saturation": http.saturation(one.bare, SATURATION_START, 5),
     }
-    process, two = _check_service(stack, workdir, workers=2)
+    process, two = http.check_service(
+        stack, workdir, "checkapi-2", {"CONSENTRY_CHECK_WORKERS": "2"}
+    )
     try:
         second = http.Targets.write(workdir, "two", two, token, isrcs)
         second.warm_up()
@@ -135,6 +113,8 @@ def main(tracks: int, opt_outs: int, iterations: int, seconds: int, out: Path) -
         }
         click.echo("HTTP ...")
         results["http"] = _http(stack, regular, seconds, root)
+        click.echo("tracing: check p99 with tracing on at its default sampling, and off ...")
+        results["tracing"] = tracing.check_cost(stack, regular, seconds, root)
         click.echo("a flood from one principal beside another's checks ...")
         results["fairness"] = asyncio.run(fairness.victim_under_flood(stack, regular[0]))
         click.echo(f"propagation over {opt_outs} opt-outs ...")

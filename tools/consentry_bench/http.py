@@ -11,12 +11,19 @@ import random
 import re
 import shlex
 import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from consentry_stack.ports import free_port
+from consentry_stack.processes import ManagedProcess
+from consentry_stack.readiness import await_ready
+from consentry_stack.stack import Stack
 
 VEGETA = Path(os.environ.get("CONSENTRY_CACHE_DIR", Path.home() / ".cache" / "consentry"))
 VEGETA = VEGETA / "bin" / "vegeta"
@@ -245,3 +252,20 @@ def saturation(targets: Path, start: int, seconds: float) -> dict[str, Any]:
         return held(steps[-1])
 
     return {"rate": highest_held(holds, start), "steps": steps}
+
+
+def check_service(
+    stack: Stack, root: Path, name: str, env: dict[str, str]
+) -> tuple[ManagedProcess, str]:
+    """Another check service on the stack's state, its settings changed by ``env``."""
+    port = free_port()
+    process = ManagedProcess(
+        name,
+        [sys.executable, "-m", "consentry_checkapi"],
+        root / f"{name}.log",
+        env={**stack.service_env(), "CONSENTRY_CHECK_PORT": str(port), **env},
+    )
+    process.start()
+    url = f"http://127.0.0.1:{port}"
+    await_ready(f"{url}/readyz", process.name, time.monotonic() + 60, [process])
+    return process, url

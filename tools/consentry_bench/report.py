@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from consentry_bench import manifests, signing, writes
+from consentry_bench import manifests, signing, tracing, writes
 from consentry_bench.fairness import BOUND_MS
 from consentry_bench.stats import met, ms
 
@@ -189,6 +189,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         ),
         manifests.row(r["manifests"]),
         signing.row(r["signatures"]),
+        tracing.row(r["tracing"]),
         (
             "rebuild: Redis flushed → state whole again from Kafka",
             f"{r['rebuild_s']:.1f} s for {r['catalogue']['tracks']:,} tracks and "
