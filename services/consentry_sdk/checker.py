@@ -18,6 +18,7 @@ from consentry_domain import Answer, Basis, Reason, Taxonomy, load_taxonomy, res
 from consentry_domain.answers import refusal
 from consentry_events.tokens import Token, parse_token
 from consentry_sdk.cache import AnswerCache
+from consentry_sdk.cancelling import honour_cancellation
 from consentry_sdk.coalesce import Coalescer
 from consentry_sdk.invalidation import listen
 from consentry_sdk.metrics import REDIS_BATCH, REDIS_SINGLE
@@ -168,6 +169,7 @@ class ConsentChecker:
                 return self._resolve(snapshot, purpose, now, generation)
             if time.monotonic() >= deadline:
                 return {isrc: refusal(isrc, purpose, Basis.PENDING) for isrc in isrcs}
+            honour_cancellation()  # a read may have swallowed it: do not wait on
             await asyncio.sleep(0.005)
 
     def _resolve(
@@ -218,6 +220,10 @@ class ConsentChecker:
         return (await self.health()).verifiable
 
 
+LISTENER = "consentry-invalidations"
+"""The name of the task that keeps a checker's cache honest (``invalidation.listen``)."""
+
+
 def redis_for_checks(settings: CheckSettings) -> Redis:
     """A bounded pool: past ``redis_connections`` checks in flight, a check waits for a
     connection (up to the Redis timeout, then it answers unverifiable) instead of
@@ -238,7 +244,7 @@ async def connect(settings: CheckSettings) -> AsyncIterator[ConsentChecker]:
     redis = redis_for_checks(settings)
     cache = AnswerCache(settings.cache_bound_s) if settings.cache_bound_s > 0 else None
     listener = (
-        asyncio.create_task(listen(settings.redis_url, cache), name="consentry-invalidations")
+        asyncio.create_task(listen(settings.redis_url, cache), name=LISTENER)
         if cache is not None
         else None
     )

@@ -206,7 +206,6 @@ def follow(purposes: tuple[str, ...], cursor: str | None, cursor_file: Path | No
         raise click.ClickException(str(exc)) from exc
 
 
-
 def _add_signals() -> None:
     """``consentry signals`` (TDMRep, Content-Usage, C2PA files) where the platform is
     installed; the light ``consentry-sdk`` distribution leaves it out, with c2pa."""

@@ -9,20 +9,23 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from consentry_sdk.cache import AnswerCache
+from consentry_sdk.cancelling import cancelled
 from consentry_state.keys import INVALIDATIONS
 
 log = logging.getLogger(__name__)
 
 
 async def listen(redis_url: str, cache: AnswerCache, *, ping_every_s: float = 0.5) -> None:
-    """Run until cancelled; reconnects, and the cache serves nothing while disconnected."""
-    while True:
+    """Run until cancelled, even when a read swallowed the cancellation
+    (``consentry_sdk.cancelling``); reconnects, and the cache serves nothing while
+    disconnected."""
+    while not cancelled():
         client = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
         pubsub = client.pubsub()
         try:
             await pubsub.subscribe(INVALIDATIONS)
             idle = 0.0
-            while True:
+            while not cancelled():
                 message = await pubsub.get_message(timeout=0.1)
                 if message is None:
                     idle += 0.1
@@ -48,4 +51,6 @@ async def listen(redis_url: str, cache: AnswerCache, *, ping_every_s: float = 0.
                 await client.aclose()
             except (RedisError, OSError):
                 pass
-        await asyncio.sleep(0.2)
+        if not cancelled():
+            await asyncio.sleep(0.2)
+    raise asyncio.CancelledError

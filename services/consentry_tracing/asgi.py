@@ -48,11 +48,12 @@ class Traced:
             await self._app(scope, receive, sent)
         finally:
             otel_context.detach(token)
-            route = scope.get("route")
-            template = getattr(route, "path", None) or scope["path"]
-            span.update_name(f"{method} {template}")
+            # The route's template, never the raw path (ids, and no bound on names).
+            template = getattr(scope.get("route"), "path", None)
+            span.update_name(f"{method} {template}" if template else method)
             span.set_attribute("http.request.method", method)
-            span.set_attribute("http.route", template)
+            if template:
+                span.set_attribute("http.route", template)
             span.set_attribute("http.response.status_code", status)
             if status >= 500:
                 span.set_status(Status(StatusCode.ERROR))

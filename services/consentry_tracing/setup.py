@@ -41,23 +41,27 @@ def _sampler() -> Sampler | None:
 
 
 def configure(service: str) -> bool:
-    """Install the tracer provider of ``service`` if ``OTEL_TRACES_EXPORTER`` is ``otlp``
-    or ``console``; returns whether tracing is on."""
-    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
-    processor: SpanProcessor
-    if exporter == "otlp":
+    """Install the tracer provider of ``service`` if ``OTEL_TRACES_EXPORTER`` names
+    ``otlp`` and/or ``console`` (a comma-separated list, as the specification has it);
+    returns whether tracing is on."""
+    named = os.environ.get("OTEL_TRACES_EXPORTER", "none").lower().split(",")
+    exporters = {name.strip() for name in named} - {"", "none"}
+    unknown = exporters - {"otlp", "console"}
+    if unknown:
+        raise ValueError(f"OTEL_TRACES_EXPORTER names {sorted(unknown)}: otlp, console or none")
+    if not exporters:
+        return False
+    processors: list[SpanProcessor] = []
+    if "otlp" in exporters:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        processor = BatchSpanProcessor(OTLPSpanExporter())
-    elif exporter == "console":
-        processor = BatchSpanProcessor(ConsoleSpanExporter())
-    elif exporter in ("", "none"):
-        return False
-    else:
-        raise ValueError(f"OTEL_TRACES_EXPORTER={exporter!r}: otlp, console or none")
+        processors.append(BatchSpanProcessor(OTLPSpanExporter()))
+    if "console" in exporters:
+        processors.append(BatchSpanProcessor(ConsoleSpanExporter()))
     provider = TracerProvider(
         resource=Resource.create({"service.name": service}), sampler=_sampler()
     )
-    provider.add_span_processor(processor)
+    for processor in processors:
+        provider.add_span_processor(processor)
     install(provider)
     return True

@@ -150,9 +150,12 @@ def test_threads_share_one_checker_and_see_an_opt_out(
         assert answers == [Verdict.DENY] * 20
 
 
-def _child_check(checker: SyncConsentChecker, isrc: str, out: multiprocessing.Queue[str]) -> None:
+def _child_check(
+    checker: SyncConsentChecker, isrc: str, parents: int, out: multiprocessing.Queue[str]
+) -> None:
     answer = checker.check(isrc, PURPOSE)
-    out.put(f"{answer.verdict}:{answer.reasons[0].basis}")
+    own = "own" if id(checker.checker) != parents else "parent's"
+    out.put(f"{answer.verdict}:{own}")
     checker.close()
 
 
@@ -162,11 +165,17 @@ def test_a_forked_worker_checks_on_connections_of_its_own(
     isrcs, _ = catalogue
     fork = multiprocessing.get_context("fork")
     with connect_sync(_settings(redis_server)) as checker:
-        parent = checker.check(isrcs[0], PURPOSE)
-        assert parent.verdict is Verdict.DENY
+        assert checker.check(isrcs[0], PURPOSE).verdict is Verdict.DENY
+        eventually(
+            lambda: checker.checker.cache is not None and checker.checker.cache.live,
+            5.0,
+            "the cache subscribed",
+        )
+        checker.check_many(isrcs, PURPOSE)  # the parent's cache holds all ten
+        parents = id(checker.checker)
         out: multiprocessing.Queue[str] = fork.Queue()
         workers = [
-            fork.Process(target=_child_check, args=(checker, i, out))
+            fork.Process(target=_child_check, args=(checker, i, parents, out))
             for i in isrcs[:2] + isrcs[5:7]
         ]
         for worker in workers:
@@ -175,7 +184,9 @@ def test_a_forked_worker_checks_on_connections_of_its_own(
         for worker in workers:
             worker.join(30)
             assert worker.exitcode == 0
-        assert [r.split(":")[0] for r in results] == ["allow", "allow", "deny", "deny"]
+        # Each child answered through an async checker, pool and cache of its own, not
+        # the parent's (whose cache holds all ten answers).
+        assert results == ["allow:own", "allow:own", "deny:own", "deny:own"]
         assert checker.check(isrcs[5], PURPOSE).verdict is Verdict.ALLOW, "the parent goes on"
 
 
@@ -193,3 +204,44 @@ def test_it_fails_closed_when_redis_is_gone(
         assert not checker.health().redis_reachable
     with pytest.raises(RuntimeError, match="closed"):
         checker.check(isrcs[5], PURPOSE)
+
+
+def test_a_loop_that_died_is_replaced(
+    redis_server: RedisServer, catalogue: tuple[list[str], str]
+) -> None:
+    isrcs, _ = catalogue
+    with connect_sync(_settings(redis_server)) as checker:
+        first = checker.checker
+        checker._loops[0].stop()  # as if its thread had died
+        assert checker.check(isrcs[5], PURPOSE).verdict is Verdict.ALLOW
+        assert checker.checker is not first, "a new loop, a new async checker"
+
+
+def test_a_check_in_flight_at_close_answers_unverifiable(
+    redis_server: RedisServer, catalogue: tuple[list[str], str]
+) -> None:
+    isrcs, _ = catalogue
+    settings = CheckSettings(redis_url=redis_server.url, heartbeat_bound_s=600, token_wait_s=30)
+    checker = connect_sync(settings).start()
+    loop = checker._loops[0].loop
+    idle = asyncio.run_coroutine_threadsafe(_tasks(), loop).result(5)
+    answers: list[Answer] = []
+    # A token the state will never reach: the check waits for it (up to 30 s).
+    waiting = threading.Thread(
+        target=lambda: answers.append(checker.check(isrcs[5], PURPOSE, token="consent:0:999999"))
+    )
+    waiting.start()
+    eventually(
+        lambda: asyncio.run_coroutine_threadsafe(_tasks(), loop).result(5) > idle,
+        5.0,
+        "the check in flight",
+    )
+    checker.close()
+    waiting.join(10)
+    assert not waiting.is_alive(), "close does not leave it waiting"
+    assert [a.reasons[0].basis for a in answers] == [Basis.UNVERIFIABLE]
+    assert answers[0].verdict is Verdict.DENY
+
+
+async def _tasks() -> int:
+    return len(asyncio.all_tasks())

@@ -22,8 +22,11 @@ def _traceparent(trace_id: str, span_id: str, sampled: bool = True) -> str:
 
 
 def _one(spans: list[Span], service: str, name: str) -> Span:
-    [found] = [s for s in spans if s.service == service and s.name == name]
-    return found
+    """The span of a handling that finished: a batch tried again while the state had not
+    applied it yet leaves a span of its own, with an error status and no outcome."""
+    done = [s for s in spans if s.service == service and s.name == name and not s.error]
+    assert len(done) == 1, spans
+    return done[0]
 
 
 def test_one_opt_out_is_followed_from_its_request_to_the_change_feed(stack: Stack) -> None:
@@ -42,9 +45,9 @@ def test_one_opt_out_is_followed_from_its_request_to_the_change_feed(stack: Stac
 
     def whole() -> list[Span] | None:
         spans = stack.traces.trace(trace_id) if stack.traces else []
-        services = {s.service for s in spans}
+        finished = {s.service for s in spans if not s.error}
         wanted = {"consentry-writeapi", "consentry-materialiser", "consentry-enforcer"}
-        return spans if wanted <= services else None
+        return spans if wanted <= finished else None
 
     spans = eventually(whole, 20.0, "the opt-out's spans from the three services")
     request = _one(spans, "consentry-writeapi", "POST /v1/decisions")
@@ -81,7 +84,7 @@ def test_one_opt_out_is_followed_from_its_request_to_the_change_feed(stack: Stac
     assert check.name == "GET /v1/check"
 
 
-def test_an_unsampled_request_leaves_no_span_and_no_header(stack: Stack) -> None:
+def test_an_unsampled_request_leaves_no_span(stack: Stack) -> None:
     assert stack.traces is not None
     isrc, party = new_isrc(), new_party()
     register(stack, isrc, new_upc(), [party])

@@ -13,13 +13,13 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from consentry_tracing import TRACEPARENT, install, record_headers, spans_of
+from consentry_tracing import TRACEPARENT, configure, install, record_headers, spans_of
 from consentry_tracing.asgi import Traced
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
@@ -31,7 +31,7 @@ class Record:
     topic: str
     partition: int
     offset: int
-    headers: tuple[tuple[str, bytes], ...]
+    headers: tuple[tuple[str, bytes | None], ...]
 
 
 @pytest.fixture
@@ -119,5 +119,39 @@ def test_tracing_off_costs_the_readers_nothing() -> None:
         with spans_of("consentry.materialise", [record]) as spans:
             assert spans == []
         assert record_headers() == []
+    finally:
+        install(before)
+
+
+def test_a_broken_traceparent_never_stops_a_batch(exported: InMemorySpanExporter) -> None:
+    records = [
+        Record("consent", 0, 1, ((TRACEPARENT, None),)),  # aiokafka: a null header value
+        Record("consent", 0, 2, ((TRACEPARENT, b"\xff not a traceparent"),)),
+        Record("consent", 0, 3, ((TRACEPARENT, f"00-{TRACE}-{CALLER}-01".encode()),)),
+    ]
+    with spans_of("consentry.materialise", records) as spans:
+        assert len(spans) == 1, "only the well-formed one"
+    assert len(exported.get_finished_spans()) == 1
+
+
+def test_a_batch_that_raises_ends_its_spans_as_errors(exported: InMemorySpanExporter) -> None:
+    record = Record("consent", 0, 1, ((TRACEPARENT, f"00-{TRACE}-{CALLER}-01".encode()),))
+    with pytest.raises(ConnectionError), spans_of("consentry.enforce", [record]):
+        raise ConnectionError("Redis went away; the batch is tried again")
+    [span] = exported.get_finished_spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert [event.name for event in span.events] == ["exception"]
+
+
+def test_the_exporters_named_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = install(None)
+    try:
+        monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+        assert not configure("consentry-test")
+        monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console, none")
+        assert configure("consentry-test"), "a list, as the specification has it"
+        monkeypatch.setenv("OTEL_TRACES_EXPORTER", "jaeger")
+        with pytest.raises(ValueError, match="jaeger"):
+            configure("consentry-test")
     finally:
         install(before)

@@ -27,6 +27,7 @@ from consentry_events.schema import MODELS
 from consentry_events.signing import KEY_ID, PATH, SIGNATURE, SIGNED_TOPICS
 from consentry_events.topics import TOPICS, TopicSpec
 from consentry_stack.kafka_guide import documented_grants
+from consentry_tracing import TRACEPARENT
 
 OUT = Path("docs/asyncapi.yaml")
 BINDING = "0.5.0"
@@ -129,6 +130,11 @@ def _messages(schemas: dict[str, str]) -> dict[str, Any]:
                 "description": "Ed25519 over the batch's Merkle root (64 bytes).",
             },
             PATH: {"type": "string", "description": "The record's path to the root."},
+            TRACEPARENT: {
+                "type": "string",
+                "description": "W3C trace context of the request that wrote the record, "
+                "when that request was sampled (consentry_tracing); optional.",
+            },
         },
     }
     found: dict[str, Any] = {

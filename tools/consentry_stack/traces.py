@@ -32,6 +32,8 @@ class Span:
     start_ns: int
     end_ns: int
     attributes: dict[str, Any]
+    error: bool
+    """Ended with an error status (a handling that raised, to be tried again)."""
 
 
 def _value(any_value: Any) -> Any:
@@ -57,6 +59,7 @@ def spans_of(request: ExportTraceServiceRequest) -> list[Span]:
                         span.start_time_unix_nano,
                         span.end_time_unix_nano,
                         {a.key: _value(a.value) for a in span.attributes},
+                        span.status.code == span.status.STATUS_CODE_ERROR,
                     )
                 )
     return found
