@@ -39,6 +39,7 @@ from consentry_events.usage import Attribution, Period, Token, Use, check_shares
 from consentry_http import Caller, FieldProblem, HttpProblem, Invalid, TaxonomyPurpose, responses
 from consentry_http.inputs import body_rules, recent, sums_to_one
 from consentry_kafka import KafkaConnection
+from consentry_kafka.produce import start_producer
 from consentry_meter.settings import USAGE_HORIZON_S
 
 log = logging.getLogger(__name__)
@@ -129,9 +130,8 @@ class UsageLog:
                 client_id="consentry-usage",
             )
             try:
-                await producer.start()
+                await start_producer(producer)
             except KafkaError as exc:
-                await producer.stop()
                 log.warning("usage topic unreachable, retrying in %.1fs: %s", delay_s, exc)
                 await asyncio.sleep(delay_s)
                 delay_s = min(delay_s * 2, 5.0)

@@ -20,6 +20,18 @@ from aiokafka.partitioner import DefaultPartitioner
 _PARTITION = DefaultPartitioner()
 
 
+async def start_producer(producer: AIOKafkaProducer) -> AIOKafkaProducer:
+    """``producer``, started; stopped again if starting fails *or is cancelled* (a
+    service shut down while it connects), so that no half-started producer is left to
+    the garbage collector, holding its connections."""
+    try:
+        await producer.start()
+    except BaseException:
+        await producer.stop()
+        raise
+    return producer
+
+
 async def send_to_partitions(
     producer: AIOKafkaProducer, topic: str, records: Sequence[tuple[int, bytes, bytes | None]]
 ) -> None:

@@ -42,7 +42,7 @@ from consentry_events.topics import METER_CHANGELOGS, METER_TABLES
 from consentry_events.usage import read_usage
 from consentry_kafka import KafkaConnection
 from consentry_kafka.batches import worker_app
-from consentry_kafka.produce import send_keyed
+from consentry_kafka.produce import send_keyed, start_producer
 from consentry_kafka.tables import PartitionTable
 from consentry_meter import metrics
 from consentry_meter.counting import Counted, Meter, Report
@@ -71,12 +71,7 @@ class MeterLog:
                 enable_idempotence=True,
                 client_id="consentry-meter",
             )
-            try:
-                await producer.start()
-            except KafkaError:
-                await producer.stop()
-                raise
-            self._producer = producer
+            self._producer = await start_producer(producer)
         return self._producer
 
     async def flush(self, tables: Sequence[PartitionTable]) -> None:

@@ -16,6 +16,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_expo
 
 from consentry_events.signing import SIGNED_TOPICS
 from consentry_kafka import KafkaConnection
+from consentry_kafka.produce import start_producer
 from consentry_kafka.signatures import EventSigner, Headers
 from consentry_tracing import record_headers
 from consentry_writeapi import metrics
@@ -73,12 +74,7 @@ class KafkaPublisher:
             request_timeout_ms=int(self._timeout_s * 1000),
             client_id="consentry-writeapi",
         )
-        try:
-            await producer.start()
-        except KafkaError:
-            await producer.stop()
-            raise
-        self._producer = producer
+        self._producer = await start_producer(producer)
 
     async def stop(self) -> None:
         if self._producer is not None:

@@ -3,12 +3,14 @@ the partition ``AIOKafkaProducer.send`` picks for its key, in the order given pe
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from consentry_kafka.produce import send_keyed
+from consentry_kafka.produce import send_keyed, start_producer
 from consentry_stack.stack import Stack
 
 PARTITIONS = 6
@@ -62,3 +64,32 @@ async def test_records_land_where_send_would_put_them_in_order_per_key(stack: St
             per_key.setdefault(key, []).append(value)
         for key, values in per_key.items():
             assert values == [v for k, v in records if k == key]
+
+
+async def test_a_producer_cancelled_while_it_connects_is_stopped() -> None:
+    """A service shut down while its producer connects (the check service's usage log
+    connects in the background) leaves no half-started producer behind: aiokafka warns
+    of one when it is collected, and it held its connections until then."""
+    connected = asyncio.Event()
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # a "broker" that accepts and never answers
+        connected.set()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    producer = AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{port}", request_timeout_ms=30_000)
+    starting = asyncio.create_task(start_producer(producer))
+    try:
+        await asyncio.wait_for(connected.wait(), 10)
+        starting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await starting
+        assert producer._closed, "stopped, not left to the garbage collector"
+    finally:
+        for writer in accepted:
+            writer.close()
+            await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
