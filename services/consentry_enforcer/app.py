@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 
 from consentry_domain import load_taxonomy
 from consentry_enforcer import metrics
-from consentry_enforcer.enforce import Enforcer, NotYetApplied, Told
+from consentry_enforcer.enforce import Enforcer, NotYetApplied, Told, Traced
 from consentry_enforcer.recovery import StoreRecovery, encode_told
 from consentry_enforcer.settings import EnforcerSettings
 from consentry_events import (
@@ -56,11 +56,21 @@ def create_app(settings: EnforcerSettings) -> faust.App:
         ``Topic.send`` costs several times more per record); each call returns once the
         broker acknowledged every record (acks=all)."""
 
-        async def publish(self, events: Sequence[EnforcementChanged]) -> None:
+        async def publish(
+            self, events: Sequence[EnforcementChanged], traced: Traced | None = None
+        ) -> None:
             records = [
                 (f"{e.isrc}|{e.purpose}".encode(), e.model_dump_json().encode()) for e in events
             ]
-            await send_keyed(self._producer(), ENFORCEMENT.name, records)
+            headers = None
+            if traced:  # only while a traced record is enforced
+                headers = [
+                    traced.get((e.cause.topic, e.cause.partition, e.cause.offset), ())
+                    if e.cause is not None
+                    else ()
+                    for e in events
+                ]
+            await send_keyed(self._producer(), ENFORCEMENT.name, records, headers)
 
         async def remember(self, told: Told) -> None:
             await send_keyed(self._producer(), ENFORCEMENT_STATE.name, encode_told(told))

@@ -65,17 +65,24 @@ from consentry_state import (
     PublishedAnswers,
     StateReader,
 )
-from consentry_tracing import spans_of
+from consentry_tracing import span_headers, spans_of
 
 Told = dict[str, dict[str, Verdict | None]]
 """Purpose -> ISRC -> the answer downstream now believes (None: the purpose's default)."""
 
 
+Traced = Mapping[tuple[str, int, int], Sequence[tuple[str, bytes]]]
+"""(topic, partition, offset) of a record being enforced -> the headers of what it causes."""
+
+
 class Downstream(Protocol):
     """Where changes go: the change feed, and the record of what downstream was told."""
 
-    async def publish(self, events: Sequence[EnforcementChanged]) -> None:
-        """Onto the feed; returns once the broker acknowledged every event."""
+    async def publish(
+        self, events: Sequence[EnforcementChanged], traced: Traced | None = None
+    ) -> None:
+        """Onto the feed; returns once the broker acknowledged every event. An event
+        caused by a record in ``traced`` carries that record's headers (its trace)."""
 
     async def remember(self, told: Told) -> None:
         """Into the compacted record; returns once acknowledged."""
@@ -133,6 +140,7 @@ class Enforcer:
         self._progress = LogProgress(state)
         self._index = CatalogueIndex(store)
         self._published = PublishedAnswers(store)
+        self._traced: Traced = {}
         self._windows = DecisionWindows(store)
         self._fanouts = FanOuts(store)
         self._taxonomy = taxonomy
@@ -151,8 +159,12 @@ class Enforcer:
         Raises ``NotYetApplied`` when Redis has not applied the records within the wait;
         handling the same records again is safe."""
         with spans_of("consentry.enforce", records) as spans:
-            published = await self._handle(records)
-            for span in spans:  # ends as the change feed holds every change (acks=all)
+            self._traced = {place: span_headers(span) for place, span in spans.items()}
+            try:
+                published = await self._handle(records)
+            finally:
+                self._traced = {}
+            for span in spans.values():  # ends as the change feed holds every change
                 span.set_attribute("consentry.changes_published", published)
         return published
 
@@ -378,7 +390,7 @@ class Enforcer:
         """Publish the events (once the broker acknowledged them all), then record them
         as what downstream believes: in Kafka, then in the store."""
         if prepared.events:
-            await self._downstream.publish(prepared.events)
+            await self._downstream.publish(prepared.events, self._traced)
             metrics.EVENTS.inc(len(prepared.events))
             await self._downstream.remember(prepared.record)
         await self._published.record(prepared.record)

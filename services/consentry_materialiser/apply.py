@@ -71,7 +71,7 @@ async def apply_batch(
         for part in parts(batch, chunk):
             outcomes += await _apply_until_done(writer, part, retry_delay_s, max_retry_delay_s)
         _observe(batch, outcomes)
-        for span in spans:  # ends as Redis holds it: when the checks enforce it
+        for span in spans.values():  # ends as Redis holds it: when the checks enforce it
             span.set_attribute("consentry.applied_records", len(batch))
     return outcomes
 

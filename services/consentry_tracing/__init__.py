@@ -10,11 +10,22 @@ moment the checks enforce it and the change feed carries it (OpenTelemetry).
   when tracing is on: a server span per request, child of the caller's ``traceparent``.
 * Kafka: a record written inside a sampled span carries its ``traceparent`` header
   (``record_headers``); the materialiser and the enforcer open a span for each such
-  record they handle, its child (``spans_of``). Unsampled records carry nothing and
-  cost the readers nothing.
+  record they handle, its child (``spans_of``), and the change-feed records the
+  enforcer publishes for it carry the enforcer's span (``span_headers``), for a
+  follower to carry the trace on. Unsampled records carry nothing and cost the readers
+  nothing.
 """
 
-from consentry_tracing.records import TRACEPARENT, record_headers, spans_of
+from consentry_tracing.records import TRACEPARENT, record_headers, span_headers, spans_of
 from consentry_tracing.setup import configure, enabled, install, tracer
 
-__all__ = ["TRACEPARENT", "configure", "enabled", "install", "record_headers", "spans_of", "tracer"]
+__all__ = [
+    "TRACEPARENT",
+    "configure",
+    "enabled",
+    "install",
+    "record_headers",
+    "span_headers",
+    "spans_of",
+    "tracer",
+]

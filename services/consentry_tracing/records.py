@@ -82,24 +82,36 @@ def _span(name: str, record: Traceable, of: int) -> trace.Span | None:
 
 
 @contextlib.contextmanager
-def spans_of(name: str, records: Sequence[Traceable]) -> Iterator[list[trace.Span]]:
-    """A consumer span per record that carries a sampled ``traceparent``, each the child
-    of its record's producer span, open for the ``with`` block (the records' handling);
+def spans_of(
+    name: str, records: Sequence[Traceable]
+) -> Iterator[dict[tuple[str, int, int], trace.Span]]:
+    """A consumer span per record that carries a sampled ``traceparent`` (by the
+    record's topic, partition and offset), each the child of its record's producer
+    span, open for the ``with`` block (the records' handling);
     the block may add attributes. A block that raises (a batch to be tried again) ends
     them with an error status and the exception recorded. Records without a
     ``traceparent`` cost a header scan; with tracing off, nothing."""
-    spans = [
-        span
+    spans = {
+        (record.topic, record.partition, record.offset): span
         for record in (records if enabled() else ())
         if (span := _span(name, record, len(records))) is not None
-    ]
+    }
     try:
         yield spans
     except BaseException as exc:
-        for span in spans:
+        for span in spans.values():
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
         raise
     finally:
-        for span in spans:
+        for span in spans.values():
             span.end()
+
+
+def span_headers(span: trace.Span) -> list[tuple[str, bytes]]:
+    """``span``'s context as the ``traceparent`` header of the records it causes (the
+    change feed's, for a follower to carry the trace on)."""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
+    value = carrier.get(TRACEPARENT)
+    return [] if value is None else [(TRACEPARENT, value.encode())]

@@ -5,11 +5,13 @@ the child of the one before it, as the stack's OTLP collector received them."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from consentry_events import CONSENT_CHANGES
+from consentry_events import CONSENT_CHANGES, ENFORCEMENT
 from consentry_stack.stack import Stack
 from consentry_stack.traces import Span
 from tests.support.eventually import eventually
@@ -63,6 +65,9 @@ def test_one_opt_out_is_followed_from_its_request_to_the_change_feed(stack: Stac
         assert consumer.start_ns >= request.start_ns
     assert enforced.attributes["consentry.changes_published"] >= 1, "the track's answer changed"
     assert enforced.end_ns >= applied.end_ns, "enforced once the state held it"
+    # The change feed's record of the track carries the enforcer's span on.
+    feed = asyncio.run(_feed_traceparents(stack.kafka.bootstrap, f"{isrc}|ai.training"))
+    assert f"00-{trace_id}-{enforced.span_id}-01" in feed
 
     checker = secrets.token_hex(8)
     answer = httpx.get(
@@ -102,3 +107,31 @@ def test_an_unsampled_request_leaves_no_span(stack: Stack) -> None:
     # A sampled request sent after it is exported; by then this one would have been too.
     test_one_opt_out_is_followed_from_its_request_to_the_change_feed(stack)
     assert stack.traces.trace(trace_id) == []
+
+
+async def _feed_traceparents(bootstrap: str, key: str) -> list[str]:
+    """The ``traceparent`` headers of the change feed's records keyed ``key``."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(ENFORCEMENT.name, p) for p in range(ENFORCEMENT.partitions)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        found: list[str] = []
+
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < end for tp, end in ends.items()])
+
+        while await behind():
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                found += [
+                    value.decode()
+                    for r in records
+                    if r.key == key.encode()
+                    for name, value in r.headers
+                    if name == "traceparent"
+                ]
+        return found
+    finally:
+        await consumer.stop()

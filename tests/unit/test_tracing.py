@@ -19,7 +19,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from consentry_tracing import TRACEPARENT, configure, install, record_headers, spans_of
+from consentry_tracing import (
+    TRACEPARENT,
+    configure,
+    install,
+    record_headers,
+    span_headers,
+    spans_of,
+)
 from consentry_tracing.asgi import Traced
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
@@ -81,8 +88,12 @@ async def test_a_sampled_request_is_a_span_and_its_records_carry_it(
         Record("consent", 0, 8, ()),
     ]
     with spans_of("consentry.materialise", records) as spans:
-        assert len(spans) == 1
+        [(place, open_span)] = spans.items()
+        assert place == ("consent", 0, 7)
+        # What the records it causes carry (the enforcer's change feed): this span.
+        caused = span_headers(open_span)
     consumer = exported.get_finished_spans()[-1]
+    assert caused == [(TRACEPARENT, f"00-{TRACE}-{consumer.context.span_id:016x}-01".encode())]
     assert consumer.kind is SpanKind.CONSUMER
     assert consumer.parent is not None
     assert consumer.parent.span_id == span.context.span_id
@@ -117,7 +128,7 @@ def test_tracing_off_costs_the_readers_nothing() -> None:
     try:
         record = Record("consent", 0, 1, ((TRACEPARENT, f"00-{TRACE}-{CALLER}-01".encode()),))
         with spans_of("consentry.materialise", [record]) as spans:
-            assert spans == []
+            assert spans == {}
         assert record_headers() == []
     finally:
         install(before)
