@@ -25,7 +25,7 @@ from pydantic.json_schema import models_json_schema
 from consentry_events import topics
 from consentry_events.schema import MODELS
 from consentry_events.signing import KEY_ID, PATH, SIGNATURE, SIGNED_TOPICS
-from consentry_events.topics import TOPICS, TopicSpec
+from consentry_events.topics import ENFORCEMENT, TOPICS, TopicSpec
 from consentry_stack.kafka_guide import documented_grants
 from consentry_tracing import TRACEPARENT
 
@@ -137,6 +137,16 @@ def _messages(schemas: dict[str, str]) -> dict[str, Any]:
             },
         },
     }
+    traced_headers = {
+        "type": "object",
+        "properties": {
+            TRACEPARENT: {
+                "type": "string",
+                "description": "W3C trace context of the enforcer's span, when the change "
+                "was caused by a record of a sampled trace (consentry_tracing); optional.",
+            }
+        },
+    }
     found: dict[str, Any] = {
         "raw": {
             "name": "raw",
@@ -166,6 +176,8 @@ def _messages(schemas: dict[str, str]) -> dict[str, Any]:
                 message["summary"] = model.__doc__.strip().splitlines()[0]
             if signed:
                 message["headers"] = signature_headers
+            elif spec.name == ENFORCEMENT.name:
+                message["headers"] = traced_headers
             found[_message_ref(name, signed)] = message
     return found
 
