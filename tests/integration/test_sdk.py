@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -24,14 +23,6 @@ from tests.support.events import decision_event, track_event
 from tests.support.eventually import eventually_async
 from tests.support.ids import new_isrc, new_party, new_upc
 from tests.support.state import declare_whole, retire_behind_the_caches_back, vouch
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -24,14 +22,6 @@ from tests.support.ids import new_isrc, new_party, new_upc
 from tests.support.state import declare_whole, vouch
 
 PURPOSE = "ai.training"
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
 
 
 def _apply(url: str, events: list[LoggedEvent[AnyEvent]], *, whole: bool = False) -> None:
